@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { generate } from "./commands/generate.js";
+import { up } from "./commands/up.js";
+import { defaultDataDir } from "./mesh/paths.js";
+
+const USAGE = `usage:
+  t2v generate "<prompt>" [--duration S] [--resolution 480p|720p] [--seed N] [--frame-rate N]
+               [--negative-prompt TEXT] [--style NAME] [--out FILE]
+               [--server URL] [--protocol connect|grpc]
+  t2v up [--demo] [--raw-logs]      run the whole mesh locally (what 'npm start' does)
+
+environment: T2V_SERVER (default http://127.0.0.1:8080), PORT, NATS_URL, DATA_DIR, MODEL_DIR`;
+
+function fail(message: string): never {
+  process.stderr.write(`t2v: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) fail(`--${name} must be a number, not "${v}"`);
+  return n;
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  if (command === "generate") {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        duration: { type: "string" },
+        resolution: { type: "string" },
+        seed: { type: "string" },
+        "frame-rate": { type: "string" },
+        "negative-prompt": { type: "string" },
+        style: { type: "string" },
+        out: { type: "string", short: "o" },
+        server: { type: "string" },
+        protocol: { type: "string", default: "connect" },
+      },
+    });
+    const prompt = positionals.join(" ");
+    if (prompt.trim() === "") fail("a prompt is required");
+    const protocol = values.protocol;
+    if (protocol !== "connect" && protocol !== "grpc") fail(`--protocol must be connect or grpc`);
+    await generate(
+      {
+        server: values.server ?? process.env.T2V_SERVER ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`,
+        protocol,
+        prompt,
+        ...(values.resolution !== undefined ? { resolution: values.resolution } : {}),
+        ...(values["negative-prompt"] !== undefined ? { negativePrompt: values["negative-prompt"] } : {}),
+        ...(values.style !== undefined ? { style: values.style } : {}),
+        ...(values.out !== undefined ? { out: values.out } : {}),
+        ...optionalNumber("duration", num("duration", values.duration)),
+        ...optionalNumber("seed", num("seed", values.seed)),
+        ...optionalNumber("frameRate", num("frame-rate", values["frame-rate"])),
+      },
+      { isTTY: process.stderr.isTTY === true, write: (s) => process.stderr.write(s) },
+    );
+  } else if (command === "up") {
+    const { values } = parseArgs({
+      args: rest,
+      options: { demo: { type: "boolean", default: false }, "raw-logs": { type: "boolean", default: false } },
+    });
+    const dataDir = process.env.DATA_DIR ?? defaultDataDir();
+    const port = num("PORT", process.env.PORT) ?? 8080;
+    await up({
+      port,
+      natsUrl: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+      dataDir,
+      modelDir: process.env.MODEL_DIR ?? join(dataDir, "models", "wan-tiny"),
+      rawLogs: values["raw-logs"] || process.env.LOG_FORMAT === "json",
+      demo: values.demo,
+    });
+  } else {
+    fail(command ? `unknown command "${command}"` : "a command is required");
+  }
+} catch (err) {
+  process.stderr.write(`\nt2v: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+
+function optionalNumber<K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> {
+  return v === undefined ? {} : ({ [key]: v } as Record<K, number>);
+}

@@ -1,0 +1,141 @@
+/**
+ * Environment configuration, read once at start-up. Each field names its
+ * variable, default and format; every problem is reported at once, and a bad
+ * value stops the process with a message that names the variable.
+ */
+export interface Field<T> {
+  readonly env: string;
+  readonly doc: string;
+  parse(raw: string | undefined): T;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Values<S> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+
+export function readConfig<S extends Record<string, Field<unknown>>>(
+  fields: S,
+  env: NodeJS.ProcessEnv = process.env,
+): Values<S> {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(fields)) {
+    try {
+      out[key] = field.parse(blankToUndefined(env[field.env]));
+    } catch (err) {
+      problems.push(`${field.env}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as Values<S>;
+}
+
+/** Reads the configuration or exits with status 78 (EX_CONFIG) and a clear message. */
+export function readConfigOrExit<S extends Record<string, Field<unknown>>>(service: string, fields: S): Values<S> {
+  try {
+    return readConfig(fields);
+  } catch (err) {
+    process.stderr.write(`${service}: ${(err as Error).message}\n`);
+    process.exit(78);
+  }
+}
+
+function blankToUndefined(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+export function str(env: string, doc: string, def?: string): Field<string> {
+  return {
+    env,
+    doc,
+    parse(raw) {
+      if (raw !== undefined) return raw;
+      if (def === undefined) throw new Error("is required");
+      return def;
+    },
+  };
+}
+
+export function int(env: string, doc: string, def: number, min: number, max: number): Field<number> {
+  return {
+    env,
+    doc,
+    parse(raw) {
+      if (raw === undefined) return def;
+      if (!/^-?\d+$/.test(raw)) throw new Error(`"${raw}" is not an integer`);
+      const n = Number(raw);
+      if (n < min || n > max) throw new Error(`${n} is outside ${min}..${max}`);
+      return n;
+    },
+  };
+}
+
+export function oneOf<const T extends string>(env: string, doc: string, def: T, allowed: readonly T[]): Field<T> {
+  return {
+    env,
+    doc,
+    parse(raw) {
+      if (raw === undefined) return def;
+      const found = allowed.find((a) => a === raw);
+      if (found === undefined) throw new Error(`"${raw}" is not one of ${allowed.join(", ")}`);
+      return found;
+    },
+  };
+}
+
+export function natsUrl(env: string, doc: string, def: string): Field<string> {
+  return {
+    env,
+    doc,
+    parse(raw) {
+      const value = raw ?? def;
+      for (const part of value.split(",")) {
+        let u: URL;
+        try {
+          u = new URL(part.includes("://") ? part : `nats://${part}`);
+        } catch {
+          throw new Error(`"${part}" is not a URL`);
+        }
+        if (!["nats:", "tls:", "ws:", "wss:"].includes(u.protocol)) throw new Error(`"${part}" must use nats://`);
+      }
+      return value;
+    },
+  };
+}
+
+export function list(env: string, doc: string, def: string[], allowed?: readonly string[]): Field<string[]> {
+  return {
+    env,
+    doc,
+    parse(raw) {
+      if (raw === undefined) return def;
+      const items = raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+      if (items.length === 0) throw new Error("must list at least one value");
+      const bad = allowed ? items.filter((i) => !allowed.includes(i)) : [];
+      if (bad.length > 0) throw new Error(`${bad.join(", ")} not one of ${allowed?.join(", ")}`);
+      return items;
+    },
+  };
+}
+
+/** Fields every service reads. */
+export const commonFields = {
+  natsUrl: natsUrl("NATS_URL", "NATS server(s), comma-separated", "nats://127.0.0.1:4222"),
+  logLevel: oneOf("LOG_LEVEL", "pino log level", "info", [
+    "fatal",
+    "error",
+    "warn",
+    "info",
+    "debug",
+    "trace",
+    "silent",
+  ]),
+};

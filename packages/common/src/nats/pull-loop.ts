@@ -1,0 +1,42 @@
+import type { Consumer, JsMsg } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+
+/**
+ * Pulls one message at a time from the consumers, in priority order (the
+ * first with a message wins), and only when the previous one is handled, so
+ * a slow handler never lets prefetched messages run past their ack_wait. The
+ * handler acks, naks or terms; a handler that throws gets the message naked
+ * for redelivery after `retryDelayMs`.
+ */
+export async function pullLoop(
+  consumers: Consumer | Consumer[],
+  handle: (msg: JsMsg) => Promise<void>,
+  opts: { signal: AbortSignal; log: Logger; retryDelayMs?: number },
+): Promise<void> {
+  const list = Array.isArray(consumers) ? consumers : [consumers];
+  // With one consumer a long poll costs nothing; with several it delays the others.
+  const expires = list.length === 1 ? 2_000 : 1_000;
+  while (!opts.signal.aborted) {
+    let msg: JsMsg | null = null;
+    for (const consumer of list) {
+      try {
+        msg = await consumer.next({ expires });
+      } catch (err) {
+        opts.log.warn({ err }, "pull failed; retrying");
+        await sleep(500);
+      }
+      if (msg || opts.signal.aborted) break;
+    }
+    if (!msg) continue;
+    try {
+      await handle(msg);
+    } catch (err) {
+      opts.log.error({ err, subject: msg.subject }, "message handler failed; redelivering");
+      msg.nak(opts.retryDelayMs ?? 1_000);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

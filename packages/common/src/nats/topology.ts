@@ -1,0 +1,110 @@
+import type { ConsumerConfig, JetStreamManager, StreamConfig } from "@nats-io/jetstream";
+import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+
+/** Every stream, subject, consumer, bucket and object store of the mesh, in one place. */
+export const Streams = {
+  submit: "T2V_SUBMIT",
+  generate: "T2V_GENERATE",
+  decode: "T2V_DECODE",
+  events: "T2V_EVENTS",
+} as const;
+
+export const Subjects = {
+  /** t2v.submit.<pool>: gateway -> scheduler. */
+  submit: (pool: string) => `t2v.submit.${pool}`,
+  /** t2v.job.generate.<pool>: scheduler -> inference workers of that pool. */
+  generate: (pool: string) => `t2v.job.generate.${pool}`,
+  /** inference -> encoder. */
+  decode: "t2v.job.decode",
+  /** t2v.event.<task_id>: workers -> scheduler. */
+  event: (taskId: string) => `t2v.event.${taskId}`,
+  /** Core NATS broadcast (not JetStream): running workers stop the task. */
+  cancel: "t2v.control.cancel",
+} as const;
+
+export const Consumers = {
+  schedulerSubmit: "scheduler-submit",
+  schedulerEvents: "scheduler-events",
+  inference: (pool: string) => `inference-${pool}`,
+  encoder: "encoder",
+} as const;
+
+export const Buckets = {
+  tasks: "t2v_tasks",
+  latents: "t2v_latents",
+  videos: "t2v_videos",
+} as const;
+
+export const POOLS = ["vip", "standard", "batch"] as const;
+export type Pool = (typeof POOLS)[number];
+
+const DAY_NS = nanos(24 * 3600 * 1000);
+
+function workQueue(name: string, subjects: string[]): Partial<StreamConfig> & { name: string } {
+  return {
+    name,
+    subjects,
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: 7 * DAY_NS,
+    // Publishes carry Nats-Msg-Id; a retried publish inside this window is dropped.
+    duplicate_window: nanos(10 * 60 * 1000),
+    num_replicas: 1,
+  };
+}
+
+/** Pull consumers; ack_wait is short because long work heartbeats with working(). */
+function pull(name: string, filter: string, ackWaitMs: number, maxDeliver: number): Partial<ConsumerConfig> {
+  return {
+    durable_name: name,
+    filter_subject: filter,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(ackWaitMs),
+    max_deliver: maxDeliver,
+    max_ack_pending: 1000,
+  };
+}
+
+/** Creates (idempotently) the streams and consumers the mesh needs. */
+export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
+  const streams: (Partial<StreamConfig> & { name: string })[] = [
+    workQueue(Streams.submit, ["t2v.submit.>"]),
+    workQueue(Streams.generate, ["t2v.job.generate.>"]),
+    workQueue(Streams.decode, [Subjects.decode]),
+    workQueue(Streams.events, ["t2v.event.>"]),
+  ];
+  for (const cfg of streams) {
+    try {
+      await jsm.streams.info(cfg.name);
+    } catch {
+      await addIgnoringRace(() => jsm.streams.add(cfg));
+    }
+  }
+  const consumers: [string, Partial<ConsumerConfig>][] = [
+    [Streams.submit, pull(Consumers.schedulerSubmit, "t2v.submit.>", 30_000, -1)],
+    [Streams.events, pull(Consumers.schedulerEvents, "t2v.event.>", 30_000, -1)],
+    [Streams.decode, pull(Consumers.encoder, Subjects.decode, 60_000, 5)],
+    ...POOLS.map((p): [string, Partial<ConsumerConfig>] => [
+      Streams.generate,
+      pull(Consumers.inference(p), Subjects.generate(p), 60_000, 5),
+    ]),
+  ];
+  for (const [stream, cfg] of consumers) {
+    try {
+      await jsm.consumers.info(stream, cfg.durable_name ?? "");
+    } catch {
+      await addIgnoringRace(() => jsm.consumers.add(stream, cfg));
+    }
+  }
+}
+
+/** Two services starting together may both try to create; the loser's error is harmless. */
+async function addIgnoringRace(add: () => Promise<unknown>): Promise<void> {
+  try {
+    await add();
+  } catch (err) {
+    if (!/already in use|already exists/i.test(String(err))) throw err;
+  }
+}

@@ -1,0 +1,28 @@
+import type { Logger } from "pino";
+
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits. A second signal, or the
+ * grace period running out, exits at once: Kubernetes kills us anyway.
+ */
+export function onShutdown(log: Logger, stop: () => Promise<void>, graceMs = 25_000): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      log.error("shutdown grace period over; exiting");
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", handler);
+  process.on("SIGINT", handler);
+}

@@ -1,0 +1,127 @@
+import * as ort from 'onnxruntime-node';
+import type { GenerationSpec, ModelInfo, StepReport } from '../api-types.js';
+import { GenerationCancelledError } from '../errors.js';
+import type { ModelManifest } from '../manifest.js';
+import { Prng } from '../onnx/prng.js';
+import { flowSigmas, selectExpert } from './flow-schedule.js';
+import { openComponents, sessionFor, type OpenedComponents } from './open-components.js';
+import { resolveGenerationSpec, type LatentShape } from './spec-check.js';
+import { tokenizeBatch } from './tokenizer.js';
+
+export interface GenerateCallbacks {
+  onStep: (r: StepReport) => void;
+  /** Resolves to true when the caller cancelled; awaited between steps so cancel messages get through. */
+  cancelled: () => Promise<boolean>;
+}
+
+export interface LatentResult {
+  dims: number[];
+  data: Float32Array;
+}
+
+/** Text encoder + denoiser experts + flow-matching Euler sampler with batched CFG. Runs inside the worker. */
+export class GeneratorEngine {
+  private constructor(
+    private readonly opened: OpenedComponents,
+    readonly info: ModelInfo,
+  ) {}
+
+  static async load(modelDir: string, providers: string[], intraOpThreads: number): Promise<GeneratorEngine> {
+    const opened = await openComponents(modelDir, (c) => c.kind !== 'vaeDecoder', providers, intraOpThreads);
+    const m = opened.manifest;
+    const engine = new GeneratorEngine(opened, { name: m.name, version: m.version, defaultSteps: m.sampler.defaultSteps, executionProvider: opened.provider });
+    await engine.warmUp();
+    return engine;
+  }
+
+  get manifest(): ModelManifest {
+    return this.opened.manifest;
+  }
+
+  async generate(spec: GenerationSpec, cb: GenerateCallbacks): Promise<LatentResult> {
+    const m = this.manifest;
+    const { shape, steps, guidanceScale } = resolveGenerationSpec(spec, m);
+    const text = await this.encodeText(spec.prompt, spec.negativePrompt);
+    const x = initialNoise(shape, spec.seed);
+    const n = x.length;
+    const dims = [2, shape.channels, shape.frames, shape.height, shape.width];
+    // Conditional and unconditional (negative prompt) passes share one run with batch 2.
+    const batched = new Float32Array(2 * n);
+    const sigmas = flowSigmas(steps, m.sampler.shift);
+    for (let i = 0; i < steps; i++) {
+      if (await cb.cancelled()) throw new GenerationCancelledError(`generation cancelled before step ${i + 1} of ${steps}`);
+      const started = performance.now();
+      const sigma = sigmas[i] ?? 0;
+      const next = sigmas[i + 1] ?? 0;
+      const timestep = sigma * m.sampler.numTrainTimesteps;
+      const expert = selectExpert(m.components.denoisers, timestep, m.sampler);
+      batched.set(x, 0);
+      batched.set(x, n);
+      const out = await sessionFor(this.opened, expert.file).run({
+        latents: new ort.Tensor('float32', batched, dims),
+        timestep: new ort.Tensor('float32', Float32Array.from([timestep, timestep]), [2]),
+        text_embeddings: text.embeddings,
+        text_mask: text.mask,
+      });
+      const v = out['velocity']?.data;
+      if (!(v instanceof Float32Array) || v.length !== 2 * n) throw new Error(`${expert.file}: velocity output has the wrong type or size`);
+      const dt = next - sigma;
+      for (let j = 0; j < n; j++) {
+        const vc = v[j] as number;
+        const vu = v[n + j] as number;
+        x[j] = (x[j] as number) + dt * (vu + guidanceScale * (vc - vu));
+      }
+      disposeAll(out);
+      cb.onStep({ step: i + 1, totalSteps: steps, stepSeconds: (performance.now() - started) / 1000, expert: expert.name });
+    }
+    return { dims: [shape.channels, shape.frames, shape.height, shape.width], data: x };
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.opened.sessions.values()) await s.release();
+  }
+
+  private async encodeText(prompt: string, negative: string): Promise<{ embeddings: ort.Tensor; mask: ort.Tensor }> {
+    const tokens = tokenizeBatch([prompt, negative], this.manifest.tokenizer);
+    const mask = new ort.Tensor('int64', tokens.mask, [tokens.batch, tokens.length]);
+    const out = await sessionFor(this.opened, this.manifest.components.textEncoder.file).run({
+      input_ids: new ort.Tensor('int64', tokens.ids, [tokens.batch, tokens.length]),
+      attention_mask: mask,
+    });
+    const embeddings = out['text_embeddings'];
+    if (embeddings === undefined) throw new Error('text encoder returned no text_embeddings');
+    return { embeddings, mask };
+  }
+
+  /** One small run per session so the first real request does not pay graph initialisation. */
+  private async warmUp(): Promise<void> {
+    const m = this.manifest;
+    const smallest = [...m.resolutions].sort((a, b) => a.width * a.height - b.width * b.height)[0];
+    if (smallest === undefined) return;
+    const s = m.latent.spatialCompression;
+    const text = await this.encodeText('', '');
+    const shape: LatentShape = { channels: m.latent.channels, frames: 2, height: smallest.height / s, width: smallest.width / s };
+    const size = shape.channels * shape.frames * shape.height * shape.width;
+    for (const d of m.components.denoisers) {
+      const out = await sessionFor(this.opened, d.file).run({
+        latents: new ort.Tensor('float32', new Float32Array(2 * size), [2, shape.channels, shape.frames, shape.height, shape.width]),
+        timestep: new ort.Tensor('float32', Float32Array.from([d.minTimestep, d.minTimestep]), [2]),
+        text_embeddings: text.embeddings,
+        text_mask: text.mask,
+      });
+      disposeAll(out);
+    }
+  }
+}
+
+/** Seeded standard-normal noise in [C, F, H, W] order: the same seed always gives the same clip. */
+export function initialNoise(shape: LatentShape, seed: number): Float32Array {
+  const rng = new Prng(seed, 1);
+  const out = new Float32Array(shape.channels * shape.frames * shape.height * shape.width);
+  for (let i = 0; i < out.length; i++) out[i] = rng.normal();
+  return out;
+}
+
+function disposeAll(out: Record<string, ort.Tensor>): void {
+  for (const t of Object.values(out)) t.dispose();
+}

@@ -1,0 +1,47 @@
+import * as ort from 'onnxruntime-node';
+import { ModelPackageError } from '../errors.js';
+
+export type ProviderName = 'cuda' | 'cpu';
+
+export interface SessionOptions {
+  provider: ProviderName;
+  intraOpThreads: number;
+}
+
+export function createSession(path: string, file: string, opts: SessionOptions): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(path, {
+    executionProviders: [opts.provider],
+    intraOpNumThreads: opts.intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  }).catch((err: unknown) => {
+    throw new ModelPackageError(`${file}: onnxruntime cannot load it on ${opts.provider} (${(err as Error).message})`);
+  });
+}
+
+/**
+ * Opens the first component with each provider in turn. Asking onnxruntime-node for cuda without
+ * its libraries throws rather than falling back, so the fallback is done here; the provider that
+ * worked is then used for every other component.
+ */
+export async function openWithFallback(
+  path: string,
+  file: string,
+  providers: string[],
+  intraOpThreads: number,
+): Promise<{ session: ort.InferenceSession; provider: ProviderName }> {
+  const failures: string[] = [];
+  for (const name of providers) {
+    const provider = name.toLowerCase();
+    if (provider !== 'cuda' && provider !== 'cpu') {
+      failures.push(`${name}: not supported by this runtime`);
+      continue;
+    }
+    try {
+      return { session: await createSession(path, file, { provider, intraOpThreads }), provider };
+    } catch (err) {
+      failures.push(`${provider}: ${(err as Error).message}`);
+    }
+  }
+  throw new ModelPackageError(`${file}: no execution provider could load it (${failures.join('; ') || 'none requested'})`);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Static checks: types, lint and format, Protobuf lint, and generated code drift.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "check: typescript"
+npx tsc -b
+echo "check: biome"
+npx biome check .
+echo "check: buf lint"
+npx buf lint
+npx buf format --diff --exit-code
+echo "check: generated code is up to date"
+npx buf generate
+if ! git diff --quiet --exit-code -- packages/common/src/gen || [ -n "$(git status --porcelain -- packages/common/src/gen)" ]; then
+  git status --short -- packages/common/src/gen
+  echo "check: 'buf generate' changed packages/common/src/gen: commit the regenerated code" >&2
+  exit 1
+fi
+if git rev-parse --verify -q origin/main >/dev/null && git cat-file -e origin/main:buf.yaml 2>/dev/null; then
+  echo "check: buf breaking against origin/main"
+  npx buf breaking --against ".git#ref=origin/main"
+elif git rev-parse --verify -q HEAD~1 >/dev/null && git cat-file -e HEAD~1:buf.yaml 2>/dev/null; then
+  echo "check: buf breaking against the previous commit"
+  npx buf breaking --against ".git#ref=HEAD~1"
+fi
+echo "check: deploy manifests"
+node deploy/validate.mjs
+echo "check: ok"

@@ -1,0 +1,95 @@
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import type { ReadableStream } from "node:stream/web";
+import { fromBinary } from "@bufbuild/protobuf";
+import type { JsMsg } from "@nats-io/jetstream";
+import type { ObjectStore } from "@nats-io/obj";
+import { isTerminal, type Logger, type PublishWorkerEvent, type TaskStore } from "@t2v/common";
+import { DecodeJobSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import { type Decoder, decodeLatents } from "@t2v/model";
+import type { EncodeSettings } from "./domain/ffmpeg-args.js";
+import { startFfmpeg } from "./ffmpeg-encoder.js";
+
+export interface DecodeDeps {
+  tasks: TaskStore;
+  latents: ObjectStore;
+  videos: ObjectStore;
+  decoder: Decoder;
+  publishEvent: PublishWorkerEvent;
+  log: Logger;
+  ffmpegPath: string;
+  settings: EncodeSettings;
+  tmpDir: string;
+  shutdown: AbortSignal;
+}
+
+const HEARTBEAT_MS = 10_000;
+
+/**
+ * Decodes latents to rgb24 frames chunk by chunk and pipes them straight into
+ * ffmpeg, so decoding and H.264 encoding overlap and memory stays bounded;
+ * then stores the MP4 and reports it.
+ */
+export function createDecodeHandler(deps: DecodeDeps) {
+  return async function handleDecode(msg: JsMsg): Promise<void> {
+    const job = fromBinary(DecodeJobSchema, msg.data);
+    const { taskId, attempt, spec } = job;
+    const log = deps.log.child({ task_id: taskId, attempt });
+    const task = (await deps.tasks.get(taskId))?.record.task;
+    if (!task || isTerminal(task.status) || task.attempt !== attempt || !spec) {
+      log.info("skipping decode: task ended or superseded");
+      await deps.latents.delete(job.latentObject).catch(() => undefined);
+      msg.ack();
+      return;
+    }
+    const outFile = join(deps.tmpDir, `${taskId}.${attempt}.mp4`);
+    const heartbeat = setInterval(() => msg.working(), HEARTBEAT_MS);
+    const target = { width: spec.width, height: spec.height, numFrames: spec.numFrames, frameRate: spec.frameRate };
+    const sink = startFfmpeg(deps.ffmpegPath, target, deps.settings, outFile);
+    try {
+      const blob = await deps.latents.getBlob(job.latentObject);
+      if (!blob) throw new Error(`latents ${job.latentObject} are missing from the object store`);
+      const t0 = performance.now();
+      let frames = 0;
+      await deps.decoder.decode(decodeLatents(blob), target, async (rgb24, count) => {
+        if (deps.shutdown.aborted) throw new Error("shutting down");
+        msg.working();
+        frames += count;
+        await sink.write(rgb24);
+      });
+      const decodeSeconds = (performance.now() - t0) / 1000;
+      await sink.finish();
+      const encodeSeconds = (performance.now() - t0) / 1000 - decodeSeconds;
+      const videoObject = `${taskId}.mp4`;
+      const info = await deps.videos.put(
+        { name: videoObject, options: { max_chunk_size: 256 * 1024 } },
+        Readable.toWeb(createReadStream(outFile)) as ReadableStream<Uint8Array>,
+      );
+      await deps.publishEvent(taskId, attempt, {
+        case: "videoReady",
+        value: { videoObject, sizeBytes: BigInt(info.size), frames, decodeSeconds, encodeSeconds },
+      });
+      await deps.latents.delete(job.latentObject).catch(() => undefined);
+      log.info({ frames, bytes: info.size, decode_s: decodeSeconds.toFixed(2) }, "video ready");
+      msg.ack();
+    } catch (err) {
+      sink.abort();
+      if (deps.shutdown.aborted) {
+        log.info("shutting down: handing the job back");
+        msg.nak();
+        return;
+      }
+      log.error({ err }, "decode or encode failed");
+      await deps.publishEvent(taskId, attempt, {
+        case: "failed",
+        value: { message: err instanceof Error ? err.message : String(err), retryable: true, stage: "encode" },
+      });
+      msg.ack();
+    } finally {
+      clearInterval(heartbeat);
+      await rm(outFile, { force: true });
+    }
+  };
+}

@@ -1,0 +1,52 @@
+export interface EncodeTarget {
+  width: number;
+  height: number;
+  frameRate: number;
+  numFrames: number;
+}
+
+export interface EncodeSettings {
+  preset: string;
+  crf: number;
+}
+
+/**
+ * ffmpeg arguments that read raw rgb24 frames from stdin and write an H.264
+ * MP4 that plays everywhere: yuv420p, moov atom first for progressive
+ * download, exactly `numFrames` frames at the requested rate.
+ */
+export function ffmpegArgs(t: EncodeTarget, s: EncodeSettings, outFile: string): string[] {
+  return [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "rgb24",
+    "-s",
+    `${t.width}x${t.height}`,
+    "-framerate",
+    String(t.frameRate),
+    "-i",
+    "pipe:0",
+    "-frames:v",
+    String(t.numFrames),
+    "-c:v",
+    "libx264",
+    "-preset",
+    s.preset,
+    "-crf",
+    String(s.crf),
+    "-pix_fmt",
+    "yuv420p",
+    "-r",
+    String(t.frameRate),
+    "-movflags",
+    "+faststart",
+    "-f",
+    "mp4",
+    "-y",
+    outFile,
+  ];
+}

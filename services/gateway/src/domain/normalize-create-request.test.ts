@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { CreateTaskRequestSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { DEFAULT_NEGATIVE_PROMPT, normalizeCreateRequest } from "./normalize-create-request.js";
+
+const seed = () => 1234;
+const req = (init: Parameters<typeof create<typeof CreateTaskRequestSchema>>[1]) =>
+  create(CreateTaskRequestSchema, init);
+
+function violations(init: Parameters<typeof req>[0]): string[] {
+  const r = normalizeCreateRequest(req(init), seed);
+  assert.equal(r.ok, false);
+  return r.ok ? [] : r.violations.map((v) => v.field);
+}
+
+describe("normalizeCreateRequest", () => {
+  it("fills the brief's defaults", () => {
+    const r = normalizeCreateRequest(req({ prompt: "a cat" }), seed);
+    assert.ok(r.ok);
+    assert.equal(r.params.resolution, "720p");
+    assert.equal(r.params.width, 1280);
+    assert.equal(r.params.height, 720);
+    assert.equal(r.params.duration, 5);
+    assert.equal(r.params.frameRate, 24);
+    assert.equal(r.params.numFrames, 120);
+    assert.equal(r.params.negativePrompt, DEFAULT_NEGATIVE_PROMPT);
+    assert.equal(r.params.seed, 1234);
+    assert.equal(r.params.seedExplicit, false);
+  });
+
+  it("keeps the caller's negative prompt, seed and frame count rounding", () => {
+    const r = normalizeCreateRequest(
+      req({ prompt: "x", negativePrompt: "dark", duration: 3.3, frameRate: 24, seed: 0, resolution: "480p" }),
+      seed,
+    );
+    assert.ok(r.ok);
+    assert.equal(r.params.negativePrompt, "dark");
+    assert.equal(r.params.seed, 0);
+    assert.equal(r.params.seedExplicit, true);
+    assert.equal(r.params.numFrames, Math.round(3.3 * 24));
+    assert.deepEqual([r.params.width, r.params.height], [832, 480]);
+  });
+
+  it("rejects an empty or blank prompt", () => {
+    assert.deepEqual(violations({ prompt: "" }), ["prompt"]);
+    assert.deepEqual(violations({ prompt: " \t\n " }), ["prompt"]);
+  });
+
+  it("counts characters, not bytes", () => {
+    const chinese = "樱".repeat(200);
+    assert.ok(normalizeCreateRequest(req({ prompt: chinese }), seed).ok);
+    assert.deepEqual(violations({ prompt: `${chinese}樱` }), ["prompt"]);
+    assert.ok(normalizeCreateRequest(req({ prompt: "😀".repeat(200) }), seed).ok);
+    assert.deepEqual(violations({ prompt: "a".repeat(201) }), ["prompt"]);
+  });
+
+  it("rejects durations outside 3.0-10.0, NaN and infinities", () => {
+    for (const d of [2.99, 10.01, 0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.deepEqual(violations({ prompt: "x", duration: d }), ["duration"], `duration ${d}`);
+    }
+    for (const d of [3, 10, 6.5]) assert.ok(normalizeCreateRequest(req({ prompt: "x", duration: d }), seed).ok);
+  });
+
+  it("rejects resolutions other than 480p and 720p", () => {
+    for (const r of ["1080p", "480", "720P", "4k"])
+      assert.deepEqual(violations({ prompt: "x", resolution: r }), ["resolution"]);
+  });
+
+  it("reports every bad field at once", () => {
+    assert.deepEqual(violations({ prompt: "", duration: 11, resolution: "1080p", frameRate: 7, seed: 2 ** 31 }), [
+      "prompt",
+      "resolution",
+      "duration",
+      "frame_rate",
+      "seed",
+    ]);
+  });
+
+  it("rejects control characters but allows newlines", () => {
+    assert.deepEqual(violations({ prompt: "a\u0000b" }), ["prompt"]);
+    assert.ok(normalizeCreateRequest(req({ prompt: "line one\nline two" }), seed).ok);
+  });
+});

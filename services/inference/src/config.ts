@@ -1,0 +1,16 @@
+import { commonFields, int, list, POOLS, str } from "@t2v/common";
+
+export const inferenceConfig = {
+  ...commonFields,
+  modelDir: str("MODEL_DIR", "model package folder (manifest.json + ONNX components)"),
+  executionProviders: list(
+    "EXECUTION_PROVIDERS",
+    "onnxruntime providers to try, in order",
+    ["cuda", "cpu"],
+    ["cuda", "cpu"],
+  ),
+  pools: list("POOLS", "GPU pools this worker serves, highest priority first", ["standard"], POOLS),
+  intraOpThreads: int("INTRA_OP_THREADS", "onnxruntime threads (0 = one per core)", 0, 0, 256),
+  workerId: str("WORKER_ID", "name in task records and logs (default: host name and pid)", ""),
+  videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
+};
