@@ -5,7 +5,9 @@ import { WAN_TINY } from './wan-tiny-config.js';
 // Tokens are kept as X: [B, T, S, D] (T latent frames, S = h*w patches per frame) so spatial and
 // temporal attention are both plain batched MatMuls without dynamic reshapes.
 
-const MOD_CHUNKS = 9; // shift/scale/gate for spatial attention, temporal attention and FFN
+const MOD_CHUNKS = 9;
+const CROSS_QK_GAIN = 3;
+const CROSS_OUT_GAIN = 3; // shift/scale/gate for spatial attention, temporal attention and FFN
 
 /**
  * One DiT expert: 3D patch embedding, sinusoidal timestep embedding driving AdaLN modulation,
@@ -117,12 +119,14 @@ function modulate(g: GraphBuilder, x: string, shift: string, scale: string): str
 function crossAttention(g: GraphBuilder, x: string, context: string, bias: string, dim: number, heads: number): string {
   return g.scope('cross_attn', () => {
     const hd = dim / heads;
-    const q = splitHeads(g, linear(g, x, dim, dim, 'q'), 2, heads, hd); // [B, T, H, S, dh]
+    // Larger q/k gains give peaked attention (video tokens pick out particular text tokens) rather
+    // than a near-uniform average over the prompt, which would make all prompts look alike.
+    const q = splitHeads(g, linear(g, x, dim, dim, 'q', CROSS_QK_GAIN), 2, heads, hd); // [B, T, H, S, dh]
     const headShape = g.constI64([0, 0, heads, hd]);
-    const k = g.op('Reshape', [linear(g, context, dim, dim, 'k'), headShape]); // [B, L, H, dh]
+    const k = g.op('Reshape', [linear(g, context, dim, dim, 'k', CROSS_QK_GAIN), headShape]); // [B, L, H, dh]
     const v = g.op('Reshape', [linear(g, context, dim, dim, 'v'), headShape]);
     const kT = g.op('Unsqueeze', [g.op('Transpose', [k], { perm: attr.ints([0, 2, 3, 1]) }), g.constI64([1])]); // [B, 1, H, dh, L]
     const vh = g.op('Unsqueeze', [g.op('Transpose', [v], { perm: attr.ints([0, 2, 1, 3]) }), g.constI64([1])]); // [B, 1, H, L, dh]
-    return linear(g, mergeHeads(g, attend(g, q, kT, vh, hd, bias), 2, dim), dim, dim, 'o');
+    return linear(g, mergeHeads(g, attend(g, q, kT, vh, hd, bias), 2, dim), dim, dim, 'o', CROSS_OUT_GAIN);
   });
 }

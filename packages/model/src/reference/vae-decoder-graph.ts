@@ -26,11 +26,12 @@ export function buildVaeDecoder(): Uint8Array {
   });
   let x = g.scope('mid', () => silu(g, conv(g, z, channels, 32, 3, 'conv1')));
   x = g.scope('mid', () => conv(g, x, 32, 32, 1, 'conv2'));
-  // A wide box blur at latent resolution: the toy latents are noise-like, and averaging
-  // neighbours turns them into smooth colour fields (which also encode compactly in H.264).
-  // Everything after it is bilinear upsampling and 1x1 convolutions, which cannot add
-  // high frequencies back.
-  x = g.op('AveragePool', [x], { kernel_shape: attr.ints([5, 5]), pads: attr.ints([2, 2, 2, 2]), count_include_pad: attr.i(0) });
+  // A wide low-pass at latent resolution: the toy latents are noise-like, and smoothing turns them
+  // into soft colour fields (which also encode compactly in H.264). The kernel (box-5 convolved
+  // with [1,2,1]) has zero response at the latent Nyquist frequency, so the 2x2 patch grid of the
+  // DiT leaves no stripes. Everything after it is bilinear upsampling and 1x1 convolutions, which
+  // cannot add high frequencies back.
+  x = lowPass(g, x, 32);
   x = temporalUpsample(g, x, 32);
   x = g.scope('up1', () => silu(g, conv(g, resize(g, x, 2), 32, 16, 1, 'conv')));
   x = g.scope('up2', () => silu(g, conv(g, resize(g, x, 2), 16, 8, 1, 'conv')));
@@ -51,6 +52,22 @@ function conv(g: GraphBuilder, x: string, cin: number, cout: number, k: number, 
     const b = g.uniformWeight('bias', [cout], 0.05);
     const p = (k - 1) / 2;
     return g.op('Conv', [x, w, b], { kernel_shape: attr.ints([k, k]), pads: attr.ints([p, p, p, p]) });
+  });
+}
+
+function lowPass(g: GraphBuilder, x: string, channels: number): string {
+  return g.scope('low_pass', () => {
+    const taps = [1, 3, 4, 4, 4, 3, 1].map((v) => v / 20);
+    const k = taps.length;
+    const kernel = new Float32Array(channels * k * k);
+    for (let c = 0; c < channels; c++) {
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) kernel[(c * k + i) * k + j] = (taps[i] ?? 0) * (taps[j] ?? 0);
+    }
+    const p = (k - 1) / 2;
+    // Edge padding so the borders keep their brightness (zero padding would darken them).
+    const padded = g.op('Pad', [x, g.constI64([0, 0, p, p, 0, 0, p, p])], { mode: attr.s('edge') });
+    const w = g.fixedWeight('kernel', [channels, 1, k, k], kernel);
+    return g.op('Conv', [padded, w], { group: attr.i(channels), kernel_shape: attr.ints([k, k]) });
   });
 }
 
