@@ -6,8 +6,8 @@ import { WAN_TINY } from './wan-tiny-config.js';
 // temporal attention are both plain batched MatMuls without dynamic reshapes.
 
 const MOD_CHUNKS = 9;
-const CROSS_QK_GAIN = 3;
-const CROSS_OUT_GAIN = 3; // shift/scale/gate for spatial attention, temporal attention and FFN
+const CROSS_QK_GAIN = 4;
+const CROSS_OUT_GAIN = 8; // shift/scale/gate for spatial attention, temporal attention and FFN
 
 /**
  * One DiT expert: 3D patch embedding, sinusoidal timestep embedding driving AdaLN modulation,

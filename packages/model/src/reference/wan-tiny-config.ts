@@ -13,7 +13,7 @@ export const WAN_TINY = {
     { name: 'low_noise', file: 'denoiser_low_noise.onnx', minTimestep: 0, maxTimestep: 875, seed: 303 },
   ],
   latent: { channels: 16, temporalCompression: 4, spatialCompression: 16 },
-  vae: { chunkLatentFrames: 4, seed: 404, outputGain: 12 },
+  vae: { chunkLatentFrames: 4, seed: 404, outputGain: 18 },
   sampler: { shift: 5, defaultSteps: 10, guidanceScale: 4, boundaryTimestep: 875, numTrainTimesteps: 1000 },
   resolutions: [
     { name: '480p', width: 832, height: 480 },

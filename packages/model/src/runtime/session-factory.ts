@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { arch, platform } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelPackageError } from '../errors.js';
 
@@ -37,6 +41,12 @@ export async function openWithFallback(
       failures.push(`${name}: not supported by this runtime`);
       continue;
     }
+    const missing = provider === 'cuda' ? missingCudaLibrary() : undefined;
+    if (missing !== undefined) {
+      // Checked up front: onnxruntime prints a long native error to stderr when the library is absent.
+      failures.push(`cuda: ${missing}`);
+      continue;
+    }
     try {
       return { session: await createSession(path, file, { provider, intraOpThreads }), provider };
     } catch (err) {
@@ -44,4 +54,15 @@ export async function openWithFallback(
     }
   }
   throw new ModelPackageError(`${file}: no execution provider could load it (${failures.join('; ') || 'none requested'})`);
+}
+
+/** Describes why the CUDA provider cannot load (its shared library is not installed), or undefined if it may. */
+function missingCudaLibrary(): string | undefined {
+  try {
+    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const lib = join(dirname(entry), '..', 'bin', 'napi-v6', platform(), arch(), 'libonnxruntime_providers_cuda.so');
+    return platform() === 'linux' && !existsSync(lib) ? `provider library not installed (${lib})` : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
@@ -21,20 +22,17 @@ function record(status = TaskStatus.QUEUED, attempt = 1): TaskRecord {
   });
 }
 
-function ev(event: WorkerEvent["event"], attempt = 1): WorkerEvent {
+function ev(event: MessageInitShape<typeof WorkerEventSchema>["event"], attempt = 1): WorkerEvent {
   return create(WorkerEventSchema, { taskId: "t", attempt, workerId: "w1", event });
 }
 
 const step = (n: number, attempt = 1) =>
-  ev(
-    { case: "step", value: { $typeName: "t2v.internal.v1.StepCompleted", step: n, totalSteps: 10, stepSeconds: 0.1 } },
-    attempt,
-  );
+  ev({ case: "step", value: { step: n, totalSteps: 10, stepSeconds: 0.1 } }, attempt);
 const failed = (retryable: boolean, attempt = 1) =>
   ev(
     {
       case: "failed",
-      value: { $typeName: "t2v.internal.v1.TaskFailed", message: "boom", retryable, stage: "generate" },
+      value: { message: "boom", retryable, stage: "generate" },
     },
     attempt,
   );
@@ -48,7 +46,7 @@ describe("applyWorkerEvent", () => {
   it("walks queued -> processing -> encoding -> completed", () => {
     const startedEv = ev({
       case: "started",
-      value: { $typeName: "t2v.internal.v1.GenerationStarted", executionProvider: "cpu", totalSteps: 10 },
+      value: { executionProvider: "cpu", totalSteps: 10 },
     });
     let r = run(record(), [startedEv]);
     assert.equal(r.task?.status, TaskStatus.PROCESSING);
@@ -56,15 +54,12 @@ describe("applyWorkerEvent", () => {
     r = run(r, [step(1), step(5)]);
     assert.equal(r.task?.currentStep, 5);
     assert.ok(Math.abs((r.task?.progress ?? 0) - DENOISE_SHARE * 0.5) < 1e-9);
-    r = run(r, [
-      ev({ case: "denoised", value: { $typeName: "t2v.internal.v1.Denoised", latentObject: "l", denoiseSeconds: 1 } }),
-    ]);
+    r = run(r, [ev({ case: "denoised", value: { latentObject: "l", denoiseSeconds: 1 } })]);
     assert.equal(r.task?.status, TaskStatus.ENCODING);
     r = run(r, [
       ev({
         case: "videoReady",
         value: {
-          $typeName: "t2v.internal.v1.VideoReady",
           videoObject: "v.mp4",
           sizeBytes: 10n,
           frames: 72,
@@ -89,7 +84,7 @@ describe("applyWorkerEvent", () => {
     for (const status of [TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED]) {
       const started = ev({
         case: "started",
-        value: { $typeName: "t2v.internal.v1.GenerationStarted", executionProvider: "cpu", totalSteps: 10 },
+        value: { executionProvider: "cpu", totalSteps: 10 },
       });
       for (const e of [started, step(3), failed(true)]) {
         assert.equal(applyWorkerEvent(record(status), e, ctx).record, null);

@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file t2v/v1/video_service.proto.
  */
 export const file_t2v_v1_video_service: GenFile = /*@__PURE__*/
-  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIscBChFDcmVhdGVUYXNrUmVxdWVzdBIOCgZwcm9tcHQYASABKAkSFwoPbmVnYXRpdmVfcHJvbXB0GAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSFQoIZHVyYXRpb24YBCABKAFIAIgBARIXCgpmcmFtZV9yYXRlGAUgASgNSAGIAQESDQoFc3R5bGUYBiABKAkSEQoEc2VlZBgHIAEoDUgCiAEBQgsKCV9kdXJhdGlvbkINCgtfZnJhbWVfcmF0ZUIHCgVfc2VlZCLcAQoQR2VuZXJhdGlvblBhcmFtcxIOCgZwcm9tcHQYASABKAkSFwoPbmVnYXRpdmVfcHJvbXB0GAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSDQoFd2lkdGgYBCABKA0SDgoGaGVpZ2h0GAUgASgNEhAKCGR1cmF0aW9uGAYgASgBEhIKCmZyYW1lX3JhdGUYByABKA0SEgoKbnVtX2ZyYW1lcxgIIAEoDRINCgVzdHlsZRgJIAEoCRIMCgRzZWVkGAogASgNEhUKDXNlZWRfZXhwbGljaXQYCyABKAgioQMKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIQoOR2V0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSIkChFDYW5jZWxUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjkKEExpc3RUYXNrc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoQV2F0Y2hUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIlcKCVRhc2tFdmVudBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSLgoKZXZlbnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqxQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRVU19RVUVVRUQQARIaChZUQVNLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUVEFTS19TVEFUVVNfRU5DT0RJTkcQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIWChJUQVNLX1NUQVRVU19GQUlMRUQQBRIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBjK6AgoMVmlkZW9TZXJ2aWNlEjUKCkNyZWF0ZVRhc2sSGS50MnYudjEuQ3JlYXRlVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxI0CgdHZXRUYXNrEhYudDJ2LnYxLkdldFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACARI1CgpDYW5jZWxUYXNrEhkudDJ2LnYxLkNhbmNlbFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2sSRQoJTGlzdFRhc2tzEhgudDJ2LnYxLkxpc3RUYXNrc1JlcXVlc3QaGS50MnYudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARI/CglXYXRjaFRhc2sSGC50MnYudjEuV2F0Y2hUYXNrUmVxdWVzdBoRLnQydi52MS5UYXNrRXZlbnQiA5ACATABYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIqECChFDcmVhdGVUYXNrUmVxdWVzdBIOCgZwcm9tcHQYASABKAkSFwoPbmVnYXRpdmVfcHJvbXB0GAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSFQoIZHVyYXRpb24YBCABKAFIAIgBARIXCgpmcmFtZV9yYXRlGAUgASgNSAGIAQESDQoFc3R5bGUYBiABKAkSEQoEc2VlZBgHIAEoDUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRITCgt3ZWJob29rX3VybBgJIAEoCRIqCgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgsKCV9kdXJhdGlvbkINCgtfZnJhbWVfcmF0ZUIHCgVfc2VlZCLcAQoQR2VuZXJhdGlvblBhcmFtcxIOCgZwcm9tcHQYASABKAkSFwoPbmVnYXRpdmVfcHJvbXB0GAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSDQoFd2lkdGgYBCABKA0SDgoGaGVpZ2h0GAUgASgNEhAKCGR1cmF0aW9uGAYgASgBEhIKCmZyYW1lX3JhdGUYByABKA0SEgoKbnVtX2ZyYW1lcxgIIAEoDRINCgVzdHlsZRgJIAEoCRIMCgRzZWVkGAogASgNEhUKDXNlZWRfZXhwbGljaXQYCyABKAgi9wUKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkiIQoOR2V0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSIkChFDYW5jZWxUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIl0KEExpc3RUYXNrc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSIgoGc3RhdHVzGAMgASgOMhIudDJ2LnYxLlRhc2tTdGF0dXMiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoQV2F0Y2hUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIlcKCVRhc2tFdmVudBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSLgoKZXZlbnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqxQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRVU19RVUVVRUQQARIaChZUQVNLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUVEFTS19TVEFUVVNfRU5DT0RJTkcQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIWChJUQVNLX1NUQVRVU19GQUlMRUQQBRIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBjK6AgoMVmlkZW9TZXJ2aWNlEjUKCkNyZWF0ZVRhc2sSGS50MnYudjEuQ3JlYXRlVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxI0CgdHZXRUYXNrEhYudDJ2LnYxLkdldFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACARI1CgpDYW5jZWxUYXNrEhkudDJ2LnYxLkNhbmNlbFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2sSRQoJTGlzdFRhc2tzEhgudDJ2LnYxLkxpc3RUYXNrc1JlcXVlc3QaGS50MnYudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARI/CglXYXRjaFRhc2sSGC50MnYudjEuV2F0Y2hUYXNrUmVxdWVzdBoRLnQydi52MS5UYXNrRXZlbnQiA5ACATABYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message t2v.v1.CreateTaskRequest
@@ -63,11 +63,37 @@ export type CreateTaskRequest = Message<"t2v.v1.CreateTaskRequest"> & {
 
   /**
    * Seed for reproducible output, 0 to 2147483647. Unset picks one at random
-   * and reports it in the task.
+   * and reports it in the task. Only requests with a seed are served from the
+   * result cache.
    *
    * @generated from field: optional uint32 seed = 7;
    */
   seed?: number | undefined;
+
+  /**
+   * Makes retries of this call safe: the same key with the same request
+   * returns the task created first; with a different request it fails with
+   * ALREADY_EXISTS. Scoped to the caller's tenant, kept at least 24 hours.
+   * The Idempotency-Key header sets it too.
+   *
+   * @generated from field: string idempotency_key = 8;
+   */
+  idempotencyKey: string;
+
+  /**
+   * Called on every state change (Standard Webhooks signing). https only,
+   * public addresses only.
+   *
+   * @generated from field: string webhook_url = 9;
+   */
+  webhookUrl: string;
+
+  /**
+   * Fail the task if it has not completed this long after submission.
+   *
+   * @generated from field: google.protobuf.Duration timeout = 10;
+   */
+  timeout?: Duration | undefined;
 };
 
 /**
@@ -228,6 +254,72 @@ export type Task = Message<"t2v.v1.Task"> & {
    * @generated from field: google.protobuf.Timestamp finish_time = 13;
    */
   finishTime?: Timestamp | undefined;
+
+  /**
+   * "vip", "standard" or "batch", from the caller's API key.
+   *
+   * @generated from field: string tier = 14;
+   */
+  tier: string;
+
+  /**
+   * While QUEUED: tasks ahead of this one (0 = next), and when it should
+   * start and finish, from the pool's measured step times. Queue wait and run
+   * time are told apart so clients can show both.
+   *
+   * @generated from field: uint32 queue_position = 15;
+   */
+  queuePosition: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp estimated_start_time = 16;
+   */
+  estimatedStartTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp estimated_finish_time = 17;
+   */
+  estimatedFinishTime?: Timestamp | undefined;
+
+  /**
+   * Served from the result cache: no GPU time was spent, nothing was billed.
+   *
+   * @generated from field: bool cache_hit = 18;
+   */
+  cacheHit: boolean;
+
+  /**
+   * @generated from field: string webhook_url = 19;
+   */
+  webhookUrl: string;
+
+  /**
+   * When the task fails if it has not completed.
+   *
+   * @generated from field: google.protobuf.Timestamp deadline = 20;
+   */
+  deadline?: Timestamp | undefined;
+
+  /**
+   * A still image (the first frame), once COMPLETED.
+   *
+   * @generated from field: string poster_url = 21;
+   */
+  posterUrl: string;
+
+  /**
+   * When result_url and poster_url stop working.
+   *
+   * @generated from field: google.protobuf.Timestamp result_expire_time = 22;
+   */
+  resultExpireTime?: Timestamp | undefined;
+
+  /**
+   * Set by the idempotency_key of the request, echoed back.
+   *
+   * @generated from field: string idempotency_key = 23;
+   */
+  idempotencyKey: string;
 };
 
 /**
@@ -288,6 +380,13 @@ export type ListTasksRequest = Message<"t2v.v1.ListTasksRequest"> & {
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
+
+  /**
+   * Only tasks in this state; unspecified means all.
+   *
+   * @generated from field: t2v.v1.TaskStatus status = 3;
+   */
+  status: TaskStatus;
 };
 
 /**

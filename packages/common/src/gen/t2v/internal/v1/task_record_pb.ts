@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Task } from "../../v1/video_service_pb.js";
 import { file_t2v_v1_video_service } from "../../v1/video_service_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/task_record.proto.
  */
 export const file_t2v_internal_v1_task_record: GenFile = /*@__PURE__*/
-  fileDesc("CiF0MnYvaW50ZXJuYWwvdjEvdGFza19yZWNvcmQucHJvdG8SD3Qydi5pbnRlcm5hbC52MSK/AQoKVGFza1JlY29yZBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSFAoMdmlkZW9fb2JqZWN0GAQgASgJEhUKDWxhdGVudF9vYmplY3QYBSABKAkSEQoJd29ya2VyX2lkGAYgASgJEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgHIAEoCRIYChB2aWRlb19zaXplX2J5dGVzGAggASgEYgZwcm90bzM", [file_t2v_v1_video_service]);
+  fileDesc("CiF0MnYvaW50ZXJuYWwvdjEvdGFza19yZWNvcmQucHJvdG8SD3Qydi5pbnRlcm5hbC52MSKDAwoKVGFza1JlY29yZBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSFAoMdmlkZW9fb2JqZWN0GAQgASgJEhUKDWxhdGVudF9vYmplY3QYBSABKAkSEQoJd29ya2VyX2lkGAYgASgJEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgHIAEoCRIYChB2aWRlb19zaXplX2J5dGVzGAggASgEEhUKDXBvc3Rlcl9vYmplY3QYCSABKAkSGgoSZGlzcGF0Y2hlZF9hdHRlbXB0GAogASgNEi4KCm5vdF9iZWZvcmUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNhY2hlX2tleRgMIAEoCRITCgtncHVfc2Vjb25kcxgNIAEoARINCgVtb2RlbBgOIAEoCRIUCgxyZXF1ZXN0X2hhc2gYDyABKAkSEgoKbGFzdF9lcnJvchgQIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2v_v1_video_service]);
 
 /**
  * TaskRecord is the durable state of one task, stored in the task KV bucket
@@ -72,6 +74,63 @@ export type TaskRecord = Message<"t2v.internal.v1.TaskRecord"> & {
    * @generated from field: uint64 video_size_bytes = 8;
    */
   videoSizeBytes: bigint;
+
+  /**
+   * Object-store name of the poster image (first frame, JPEG).
+   *
+   * @generated from field: string poster_object = 9;
+   */
+  posterObject: string;
+
+  /**
+   * The attempt a GenerateJob was published for; equal to task.attempt once
+   * the scheduler has dispatched the current attempt.
+   *
+   * @generated from field: uint32 dispatched_attempt = 10;
+   */
+  dispatchedAttempt: number;
+
+  /**
+   * A retry is not dispatched before this time (backoff).
+   *
+   * @generated from field: google.protobuf.Timestamp not_before = 11;
+   */
+  notBefore?: Timestamp | undefined;
+
+  /**
+   * Result-cache key of the request (empty when it has no explicit seed).
+   *
+   * @generated from field: string cache_key = 12;
+   */
+  cacheKey: string;
+
+  /**
+   * Measured accelerator seconds of the successful attempt (denoise + decode).
+   *
+   * @generated from field: double gpu_seconds = 13;
+   */
+  gpuSeconds: number;
+
+  /**
+   * Model name and version that produced the result.
+   *
+   * @generated from field: string model = 14;
+   */
+  model: string;
+
+  /**
+   * SHA-256 of the normalised request, for idempotency-key checks.
+   *
+   * @generated from field: string request_hash = 15;
+   */
+  requestHash: string;
+
+  /**
+   * Set by the scheduler's reconciler when it gave up on a stalled attempt.
+   *
+   * @generated from field: string last_error = 16;
+   */
+  lastError: string;
 };
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/worker_event.proto.
  */
 export const file_t2v_internal_v1_worker_event: GenFile = /*@__PURE__*/
-  fileDesc("CiJ0MnYvaW50ZXJuYWwvdjEvd29ya2VyX2V2ZW50LnByb3RvEg90MnYuaW50ZXJuYWwudjEi7gIKC1dvcmtlckV2ZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHc3RhcnRlZBgKIAEoCzIiLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3RhcnRlZEgAEi4KBHN0ZXAYCyABKAsyHi50MnYuaW50ZXJuYWwudjEuU3RlcENvbXBsZXRlZEgAEi0KCGRlbm9pc2VkGAwgASgLMhkudDJ2LmludGVybmFsLnYxLkRlbm9pc2VkSAASMgoLdmlkZW9fcmVhZHkYDSABKAsyGy50MnYuaW50ZXJuYWwudjEuVmlkZW9SZWFkeUgAEi0KBmZhaWxlZBgOIAEoCzIbLnQydi5pbnRlcm5hbC52MS5UYXNrRmFpbGVkSABCBwoFZXZlbnQiRAoRR2VuZXJhdGlvblN0YXJ0ZWQSGgoSZXhlY3V0aW9uX3Byb3ZpZGVyGAEgASgJEhMKC3RvdGFsX3N0ZXBzGAIgASgNIkgKDVN0ZXBDb21wbGV0ZWQSDAoEc3RlcBgBIAEoDRITCgt0b3RhbF9zdGVwcxgCIAEoDRIUCgxzdGVwX3NlY29uZHMYAyABKAEiOgoIRGVub2lzZWQSFQoNbGF0ZW50X29iamVjdBgBIAEoCRIXCg9kZW5vaXNlX3NlY29uZHMYAiABKAEidgoKVmlkZW9SZWFkeRIUCgx2aWRlb19vYmplY3QYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoBBIOCgZmcmFtZXMYAyABKA0SFgoOZGVjb2RlX3NlY29uZHMYBCABKAESFgoOZW5jb2RlX3NlY29uZHMYBSABKAEiPwoKVGFza0ZhaWxlZBIPCgdtZXNzYWdlGAEgASgJEhEKCXJldHJ5YWJsZRgCIAEoCBINCgVzdGFnZRgDIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiJ0MnYvaW50ZXJuYWwvdjEvd29ya2VyX2V2ZW50LnByb3RvEg90MnYuaW50ZXJuYWwudjEi7gIKC1dvcmtlckV2ZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHc3RhcnRlZBgKIAEoCzIiLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3RhcnRlZEgAEi4KBHN0ZXAYCyABKAsyHi50MnYuaW50ZXJuYWwudjEuU3RlcENvbXBsZXRlZEgAEi0KCGRlbm9pc2VkGAwgASgLMhkudDJ2LmludGVybmFsLnYxLkRlbm9pc2VkSAASMgoLdmlkZW9fcmVhZHkYDSABKAsyGy50MnYuaW50ZXJuYWwudjEuVmlkZW9SZWFkeUgAEi0KBmZhaWxlZBgOIAEoCzIbLnQydi5pbnRlcm5hbC52MS5UYXNrRmFpbGVkSABCBwoFZXZlbnQiUwoRR2VuZXJhdGlvblN0YXJ0ZWQSGgoSZXhlY3V0aW9uX3Byb3ZpZGVyGAEgASgJEhMKC3RvdGFsX3N0ZXBzGAIgASgNEg0KBW1vZGVsGAMgASgJIkgKDVN0ZXBDb21wbGV0ZWQSDAoEc3RlcBgBIAEoDRITCgt0b3RhbF9zdGVwcxgCIAEoDRIUCgxzdGVwX3NlY29uZHMYAyABKAEiOgoIRGVub2lzZWQSFQoNbGF0ZW50X29iamVjdBgBIAEoCRIXCg9kZW5vaXNlX3NlY29uZHMYAiABKAEijQEKClZpZGVvUmVhZHkSFAoMdmlkZW9fb2JqZWN0GAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAQSDgoGZnJhbWVzGAMgASgNEhYKDmRlY29kZV9zZWNvbmRzGAQgASgBEhYKDmVuY29kZV9zZWNvbmRzGAUgASgBEhUKDXBvc3Rlcl9vYmplY3QYBiABKAkiPwoKVGFza0ZhaWxlZBIPCgdtZXNzYWdlGAEgASgJEhEKCXJldHJ5YWJsZRgCIAEoCBINCgVzdGFnZRgDIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * WorkerEvent is what inference and encoder workers report about a task. The
@@ -97,6 +97,13 @@ export type GenerationStarted = Message<"t2v.internal.v1.GenerationStarted"> & {
    * @generated from field: uint32 total_steps = 2;
    */
   totalSteps: number;
+
+  /**
+   * Model name and version, e.g. "wan-tiny@1.0.0".
+   *
+   * @generated from field: string model = 3;
+   */
+  model: string;
 };
 
 /**
@@ -183,6 +190,13 @@ export type VideoReady = Message<"t2v.internal.v1.VideoReady"> & {
    * @generated from field: double encode_seconds = 5;
    */
   encodeSeconds: number;
+
+  /**
+   * Object-store name of the poster image (first frame, JPEG); may be empty.
+   *
+   * @generated from field: string poster_object = 6;
+   */
+  posterObject: string;
 };
 
 /**
