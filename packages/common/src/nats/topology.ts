@@ -8,6 +8,8 @@ export const Streams = {
   generate: "T2V_GENERATE",
   decode: "T2V_DECODE",
   events: "T2V_EVENTS",
+  /** Task state changes (TaskRecord payloads), for webhooks and other listeners. */
+  notify: "T2V_NOTIFY",
 } as const;
 
 export const Subjects = {
@@ -21,6 +23,10 @@ export const Subjects = {
   event: (taskId: string) => `t2v.event.${taskId}`,
   /** Core NATS broadcast (not JetStream): running workers stop the task. */
   cancel: "t2v.control.cancel",
+  /** t2v.notify.<task_id>: a TaskRecord after each status change (not after progress steps). */
+  notify: (taskId: string) => `t2v.notify.${taskId}`,
+  /** Core NATS request/reply: QueueEstimatesRequest -> QueueEstimatesResponse. */
+  estimates: "t2v.scheduler.estimates",
 } as const;
 
 export const Consumers = {
@@ -28,12 +34,15 @@ export const Consumers = {
   schedulerEvents: "scheduler-events",
   inference: (pool: string) => `inference-${pool}`,
   encoder: "encoder",
+  webhooks: "webhooks",
 } as const;
 
 export const Buckets = {
   tasks: "t2v_tasks",
   latents: "t2v_latents",
   videos: "t2v_videos",
+  /** Tenant id -> TenantQueueStats, written by the scheduler. */
+  queueStats: "t2v_queue_stats",
 } as const;
 
 export const POOLS = ["vip", "standard", "batch"] as const;
@@ -74,6 +83,8 @@ export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
     workQueue(Streams.generate, ["t2v.job.generate.>"]),
     workQueue(Streams.decode, [Subjects.decode]),
     workQueue(Streams.events, ["t2v.event.>"]),
+    // Limits retention: several kinds of listener may each keep their own consumer.
+    { ...workQueue(Streams.notify, ["t2v.notify.>"]), retention: RetentionPolicy.Limits, max_age: 3 * DAY_NS },
   ];
   for (const cfg of streams) {
     try {
@@ -86,6 +97,7 @@ export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
     [Streams.submit, pull(Consumers.schedulerSubmit, "t2v.submit.>", 30_000, -1)],
     [Streams.events, pull(Consumers.schedulerEvents, "t2v.event.>", 30_000, -1)],
     [Streams.decode, pull(Consumers.encoder, Subjects.decode, 60_000, 5)],
+    [Streams.notify, pull(Consumers.webhooks, "t2v.notify.>", 30_000, -1)],
     ...POOLS.map((p): [string, Partial<ConsumerConfig>] => [
       Streams.generate,
       pull(Consumers.inference(p), Subjects.generate(p), 60_000, 5),
