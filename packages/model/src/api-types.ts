@@ -22,7 +22,7 @@ export interface ModelInfo {
   name: string;
   version: string;
   defaultSteps: number;
-  executionProvider: 'cuda' | 'cpu';
+  executionProvider: "cuda" | "cpu";
 }
 
 export interface EngineOptions {
@@ -59,6 +59,10 @@ export interface Generator {
 export interface Decoder {
   readonly info: ModelInfo;
   /** Calls onFrames once per decoded chunk (rgb24, frame-major) and awaits it before decoding the next. */
-  decode(latents: Latents, target: DecodeTarget, onFrames: (rgb24: Uint8Array, frameCount: number) => Promise<void> | void): Promise<void>;
+  decode(
+    latents: Latents,
+    target: DecodeTarget,
+    onFrames: (rgb24: Uint8Array, frameCount: number) => Promise<void> | void,
+  ): Promise<void>;
   close(): Promise<void>;
 }

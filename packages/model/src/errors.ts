@@ -3,15 +3,15 @@
 
 /** The model package on disk is missing a file or does not match the contract. */
 export class ModelPackageError extends Error {
-  override readonly name = 'ModelPackageError';
+  override readonly name = "ModelPackageError";
 }
 
 /** The request asks for something this model cannot serve; retrying will not help. */
 export class ModelInputError extends Error {
-  override readonly name = 'ModelInputError';
+  override readonly name = "ModelInputError";
 }
 
 /** The caller's AbortSignal fired; checked between denoising steps. */
 export class GenerationCancelledError extends Error {
-  override readonly name = 'GenerationCancelledError';
+  override readonly name = "GenerationCancelledError";
 }

@@ -1,7 +1,7 @@
 // Public API of @t2v/model.
 export type {
-  DecodeTarget,
   Decoder,
+  DecodeTarget,
   EngineOptions,
   GenerateHooks,
   GenerationSpec,
@@ -9,15 +9,24 @@ export type {
   Latents,
   ModelInfo,
   StepReport,
-} from './api-types.js';
-export { GenerationCancelledError, ModelInputError, ModelPackageError } from './errors.js';
-export type { ComponentFile, DenoiserExpert, LatentGeometry, ModelManifest, Resolution, SamplerSpec, TokenizerSpec, VaeDecoderComponent } from './manifest.js';
-export { MANIFEST_FORMAT, parseManifest } from './manifest.js';
-export { componentContract } from './model-contract.js';
-export type { ComponentContract, ComponentKind, TensorContract } from './model-contract.js';
-export { validateModelPackage } from './load-model-package.js';
-export { buildReferenceModel } from './reference/build-reference-model.js';
-export { decodeLatents, encodeLatents } from './runtime/latents-codec.js';
-export { latentFrameCount, maxFramesAt } from './runtime/spec-check.js';
-export { startDecoder } from './runtime/start-decoder.js';
-export { startGenerator } from './runtime/start-generator.js';
+} from "./api-types.js";
+export { GenerationCancelledError, ModelInputError, ModelPackageError } from "./errors.js";
+export { validateModelPackage } from "./load-model-package.js";
+export type {
+  ComponentFile,
+  DenoiserExpert,
+  LatentGeometry,
+  ModelManifest,
+  Resolution,
+  SamplerSpec,
+  TokenizerSpec,
+  VaeDecoderComponent,
+} from "./manifest.js";
+export { MANIFEST_FORMAT, parseManifest } from "./manifest.js";
+export type { ComponentContract, ComponentKind, TensorContract } from "./model-contract.js";
+export { componentContract } from "./model-contract.js";
+export { buildReferenceModel } from "./reference/build-reference-model.js";
+export { decodeLatents, encodeLatents } from "./runtime/latents-codec.js";
+export { latentFrameCount, maxFramesAt } from "./runtime/spec-check.js";
+export { startDecoder } from "./runtime/start-decoder.js";
+export { startGenerator } from "./runtime/start-generator.js";

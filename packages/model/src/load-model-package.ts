@@ -1,9 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { ModelPackageError } from './errors.js';
-import { parseManifest, type ModelManifest } from './manifest.js';
-import { componentContract, type ComponentKind, type TensorContract } from './model-contract.js';
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { ModelPackageError } from "./errors.js";
+import { type ModelManifest, parseManifest } from "./manifest.js";
+import { type ComponentKind, componentContract, type TensorContract } from "./model-contract.js";
 
 export interface ComponentRef {
   kind: ComponentKind;
@@ -12,10 +12,10 @@ export interface ComponentRef {
 
 /** Reads and checks manifest.json (no ONNX loading). */
 export async function readManifest(dir: string): Promise<ModelManifest> {
-  const path = join(dir, 'manifest.json');
+  const path = join(dir, "manifest.json");
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(path, "utf8");
   } catch {
     throw new ModelPackageError(`manifest.json: not found in ${dir}`);
   }
@@ -30,9 +30,9 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
 
 export function listComponents(m: ModelManifest): ComponentRef[] {
   return [
-    { kind: 'textEncoder', file: m.components.textEncoder.file },
-    ...m.components.denoisers.map((d): ComponentRef => ({ kind: 'denoiser', file: d.file })),
-    { kind: 'vaeDecoder', file: m.components.vaeDecoder.file },
+    { kind: "textEncoder", file: m.components.textEncoder.file },
+    ...m.components.denoisers.map((d): ComponentRef => ({ kind: "denoiser", file: d.file })),
+    { kind: "vaeDecoder", file: m.components.vaeDecoder.file },
   ];
 }
 
@@ -54,7 +54,10 @@ export async function validateModelPackage(dir: string): Promise<ModelManifest> 
     const path = await requireComponentFile(dir, c.file);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
+      session = await ort.InferenceSession.create(path, {
+        executionProviders: ["cpu"],
+        graphOptimizationLevel: "disabled",
+      });
     } catch (err) {
       throw new ModelPackageError(`${c.file}: onnxruntime cannot load it (${(err as Error).message})`);
     }
@@ -70,13 +73,13 @@ export async function validateModelPackage(dir: string): Promise<ModelManifest> 
 /** Compares a loaded session's inputs/outputs with the contract for its component kind. */
 export function checkSessionContract(session: ort.InferenceSession, c: ComponentRef, m: ModelManifest): void {
   const contract = componentContract(c.kind, m);
-  checkSide(c.file, 'input', session.inputNames, session.inputMetadata, contract.inputs);
-  checkSide(c.file, 'output', session.outputNames, session.outputMetadata, contract.outputs);
+  checkSide(c.file, "input", session.inputNames, session.inputMetadata, contract.inputs);
+  checkSide(c.file, "output", session.outputNames, session.outputMetadata, contract.outputs);
 }
 
 function checkSide(
   file: string,
-  side: 'input' | 'output',
+  side: "input" | "output",
   names: readonly string[],
   metadata: readonly ort.InferenceSession.ValueMetadata[] | undefined,
   expected: TensorContract[],
@@ -85,20 +88,23 @@ function checkSide(
   const missing = want.filter((n) => !names.includes(n));
   const extra = names.filter((n) => !want.includes(n));
   if (missing.length > 0 || extra.length > 0) {
-    throw new ModelPackageError(`${file}: ${side}s are [${names.join(', ')}], contract wants [${want.join(', ')}]`);
+    throw new ModelPackageError(`${file}: ${side}s are [${names.join(", ")}], contract wants [${want.join(", ")}]`);
   }
   for (const e of expected) {
     const meta = metadata?.find((v) => v.name === e.name);
     // Metadata is optional in older onnxruntime builds; names alone are then what we can check.
     if (meta === undefined) continue;
     if (!meta.isTensor) throw new ModelPackageError(`${file}: ${side} "${e.name}" must be a tensor`);
-    if (meta.type !== e.dtype) throw new ModelPackageError(`${file}: ${side} "${e.name}" has dtype ${meta.type}, contract wants ${e.dtype}`);
+    if (meta.type !== e.dtype)
+      throw new ModelPackageError(`${file}: ${side} "${e.name}" has dtype ${meta.type}, contract wants ${e.dtype}`);
     if (meta.shape.length !== e.dims.length) {
-      throw new ModelPackageError(`${file}: ${side} "${e.name}" has rank ${meta.shape.length}, contract wants ${e.dims.length} [${e.dims.join(', ')}]`);
+      throw new ModelPackageError(
+        `${file}: ${side} "${e.name}" has rank ${meta.shape.length}, contract wants ${e.dims.length} [${e.dims.join(", ")}]`,
+      );
     }
     e.dims.forEach((d, i) => {
       const got = meta.shape[i];
-      if (typeof d === 'number' && typeof got === 'number' && got !== d) {
+      if (typeof d === "number" && typeof got === "number" && got !== d) {
         throw new ModelPackageError(`${file}: ${side} "${e.name}" dim ${i} is ${got}, contract wants ${d}`);
       }
     });

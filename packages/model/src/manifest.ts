@@ -1,8 +1,8 @@
-import { ModelPackageError } from './errors.js';
+import { ModelPackageError } from "./errors.js";
 
 // manifest.json of a model package. See README.md ("Model package contract") for meaning and units.
 
-export const MANIFEST_FORMAT = 't2v-model-package/1';
+export const MANIFEST_FORMAT = "t2v-model-package/1";
 
 export interface ComponentFile {
   file: string;
@@ -13,6 +13,8 @@ export interface DenoiserExpert extends ComponentFile {
   /** Serves timesteps t (0..numTrainTimesteps) with minTimestep <= t < maxTimestep; the top expert also serves t = maxTimestep. */
   minTimestep: number;
   maxTimestep: number;
+  /** CFG scale for this expert's steps (Wan2.2-A14B: 4.0 high-noise, 3.0 low-noise); default sampler.guidanceScale. */
+  guidanceScale?: number;
 }
 
 export interface VaeDecoderComponent extends ComponentFile {
@@ -22,7 +24,7 @@ export interface VaeDecoderComponent extends ComponentFile {
 
 export interface TokenizerSpec {
   /** utf8-bytes: id = byte + byteOffset, wrapped in BOS/EOS, truncated and right-padded to maxLength. */
-  kind: 'utf8-bytes';
+  kind: "utf8-bytes";
   vocabSize: number;
   maxLength: number;
   padId: number;
@@ -40,7 +42,7 @@ export interface LatentGeometry {
 }
 
 export interface SamplerSpec {
-  kind: 'flow-matching-euler';
+  kind: "flow-matching-euler";
   shift: number;
   defaultSteps: number;
   guidanceScale: number;
@@ -70,72 +72,84 @@ export interface ModelManifest {
 }
 
 /** Checks a parsed manifest.json field by field; errors name the JSON path at fault. */
-export function parseManifest(value: unknown, source = 'manifest.json'): ModelManifest {
+export function parseManifest(value: unknown, source = "manifest.json"): ModelManifest {
   const r = new FieldReader(source);
-  const m = r.obj(value, '');
-  if (m['format'] !== MANIFEST_FORMAT) r.fail('format', `must be "${MANIFEST_FORMAT}"`);
-  const c = r.obj(m['components'], 'components');
-  const te = r.obj(c['textEncoder'], 'components.textEncoder');
-  const vd = r.obj(c['vaeDecoder'], 'components.vaeDecoder');
-  const denoisersRaw = c['denoisers'];
-  if (!Array.isArray(denoisersRaw) || denoisersRaw.length === 0) r.fail('components.denoisers', 'must be a non-empty array');
+  const m = r.obj(value, "");
+  if (m.format !== MANIFEST_FORMAT) r.fail("format", `must be "${MANIFEST_FORMAT}"`);
+  const c = r.obj(m.components, "components");
+  const te = r.obj(c.textEncoder, "components.textEncoder");
+  const vd = r.obj(c.vaeDecoder, "components.vaeDecoder");
+  const denoisersRaw = c.denoisers;
+  if (!Array.isArray(denoisersRaw) || denoisersRaw.length === 0)
+    r.fail("components.denoisers", "must be a non-empty array");
   const denoisers = (denoisersRaw as unknown[]).map((d, i): DenoiserExpert => {
     const p = `components.denoisers[${i}]`;
     const o = r.obj(d, p);
-    return { name: r.str(o, 'name', p), file: r.str(o, 'file', p), minTimestep: r.num(o, 'minTimestep', p), maxTimestep: r.num(o, 'maxTimestep', p) };
+    return {
+      name: r.str(o, "name", p),
+      file: r.str(o, "file", p),
+      minTimestep: r.num(o, "minTimestep", p),
+      maxTimestep: r.num(o, "maxTimestep", p),
+      ...(o.guidanceScale !== undefined ? { guidanceScale: r.num(o, "guidanceScale", p) } : {}),
+    };
   });
-  const tk = r.obj(m['tokenizer'], 'tokenizer');
-  if (tk['kind'] !== 'utf8-bytes') r.fail('tokenizer.kind', 'must be "utf8-bytes"');
-  const lt = r.obj(m['latent'], 'latent');
-  const patch = lt['patchSize'];
-  if (!Array.isArray(patch) || patch.length !== 3 || !patch.every((v) => Number.isInteger(v) && v > 0)) r.fail('latent.patchSize', 'must be three positive integers');
-  const sp = r.obj(m['sampler'], 'sampler');
-  if (sp['kind'] !== 'flow-matching-euler') r.fail('sampler.kind', 'must be "flow-matching-euler"');
-  const resRaw = m['resolutions'];
-  if (!Array.isArray(resRaw) || resRaw.length === 0) r.fail('resolutions', 'must be a non-empty array');
-  const fpsRaw = m['frameRates'];
-  if (!Array.isArray(fpsRaw) || fpsRaw.length === 0 || !fpsRaw.every((v) => Number.isInteger(v) && v > 0)) r.fail('frameRates', 'must be a non-empty array of positive integers');
+  const tk = r.obj(m.tokenizer, "tokenizer");
+  if (tk.kind !== "utf8-bytes") r.fail("tokenizer.kind", 'must be "utf8-bytes"');
+  const lt = r.obj(m.latent, "latent");
+  const patch = lt.patchSize;
+  if (!Array.isArray(patch) || patch.length !== 3 || !patch.every((v) => Number.isInteger(v) && v > 0))
+    r.fail("latent.patchSize", "must be three positive integers");
+  const sp = r.obj(m.sampler, "sampler");
+  if (sp.kind !== "flow-matching-euler") r.fail("sampler.kind", 'must be "flow-matching-euler"');
+  const resRaw = m.resolutions;
+  if (!Array.isArray(resRaw) || resRaw.length === 0) r.fail("resolutions", "must be a non-empty array");
+  const fpsRaw = m.frameRates;
+  if (!Array.isArray(fpsRaw) || fpsRaw.length === 0 || !fpsRaw.every((v) => Number.isInteger(v) && v > 0))
+    r.fail("frameRates", "must be a non-empty array of positive integers");
 
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
-    name: r.str(m, 'name', ''),
-    version: r.str(m, 'version', ''),
-    ...(typeof m['description'] === 'string' ? { description: m['description'] } : {}),
+    name: r.str(m, "name", ""),
+    version: r.str(m, "version", ""),
+    ...(typeof m.description === "string" ? { description: m.description } : {}),
     components: {
-      textEncoder: { file: r.str(te, 'file', 'components.textEncoder') },
+      textEncoder: { file: r.str(te, "file", "components.textEncoder") },
       denoisers,
-      vaeDecoder: { file: r.str(vd, 'file', 'components.vaeDecoder'), chunkLatentFrames: r.int(vd, 'chunkLatentFrames', 'components.vaeDecoder', 1) },
+      vaeDecoder: {
+        file: r.str(vd, "file", "components.vaeDecoder"),
+        chunkLatentFrames: r.int(vd, "chunkLatentFrames", "components.vaeDecoder", 1),
+      },
     },
     tokenizer: {
-      kind: 'utf8-bytes',
-      vocabSize: r.int(tk, 'vocabSize', 'tokenizer', 259),
-      maxLength: r.int(tk, 'maxLength', 'tokenizer', 3),
-      padId: r.int(tk, 'padId', 'tokenizer', 0),
-      bosId: r.int(tk, 'bosId', 'tokenizer', 0),
-      eosId: r.int(tk, 'eosId', 'tokenizer', 0),
-      byteOffset: r.int(tk, 'byteOffset', 'tokenizer', 0),
+      kind: "utf8-bytes",
+      vocabSize: r.int(tk, "vocabSize", "tokenizer", 259),
+      maxLength: r.int(tk, "maxLength", "tokenizer", 3),
+      padId: r.int(tk, "padId", "tokenizer", 0),
+      bosId: r.int(tk, "bosId", "tokenizer", 0),
+      eosId: r.int(tk, "eosId", "tokenizer", 0),
+      byteOffset: r.int(tk, "byteOffset", "tokenizer", 0),
     },
     latent: {
-      channels: r.int(lt, 'channels', 'latent', 1),
-      temporalCompression: r.int(lt, 'temporalCompression', 'latent', 1),
-      spatialCompression: r.int(lt, 'spatialCompression', 'latent', 1),
+      channels: r.int(lt, "channels", "latent", 1),
+      temporalCompression: r.int(lt, "temporalCompression", "latent", 1),
+      spatialCompression: r.int(lt, "spatialCompression", "latent", 1),
       patchSize: patch as [number, number, number],
     },
     sampler: {
-      kind: 'flow-matching-euler',
-      shift: r.num(sp, 'shift', 'sampler'),
-      defaultSteps: r.int(sp, 'defaultSteps', 'sampler', 1),
-      guidanceScale: r.num(sp, 'guidanceScale', 'sampler'),
-      boundaryTimestep: r.num(sp, 'boundaryTimestep', 'sampler'),
-      numTrainTimesteps: r.int(sp, 'numTrainTimesteps', 'sampler', 1),
+      kind: "flow-matching-euler",
+      shift: r.num(sp, "shift", "sampler"),
+      defaultSteps: r.int(sp, "defaultSteps", "sampler", 1),
+      guidanceScale: r.num(sp, "guidanceScale", "sampler"),
+      boundaryTimestep: r.num(sp, "boundaryTimestep", "sampler"),
+      numTrainTimesteps: r.int(sp, "numTrainTimesteps", "sampler", 1),
     },
     resolutions: (resRaw as unknown[]).map((v, i) => {
       const p = `resolutions[${i}]`;
       const o = r.obj(v, p);
-      return { name: r.str(o, 'name', p), width: r.int(o, 'width', p, 1), height: r.int(o, 'height', p, 1) };
+      return { name: r.str(o, "name", p), width: r.int(o, "width", p, 1), height: r.int(o, "height", p, 1) };
     }),
     frameRates: fpsRaw as number[],
-    maxDurationSeconds: r.num(m, 'maxDurationSeconds', ''),
+    maxDurationSeconds: r.num(m, "maxDurationSeconds", ""),
   };
   checkConsistency(manifest, r);
   return manifest;
@@ -143,23 +157,27 @@ export function parseManifest(value: unknown, source = 'manifest.json'): ModelMa
 
 function checkConsistency(m: ModelManifest, r: FieldReader): void {
   const t = m.tokenizer;
-  if (t.byteOffset + 256 > t.vocabSize) r.fail('tokenizer.vocabSize', 'must hold byteOffset + 256 byte ids');
-  if (m.sampler.shift <= 0) r.fail('sampler.shift', 'must be > 0');
+  if (t.byteOffset + 256 > t.vocabSize) r.fail("tokenizer.vocabSize", "must hold byteOffset + 256 byte ids");
+  if (m.sampler.shift <= 0) r.fail("sampler.shift", "must be > 0");
   const top = m.sampler.numTrainTimesteps;
   // The experts must tile [0, numTrainTimesteps] so every step has exactly one expert.
   const sorted = [...m.components.denoisers].sort((a, b) => a.minTimestep - b.minTimestep);
   let edge = 0;
   sorted.forEach((d) => {
-    if (d.minTimestep !== edge || d.maxTimestep <= d.minTimestep) r.fail(`components.denoisers (${d.name})`, `timestep ranges must tile [0, ${top}] without gaps or overlaps`);
+    if (d.minTimestep !== edge || d.maxTimestep <= d.minTimestep)
+      r.fail(`components.denoisers (${d.name})`, `timestep ranges must tile [0, ${top}] without gaps or overlaps`);
     edge = d.maxTimestep;
   });
-  if (edge !== top) r.fail('components.denoisers', `timestep ranges must end at numTrainTimesteps (${top})`);
+  if (edge !== top) r.fail("components.denoisers", `timestep ranges must end at numTrainTimesteps (${top})`);
   if (sorted.length > 1 && !sorted.some((d) => d.minTimestep === m.sampler.boundaryTimestep)) {
-    r.fail('sampler.boundaryTimestep', 'must equal the minTimestep of an expert');
+    r.fail("sampler.boundaryTimestep", "must equal the minTimestep of an expert");
   }
   m.resolutions.forEach((res, i) => {
     if (res.width % m.latent.spatialCompression !== 0 || res.height % m.latent.spatialCompression !== 0) {
-      r.fail(`resolutions[${i}]`, `width and height must be multiples of latent.spatialCompression (${m.latent.spatialCompression})`);
+      r.fail(
+        `resolutions[${i}]`,
+        `width and height must be multiples of latent.spatialCompression (${m.latent.spatialCompression})`,
+      );
     }
   });
 }
@@ -168,33 +186,34 @@ class FieldReader {
   constructor(private readonly source: string) {}
 
   fail(path: string, problem: string): never {
-    throw new ModelPackageError(`${this.source}: field "${path || '(root)'}" ${problem}`);
+    throw new ModelPackageError(`${this.source}: field "${path || "(root)"}" ${problem}`);
   }
 
   obj(v: unknown, path: string): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'must be an object');
+    if (typeof v !== "object" || v === null || Array.isArray(v)) this.fail(path, "must be an object");
     return v as Record<string, unknown>;
   }
 
   str(o: Record<string, unknown>, key: string, path: string): string {
     const v = o[key];
-    if (typeof v !== 'string' || v === '') this.fail(join(path, key), 'must be a non-empty string');
+    if (typeof v !== "string" || v === "") this.fail(join(path, key), "must be a non-empty string");
     return v;
   }
 
   num(o: Record<string, unknown>, key: string, path: string): number {
     const v = o[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(join(path, key), 'must be a finite number');
+    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(join(path, key), "must be a finite number");
     return v;
   }
 
   int(o: Record<string, unknown>, key: string, path: string, min: number): number {
     const v = o[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(join(path, key), `must be an integer >= ${min}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min)
+      this.fail(join(path, key), `must be an integer >= ${min}`);
     return v;
   }
 }
 
 function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
+  return path === "" ? key : `${path}.${key}`;
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream } from "node:stream/web";
@@ -10,7 +10,7 @@ import { isTerminal, type Logger, type PublishWorkerEvent, type TaskStore } from
 import { DecodeJobSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import { type Decoder, decodeLatents } from "@t2v/model";
 import type { EncodeSettings } from "./domain/ffmpeg-args.js";
-import { startFfmpeg } from "./ffmpeg-encoder.js";
+import { extractPoster, startFfmpeg } from "./ffmpeg-encoder.js";
 
 export interface DecodeDeps {
   tasks: TaskStore;
@@ -26,6 +26,7 @@ export interface DecodeDeps {
 }
 
 const HEARTBEAT_MS = 10_000;
+const PROGRESS_EVERY_MS = 250;
 
 /**
  * Decodes latents to rgb24 frames chunk by chunk and pipes them straight into
@@ -45,6 +46,7 @@ export function createDecodeHandler(deps: DecodeDeps) {
       return;
     }
     const outFile = join(deps.tmpDir, `${taskId}.${attempt}.mp4`);
+    const posterFile = join(deps.tmpDir, `${taskId}.${attempt}.jpg`);
     const heartbeat = setInterval(() => msg.working(), HEARTBEAT_MS);
     const target = { width: spec.width, height: spec.height, numFrames: spec.numFrames, frameRate: spec.frameRate };
     const sink = startFfmpeg(deps.ffmpegPath, target, deps.settings, outFile);
@@ -53,12 +55,25 @@ export function createDecodeHandler(deps: DecodeDeps) {
       if (!blob) throw new Error(`latents ${job.latentObject} are missing from the object store`);
       const t0 = performance.now();
       let frames = 0;
+      let reportedAt = 0;
+      const reports: Promise<unknown>[] = [];
       await deps.decoder.decode(decodeLatents(blob), target, async (rgb24, count) => {
         if (deps.shutdown.aborted) throw new Error("shutting down");
         msg.working();
         frames += count;
         await sink.write(rgb24);
+        // Progress for watchers, at most a few times a second.
+        if (performance.now() - reportedAt > PROGRESS_EVERY_MS) {
+          reportedAt = performance.now();
+          reports.push(
+            deps.publishEvent(taskId, attempt, {
+              case: "encodingProgress",
+              value: { framesDone: frames, totalFrames: target.numFrames },
+            }),
+          );
+        }
       });
+      await Promise.allSettled(reports);
       const decodeSeconds = (performance.now() - t0) / 1000;
       await sink.finish();
       const encodeSeconds = (performance.now() - t0) / 1000 - decodeSeconds;
@@ -67,9 +82,13 @@ export function createDecodeHandler(deps: DecodeDeps) {
         { name: videoObject, options: { max_chunk_size: 256 * 1024 } },
         Readable.toWeb(createReadStream(outFile)) as ReadableStream<Uint8Array>,
       );
+      const posterObject = await storePoster(deps, outFile, posterFile, `${taskId}.jpg`).catch((err: unknown) => {
+        log.warn({ err }, "no poster image");
+        return "";
+      });
       await deps.publishEvent(taskId, attempt, {
         case: "videoReady",
-        value: { videoObject, sizeBytes: BigInt(info.size), frames, decodeSeconds, encodeSeconds },
+        value: { videoObject, posterObject, sizeBytes: BigInt(info.size), frames, decodeSeconds, encodeSeconds },
       });
       await deps.latents.delete(job.latentObject).catch(() => undefined);
       log.info({ frames, bytes: info.size, decode_s: decodeSeconds.toFixed(2) }, "video ready");
@@ -90,6 +109,14 @@ export function createDecodeHandler(deps: DecodeDeps) {
     } finally {
       clearInterval(heartbeat);
       await rm(outFile, { force: true });
+      await rm(posterFile, { force: true });
     }
   };
+}
+
+/** The first frame as a JPEG next to the video, for previews. */
+async function storePoster(deps: DecodeDeps, videoFile: string, jpegFile: string, name: string): Promise<string> {
+  await extractPoster(deps.ffmpegPath, videoFile, jpegFile);
+  await deps.videos.putBlob({ name }, await readFile(jpegFile));
+  return name;
 }

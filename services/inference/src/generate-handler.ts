@@ -18,6 +18,8 @@ export interface GenerateDeps {
   log: Logger;
   /** Fires on SIGTERM: the running task is handed back for another worker. */
   shutdown: AbortSignal;
+  /** Told the task id when work starts and "" when it ends (for heartbeats). */
+  onBusy?: (taskId: string) => void;
 }
 
 /** Heartbeat well inside the consumer's ack_wait, even between slow steps. */
@@ -42,6 +44,7 @@ export function createGenerateHandler(deps: GenerateDeps) {
     }
 
     const heartbeat = setInterval(() => msg.working(), HEARTBEAT_MS);
+    deps.onBusy?.(taskId);
     const run = deps.cancellations.track(taskId, deps.shutdown);
     const pending: Promise<PubAck>[] = [];
     const started = performance.now();
@@ -101,6 +104,7 @@ export function createGenerateHandler(deps: GenerateDeps) {
     } finally {
       clearInterval(heartbeat);
       run.release();
+      deps.onBusy?.("");
     }
   };
 }

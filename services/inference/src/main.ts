@@ -1,7 +1,11 @@
 import { hostname } from "node:os";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
+  Buckets,
   Consumers,
+  ensureInferenceConsumer,
+  openBucket,
+  workerGroup,
   connectNats,
   createLogger,
   createWorkerEventPublisher,
@@ -16,6 +20,7 @@ import { watchCancellations } from "./cancellations.js";
 import { inferenceConfig } from "./config.js";
 
 import { createGenerateHandler } from "./generate-handler.js";
+import { startHeartbeat } from "./heartbeat.js";
 
 const config = readConfigOrExit("inference", inferenceConfig);
 const workerId = config.workerId || `${hostname()}-${process.pid}`;
@@ -33,6 +38,21 @@ const nc = await connectNats(config.natsUrl, `inference-${workerId}`, log);
 const stores = await openStores(nc, { videoTtlHours: config.videoTtlHours });
 const js = jetstream(nc);
 const stop = new AbortController();
+const group = workerGroup(config.pools);
+await ensureInferenceConsumer(await jetstreamManager(nc), group);
+let busyTask = "";
+const heartbeat = startHeartbeat(
+  await openBucket(nc, Buckets.workers),
+  {
+    workerId,
+    group,
+    pools: config.pools,
+    model: `${generator.info.name}@${generator.info.version}`,
+    executionProvider: generator.info.executionProvider,
+  },
+  () => busyTask,
+  log,
+);
 
 const handle = createGenerateHandler({
   tasks: stores.tasks,
@@ -43,18 +63,22 @@ const handle = createGenerateHandler({
   publishEvent: createWorkerEventPublisher(js, workerId),
   log,
   shutdown: stop.signal,
+  onBusy: (taskId) => {
+    busyTask = taskId;
+    void heartbeat.beat();
+  },
 });
 
-// One task at a time per worker. Pools are polled in priority order.
-const consumers = await Promise.all(
-  config.pools.map((p) => js.consumers.get(Streams.generate, Consumers.inference(p))),
-);
-const loop = pullLoop(consumers, handle, { signal: stop.signal, log });
-log.info({ pools: config.pools }, "inference worker running");
+// One task at a time per worker, from its group's consumer: the scheduler
+// decides which pool's work comes next.
+const consumer = await js.consumers.get(Streams.generate, Consumers.inference(group));
+const loop = pullLoop(consumer, handle, { signal: stop.signal, log });
+log.info({ pools: config.pools, group }, "inference worker running");
 
 onShutdown(log, async () => {
   stop.abort(new Error("shutdown"));
   await loop;
+  await heartbeat.stop();
   await generator.close();
   await nc.drain();
 });

@@ -1,4 +1,4 @@
-import { commonFields, int } from "@t2v/common";
+import { commonFields, int, str } from "@t2v/common";
 
 export const schedulerConfig = {
   ...commonFields,
@@ -6,4 +6,55 @@ export const schedulerConfig = {
   retryBaseDelayMs: int("RETRY_BASE_DELAY_MS", "first retry's backoff ceiling", 2_000, 0, 3_600_000),
   retryMaxDelayMs: int("RETRY_MAX_DELAY_MS", "largest retry backoff", 60_000, 0, 86_400_000),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
+  modelId: str(
+    "MODEL_ID",
+    "model name and version in result-cache keys; change it when the model changes",
+    "wan-tiny@1",
+  ),
+  cacheTtlHours: int(
+    "RESULT_CACHE_TTL_HOURS",
+    "how long identical seeded requests are served from cache",
+    24,
+    1,
+    24 * 365,
+  ),
+  batchPromoteAfterMs: int(
+    "BATCH_PROMOTE_AFTER_MS",
+    "batch tasks waiting longer compete with standard ones",
+    600_000,
+    0,
+    86_400_000,
+  ),
+  prefetch: int("DISPATCH_PREFETCH", "jobs waiting per worker group beyond one per worker", 1, 0, 100),
+  stallTimeoutMs: int(
+    "STALL_TIMEOUT_MS",
+    "a running task with no progress this long is retried",
+    300_000,
+    1_000,
+    86_400_000,
+  ),
+  dispatchTimeoutMs: int(
+    "DISPATCH_TIMEOUT_MS",
+    "a dispatched task not started this long is retried",
+    1_800_000,
+    1_000,
+    86_400_000,
+  ),
+  reconcileIntervalMs: int(
+    "RECONCILE_INTERVAL_MS",
+    "how often stalled and overdue tasks are looked for",
+    5_000,
+    100,
+    3_600_000,
+  ),
+  defaultRunSeconds: int("DEFAULT_RUN_SECONDS", "run time assumed for ETAs until one is measured", 60, 1, 86_400),
+  leaseMs: int(
+    "LEADER_LEASE_MS",
+    "leader lease; a standby takes over this long after the leader dies",
+    10_000,
+    1_000,
+    600_000,
+  ),
+  workerFreshMs: int("WORKER_FRESH_MS", "a worker whose heartbeat is older is not counted", 15_000, 1_000, 600_000),
+  replicaId: str("REPLICA_ID", "name of this replica in the leader lease (default host-pid)", ""),
 };

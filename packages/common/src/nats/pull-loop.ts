@@ -2,30 +2,24 @@ import type { Consumer, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 
 /**
- * Pulls one message at a time from the consumers, in priority order (the
- * first with a message wins), and only when the previous one is handled, so
+ * Pulls one message at a time, and only when the previous one is handled, so
  * a slow handler never lets prefetched messages run past their ack_wait. The
  * handler acks, naks or terms; a handler that throws gets the message naked
  * for redelivery after `retryDelayMs`.
  */
 export async function pullLoop(
-  consumers: Consumer | Consumer[],
+  consumer: Consumer,
   handle: (msg: JsMsg) => Promise<void>,
   opts: { signal: AbortSignal; log: Logger; retryDelayMs?: number },
 ): Promise<void> {
-  const list = Array.isArray(consumers) ? consumers : [consumers];
-  // With one consumer a long poll costs nothing; with several it delays the others.
-  const expires = list.length === 1 ? 2_000 : 1_000;
   while (!opts.signal.aborted) {
-    let msg: JsMsg | null = null;
-    for (const consumer of list) {
-      try {
-        msg = await consumer.next({ expires });
-      } catch (err) {
-        opts.log.warn({ err }, "pull failed; retrying");
-        await sleep(500);
-      }
-      if (msg || opts.signal.aborted) break;
+    let msg: JsMsg | null;
+    try {
+      msg = await consumer.next({ expires: 2_000 });
+    } catch (err) {
+      opts.log.warn({ err }, "pull failed; retrying");
+      await sleep(500);
+      continue;
     }
     if (!msg) continue;
     try {

@@ -15,8 +15,8 @@ export const Streams = {
 export const Subjects = {
   /** t2v.submit.<pool>: gateway -> scheduler. */
   submit: (pool: string) => `t2v.submit.${pool}`,
-  /** t2v.job.generate.<pool>: scheduler -> inference workers of that pool. */
-  generate: (pool: string) => `t2v.job.generate.${pool}`,
+  /** t2v.job.generate.<group>: scheduler -> the inference workers of one group. */
+  generate: (group: string) => `t2v.job.generate.${group}`,
   /** inference -> encoder. */
   decode: "t2v.job.decode",
   /** t2v.event.<task_id>: workers -> scheduler. */
@@ -32,7 +32,7 @@ export const Subjects = {
 export const Consumers = {
   schedulerSubmit: "scheduler-submit",
   schedulerEvents: "scheduler-events",
-  inference: (pool: string) => `inference-${pool}`,
+  inference: (group: string) => `inference-${group}`,
   encoder: "encoder",
   webhooks: "webhooks",
 } as const;
@@ -43,10 +43,22 @@ export const Buckets = {
   videos: "t2v_videos",
   /** Tenant id -> TenantQueueStats, written by the scheduler. */
   queueStats: "t2v_queue_stats",
+  /** Worker id -> WorkerHeartbeat; entries expire when a worker stops writing. */
+  workers: "t2v_workers",
+  /** The scheduler's leader lease. */
+  scheduler: "t2v_scheduler",
+  deadLetters: "t2v_dead_letters",
+  resultCache: "t2v_result_cache",
 } as const;
 
+/** Pools in priority order: a worker serving several takes VIP work first. */
 export const POOLS = ["vip", "standard", "batch"] as const;
 export type Pool = (typeof POOLS)[number];
+
+/** Workers serving the same pools form a group and share one consumer. */
+export function workerGroup(pools: readonly string[]): string {
+  return POOLS.filter((p) => pools.includes(p)).join("-");
+}
 
 const DAY_NS = nanos(24 * 3600 * 1000);
 
@@ -98,10 +110,6 @@ export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
     [Streams.events, pull(Consumers.schedulerEvents, "t2v.event.>", 30_000, -1)],
     [Streams.decode, pull(Consumers.encoder, Subjects.decode, 60_000, 5)],
     [Streams.notify, pull(Consumers.webhooks, "t2v.notify.>", 30_000, -1)],
-    ...POOLS.map((p): [string, Partial<ConsumerConfig>] => [
-      Streams.generate,
-      pull(Consumers.inference(p), Subjects.generate(p), 60_000, 5),
-    ]),
   ];
   for (const [stream, cfg] of consumers) {
     try {
@@ -109,6 +117,16 @@ export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
     } catch {
       await addIgnoringRace(() => jsm.consumers.add(stream, cfg));
     }
+  }
+}
+
+/** The consumer a worker group pulls GenerateJobs from; created by the group's workers. */
+export async function ensureInferenceConsumer(jsm: JetStreamManager, group: string): Promise<void> {
+  const name = Consumers.inference(group);
+  try {
+    await jsm.consumers.info(Streams.generate, name);
+  } catch {
+    await addIgnoringRace(() => jsm.consumers.add(Streams.generate, pull(name, Subjects.generate(group), 60_000, 5)));
   }
 }
 

@@ -1,6 +1,14 @@
-import { Prng } from './prng.js';
-import { serializeModel } from './serialize-model.js';
-import { DataType, type AttrValue, type DataTypeCode, type Dim, type NodeDef, type TensorInit, type ValueInfo } from './onnx-types.js';
+import {
+  type AttrValue,
+  DataType,
+  type DataTypeCode,
+  type Dim,
+  type NodeDef,
+  type TensorInit,
+  type ValueInfo,
+} from "./onnx-types.js";
+import { Prng } from "./prng.js";
+import { serializeModel } from "./serialize-model.js";
 
 export const IR_VERSION = 10;
 export const OPSET_VERSION = 21;
@@ -46,14 +54,20 @@ export class GraphBuilder {
   /** Declares a graph output; `source` is renamed through Identity so outputs keep contract names. */
   output(name: string, source: string, elemType: DataTypeCode, dims: Dim[]): void {
     this.claim(name);
-    this.nodes.push({ opType: 'Identity', name: `${name}_identity`, inputs: [source], outputs: [name], attributes: {} });
+    this.nodes.push({
+      opType: "Identity",
+      name: `${name}_identity`,
+      inputs: [source],
+      outputs: [name],
+      attributes: {},
+    });
     this.outputs.push({ name, elemType, dims });
   }
 
   /** Adds a node with one output and returns that output's name. */
   op(opType: string, inputs: string[], attributes: Record<string, AttrValue> = {}): string {
     const [out] = this.opN(opType, inputs, 1, attributes);
-    if (out === undefined) throw new Error('unreachable: opN returned no output');
+    if (out === undefined) throw new Error("unreachable: opN returned no output");
     return out;
   }
 
@@ -66,11 +80,11 @@ export class GraphBuilder {
   }
 
   constF32(values: ArrayLike<number>, dims: number[]): string {
-    return this.addInit(this.fresh('const'), DataType.FLOAT, dims, f32Bytes(Float32Array.from(values)));
+    return this.addInit(this.fresh("const"), DataType.FLOAT, dims, f32Bytes(Float32Array.from(values)));
   }
 
   constI64(values: number[], dims: number[] = [values.length]): string {
-    return this.addInit(this.fresh('const'), DataType.INT64, dims, i64Bytes(values));
+    return this.addInit(this.fresh("const"), DataType.INT64, dims, i64Bytes(values));
   }
 
   /** Weight drawn uniformly from [-bound, bound] (PyTorch's default Linear init is this with bound 1/sqrt(fan_in)). */
@@ -89,9 +103,15 @@ export class GraphBuilder {
   toBytes(): Uint8Array {
     return serializeModel({
       irVersion: IR_VERSION,
-      producerName: '@t2v/model',
+      producerName: "@t2v/model",
       opsetVersion: OPSET_VERSION,
-      graph: { name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs },
+      graph: {
+        name: this.name,
+        nodes: this.nodes,
+        initializers: this.initializers,
+        inputs: this.inputs,
+        outputs: this.outputs,
+      },
     });
   }
 
@@ -107,7 +127,7 @@ export class GraphBuilder {
   }
 
   private scoped(name: string): string {
-    return this.scopes.length === 0 ? name : `${this.scopes.join('.')}.${name}`;
+    return this.scopes.length === 0 ? name : `${this.scopes.join(".")}.${name}`;
   }
 
   private claim(name: string): void {
@@ -127,6 +147,8 @@ export function f32Bytes(data: Float32Array): Uint8Array {
 function i64Bytes(values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 8);
   const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  values.forEach((v, i) => {
+    view.setBigInt64(i * 8, BigInt(v), true);
+  });
   return out;
 }

@@ -23,12 +23,12 @@ export interface TensorInit {
 }
 
 export type AttrValue =
-  | { kind: 'float'; value: number }
-  | { kind: 'int'; value: number }
-  | { kind: 'string'; value: string }
-  | { kind: 'floats'; value: number[] }
-  | { kind: 'ints'; value: number[] }
-  | { kind: 'tensor'; value: TensorInit };
+  | { kind: "float"; value: number }
+  | { kind: "int"; value: number }
+  | { kind: "string"; value: string }
+  | { kind: "floats"; value: number[] }
+  | { kind: "ints"; value: number[] }
+  | { kind: "tensor"; value: TensorInit };
 
 export interface NodeDef {
   opType: string;
@@ -56,10 +56,10 @@ export interface ModelDef {
 
 /** Attribute constructors: ONNX attributes need an explicit type, and JS numbers do not say int vs float. */
 export const attr = {
-  f: (value: number): AttrValue => ({ kind: 'float', value }),
-  i: (value: number): AttrValue => ({ kind: 'int', value }),
-  s: (value: string): AttrValue => ({ kind: 'string', value }),
-  floats: (value: number[]): AttrValue => ({ kind: 'floats', value }),
-  ints: (value: number[]): AttrValue => ({ kind: 'ints', value }),
-  t: (value: TensorInit): AttrValue => ({ kind: 'tensor', value }),
+  f: (value: number): AttrValue => ({ kind: "float", value }),
+  i: (value: number): AttrValue => ({ kind: "int", value }),
+  s: (value: string): AttrValue => ({ kind: "string", value }),
+  floats: (value: number[]): AttrValue => ({ kind: "floats", value }),
+  ints: (value: number[]): AttrValue => ({ kind: "ints", value }),
+  t: (value: TensorInit): AttrValue => ({ kind: "tensor", value }),
 };

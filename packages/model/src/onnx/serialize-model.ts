@@ -1,5 +1,5 @@
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import type { AttrValue, GraphDef, ModelDef, NodeDef, TensorInit, ValueInfo } from './onnx-types.js';
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import type { AttrValue, GraphDef, ModelDef, NodeDef, TensorInit, ValueInfo } from "./onnx-types.js";
 
 // Field numbers from onnx.proto (they are part of the file format, so they are fixed here by hand).
 const MODEL = { irVersion: 1, producerName: 2, graph: 7, opsetImport: 8 } as const;
@@ -24,7 +24,7 @@ export function serializeModel(model: ModelDef): Uint8Array {
   writeGraph(w, model.graph);
   w.join();
   w.tag(MODEL.opsetImport, WireType.LengthDelimited).fork();
-  w.tag(OPSET.domain, WireType.LengthDelimited).string('');
+  w.tag(OPSET.domain, WireType.LengthDelimited).string("");
   w.tag(OPSET.version, WireType.Varint).int64(model.opsetVersion);
   w.join();
   return w.finish();
@@ -59,31 +59,31 @@ function writeNode(w: BinaryWriter, n: NodeDef): void {
     writeAttribute(w, name, a);
     w.join();
   }
-  if (n.domain !== undefined && n.domain !== '') w.tag(NODE.domain, WireType.LengthDelimited).string(n.domain);
+  if (n.domain !== undefined && n.domain !== "") w.tag(NODE.domain, WireType.LengthDelimited).string(n.domain);
 }
 
 function writeAttribute(w: BinaryWriter, name: string, a: AttrValue): void {
   w.tag(ATTR.name, WireType.LengthDelimited).string(name);
   switch (a.kind) {
-    case 'float':
+    case "float":
       w.tag(ATTR.f, WireType.Bit32).float(a.value);
       break;
-    case 'int':
+    case "int":
       w.tag(ATTR.i, WireType.Varint).int64(a.value);
       break;
-    case 'string':
+    case "string":
       w.tag(ATTR.s, WireType.LengthDelimited).bytes(new TextEncoder().encode(a.value));
       break;
-    case 'tensor':
+    case "tensor":
       w.tag(ATTR.t, WireType.LengthDelimited).fork();
       writeTensor(w, a.value);
       w.join();
       break;
-    case 'floats':
+    case "floats":
       // onnx.proto is proto2: repeated scalars unpacked, one tag per element.
       for (const v of a.value) w.tag(ATTR.floats, WireType.Bit32).float(v);
       break;
-    case 'ints':
+    case "ints":
       for (const v of a.value) w.tag(ATTR.ints, WireType.Varint).int64(v);
       break;
   }
@@ -106,7 +106,7 @@ function writeValueInfo(w: BinaryWriter, field: number, v: ValueInfo): void {
   w.tag(TENSOR_TYPE.shape, WireType.LengthDelimited).fork();
   for (const d of v.dims) {
     w.tag(SHAPE.dim, WireType.LengthDelimited).fork();
-    if (typeof d === 'number') w.tag(DIMENSION.dimValue, WireType.Varint).int64(d);
+    if (typeof d === "number") w.tag(DIMENSION.dimValue, WireType.Varint).int64(d);
     else w.tag(DIMENSION.dimParam, WireType.LengthDelimited).string(d);
     w.join();
   }

@@ -1,8 +1,8 @@
-import * as ort from 'onnxruntime-node';
-import type { DecodeTarget, Latents, ModelInfo } from '../api-types.js';
-import type { ModelManifest } from '../manifest.js';
-import { openComponents, sessionFor, type OpenedComponents } from './open-components.js';
-import { checkDecodeRequest, type LatentShape } from './spec-check.js';
+import * as ort from "onnxruntime-node";
+import type { DecodeTarget, Latents, ModelInfo } from "../api-types.js";
+import type { ModelManifest } from "../manifest.js";
+import { type OpenedComponents, openComponents, sessionFor } from "./open-components.js";
+import { checkDecodeRequest, type LatentShape } from "./spec-check.js";
 
 /** Receives one chunk of rgb24 frames; resolves false to stop decoding (the consumer failed). */
 export type FrameSink = (rgb24: Uint8Array, frameCount: number) => Promise<boolean>;
@@ -19,9 +19,14 @@ export class DecoderEngine {
   ) {}
 
   static async load(modelDir: string, providers: string[], intraOpThreads: number): Promise<DecoderEngine> {
-    const opened = await openComponents(modelDir, (c) => c.kind === 'vaeDecoder', providers, intraOpThreads);
+    const opened = await openComponents(modelDir, (c) => c.kind === "vaeDecoder", providers, intraOpThreads);
     const m = opened.manifest;
-    const engine = new DecoderEngine(opened, { name: m.name, version: m.version, defaultSteps: m.sampler.defaultSteps, executionProvider: opened.provider });
+    const engine = new DecoderEngine(opened, {
+      name: m.name,
+      version: m.version,
+      defaultSteps: m.sampler.defaultSteps,
+      executionProvider: opened.provider,
+    });
     await engine.warmUp();
     return engine;
   }
@@ -67,10 +72,10 @@ export class DecoderEngine {
       });
     }
     const out = await sessionFor(this.opened, this.manifest.components.vaeDecoder.file).run({
-      latents: new ort.Tensor('float32', input, [1, shape.channels, indices.length, shape.height, shape.width]),
+      latents: new ort.Tensor("float32", input, [1, shape.channels, indices.length, shape.height, shape.width]),
     });
-    const frames = out['frames']?.data;
-    if (!(frames instanceof Uint8Array)) throw new Error('vae decoder returned no uint8 frames');
+    const frames = out.frames?.data;
+    if (!(frames instanceof Uint8Array)) throw new Error("vae decoder returned no uint8 frames");
     return frames;
   }
 
@@ -79,7 +84,12 @@ export class DecoderEngine {
     const smallest = [...m.resolutions].sort((a, b) => a.width * a.height - b.width * b.height)[0];
     if (smallest === undefined) return;
     const s = m.latent.spatialCompression;
-    const shape: LatentShape = { channels: m.latent.channels, frames: 2, height: smallest.height / s, width: smallest.width / s };
+    const shape: LatentShape = {
+      channels: m.latent.channels,
+      frames: 2,
+      height: smallest.height / s,
+      width: smallest.width / s,
+    };
     await this.runChunk(new Float32Array(shape.channels * 2 * shape.height * shape.width), shape, 0, 2);
   }
 }

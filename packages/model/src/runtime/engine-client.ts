@@ -1,9 +1,9 @@
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import type { EngineOptions, ModelInfo } from '../api-types.js';
-import type { ModelManifest } from '../manifest.js';
-import type { EngineRole, MainToWorker, WorkerInit, WorkerToMain } from './engine-messages.js';
-import { deserializeError } from './error-transport.js';
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { EngineOptions, ModelInfo } from "../api-types.js";
+import type { ModelManifest } from "../manifest.js";
+import type { EngineRole, MainToWorker, WorkerInit, WorkerToMain } from "./engine-messages.js";
+import { deserializeError } from "./error-transport.js";
 
 export interface CallHandlers {
   /** Gets every message for this call id; returns true when the call is finished. */
@@ -22,35 +22,36 @@ export class EngineClient {
     readonly info: ModelInfo,
     readonly manifest: ModelManifest,
   ) {
-    worker.on('message', (msg: WorkerToMain) => {
-      if (!('id' in msg)) return;
+    worker.on("message", (msg: WorkerToMain) => {
+      if (!("id" in msg)) return;
       const call = this.calls.get(msg.id);
-      if (call !== undefined && call.onMessage(msg)) this.calls.delete(msg.id);
+      if (call?.onMessage(msg)) this.calls.delete(msg.id);
     });
-    worker.on('error', (err) => this.failAll(new Error(`engine worker crashed: ${err.message}`)));
-    worker.on('exit', (code) => this.failAll(new Error(`engine worker exited (code ${code})`)));
+    worker.on("error", (err) => this.failAll(new Error(`engine worker crashed: ${err.message}`)));
+    worker.on("exit", (code) => this.failAll(new Error(`engine worker exited (code ${code})`)));
   }
 
   static start(role: EngineRole, opts: EngineOptions): Promise<EngineClient> {
     const init: WorkerInit = {
       role,
       modelDir: opts.modelDir,
-      executionProviders: opts.executionProviders.length > 0 ? opts.executionProviders : ['cpu'],
+      executionProviders: opts.executionProviders.length > 0 ? opts.executionProviders : ["cpu"],
       intraOpThreads: opts.intraOpThreads ?? availableParallelism(),
     };
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: init });
+    const worker = new Worker(new URL("./engine-worker.js", import.meta.url), { workerData: init });
     return new Promise((resolve, reject) => {
       const onExit = (code: number): void => reject(new Error(`engine worker exited during startup (code ${code})`));
       const onError = (err: Error): void => reject(err);
-      worker.once('exit', onExit);
-      worker.once('error', onError);
-      worker.once('message', (msg: WorkerToMain) => {
-        worker.off('exit', onExit);
-        worker.off('error', onError);
-        if (msg.type === 'ready') {
+      worker.once("exit", onExit);
+      worker.once("error", onError);
+      worker.once("message", (msg: WorkerToMain) => {
+        worker.off("exit", onExit);
+        worker.off("error", onError);
+        if (msg.type === "ready") {
           resolve(new EngineClient(worker, msg.info, msg.manifest));
         } else {
-          const err = msg.type === 'init-error' ? deserializeError(msg.error) : new Error(`unexpected first message ${msg.type}`);
+          const err =
+            msg.type === "init-error" ? deserializeError(msg.error) : new Error(`unexpected first message ${msg.type}`);
           void worker.terminate();
           reject(err);
         }
@@ -86,7 +87,7 @@ export class EngineClient {
 
   async close(): Promise<void> {
     if (this.dead !== undefined) return;
-    this.failAll(new Error('engine closed'));
+    this.failAll(new Error("engine closed"));
     await this.worker.terminate();
   }
 

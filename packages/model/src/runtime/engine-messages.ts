@@ -1,10 +1,10 @@
-import type { DecodeTarget, GenerationSpec, ModelInfo, StepReport } from '../api-types.js';
-import type { ModelManifest } from '../manifest.js';
+import type { DecodeTarget, GenerationSpec, ModelInfo, StepReport } from "../api-types.js";
+import type { ModelManifest } from "../manifest.js";
 
 // Typed messages between the main thread (engine-client) and engine-worker. Large arrays travel
 // as transferred ArrayBuffers, never copied.
 
-export type EngineRole = 'generator' | 'decoder';
+export type EngineRole = "generator" | "decoder";
 
 export interface WorkerInit {
   role: EngineRole;
@@ -13,7 +13,7 @@ export interface WorkerInit {
   intraOpThreads: number;
 }
 
-export type ErrorKind = 'ModelPackageError' | 'ModelInputError' | 'GenerationCancelledError' | 'Error';
+export type ErrorKind = "ModelPackageError" | "ModelInputError" | "GenerationCancelledError" | "Error";
 
 export interface SerializedError {
   kind: ErrorKind;
@@ -21,17 +21,17 @@ export interface SerializedError {
 }
 
 export type MainToWorker =
-  | { type: 'generate'; id: number; spec: GenerationSpec }
-  | { type: 'cancel'; id: number }
-  | { type: 'decode'; id: number; dims: number[]; data: ArrayBuffer; target: DecodeTarget }
+  | { type: "generate"; id: number; spec: GenerationSpec }
+  | { type: "cancel"; id: number }
+  | { type: "decode"; id: number; dims: number[]; data: ArrayBuffer; target: DecodeTarget }
   /** Sent after onFrames settled; stop = the consumer failed, so the worker ends that decode. */
-  | { type: 'frames-ack'; id: number; stop: boolean };
+  | { type: "frames-ack"; id: number; stop: boolean };
 
 export type WorkerToMain =
-  | { type: 'ready'; info: ModelInfo; manifest: ModelManifest }
-  | { type: 'init-error'; error: SerializedError }
-  | { type: 'step'; id: number; report: StepReport }
-  | { type: 'latents'; id: number; dims: number[]; data: ArrayBuffer }
-  | { type: 'frames'; id: number; data: ArrayBuffer; frameCount: number }
-  | { type: 'done'; id: number }
-  | { type: 'error'; id: number; error: SerializedError };
+  | { type: "ready"; info: ModelInfo; manifest: ModelManifest }
+  | { type: "init-error"; error: SerializedError }
+  | { type: "step"; id: number; report: StepReport }
+  | { type: "latents"; id: number; dims: number[]; data: ArrayBuffer }
+  | { type: "frames"; id: number; data: ArrayBuffer; frameCount: number }
+  | { type: "done"; id: number }
+  | { type: "error"; id: number; error: SerializedError };

@@ -1,15 +1,15 @@
 // Worker thread entry: onnxruntime's session.run blocks its thread, so all inference lives here
 // and the main thread's event loop stays free. One call runs at a time; a failure rejects only
 // that call and the worker keeps serving.
-import { parentPort, workerData } from 'node:worker_threads';
-import type { Latents } from '../api-types.js';
-import { DecoderEngine } from './decoder-engine.js';
-import type { MainToWorker, WorkerInit, WorkerToMain } from './engine-messages.js';
-import { serializeError } from './error-transport.js';
-import { GeneratorEngine } from './generator-engine.js';
+import { parentPort, workerData } from "node:worker_threads";
+import type { Latents } from "../api-types.js";
+import { DecoderEngine } from "./decoder-engine.js";
+import type { MainToWorker, WorkerInit, WorkerToMain } from "./engine-messages.js";
+import { serializeError } from "./error-transport.js";
+import { GeneratorEngine } from "./generator-engine.js";
 
 const port = parentPort;
-if (port === null) throw new Error('engine-worker must run as a worker thread');
+if (port === null) throw new Error("engine-worker must run as a worker thread");
 const init = workerData as WorkerInit;
 
 function post(msg: WorkerToMain, transfer: ArrayBuffer[] = []): void {
@@ -22,7 +22,7 @@ let queue: Promise<void> = Promise.resolve();
 
 /** Serialises calls: sessions are not shared between concurrent runs. */
 function enqueue(id: number, job: () => Promise<void>): void {
-  queue = queue.then(job).catch((err: unknown) => post({ type: 'error', id, error: serializeError(err) }));
+  queue = queue.then(job).catch((err: unknown) => post({ type: "error", id, error: serializeError(err) }));
 }
 
 /** Lets pending messages (cancel, ack) be delivered, then reports whether this call was cancelled. */
@@ -34,55 +34,56 @@ async function main(): Promise<void> {
   let generator: GeneratorEngine | undefined;
   let decoder: DecoderEngine | undefined;
   try {
-    if (init.role === 'generator') generator = await GeneratorEngine.load(init.modelDir, init.executionProviders, init.intraOpThreads);
+    if (init.role === "generator")
+      generator = await GeneratorEngine.load(init.modelDir, init.executionProviders, init.intraOpThreads);
     else decoder = await DecoderEngine.load(init.modelDir, init.executionProviders, init.intraOpThreads);
   } catch (err) {
-    post({ type: 'init-error', error: serializeError(err) });
+    post({ type: "init-error", error: serializeError(err) });
     return;
   }
   const engine = generator ?? decoder;
   if (engine === undefined) return;
 
-  port?.on('message', (msg: MainToWorker) => {
+  port?.on("message", (msg: MainToWorker) => {
     switch (msg.type) {
-      case 'cancel':
+      case "cancel":
         cancelled.add(msg.id);
         break;
-      case 'frames-ack':
+      case "frames-ack":
         acks.get(msg.id)?.(msg.stop);
         acks.delete(msg.id);
         break;
-      case 'generate':
+      case "generate":
         enqueue(msg.id, async () => {
-          if (generator === undefined) throw new Error('this engine is a decoder');
+          if (generator === undefined) throw new Error("this engine is a decoder");
           try {
             const result = await generator.generate(msg.spec, {
-              onStep: (report) => post({ type: 'step', id: msg.id, report }),
+              onStep: (report) => post({ type: "step", id: msg.id, report }),
               cancelled: () => yieldAndCheck(msg.id),
             });
             const data = result.data.buffer as ArrayBuffer;
-            post({ type: 'latents', id: msg.id, dims: result.dims, data }, [data]);
+            post({ type: "latents", id: msg.id, dims: result.dims, data }, [data]);
           } finally {
             cancelled.delete(msg.id);
           }
         });
         break;
-      case 'decode':
+      case "decode":
         enqueue(msg.id, async () => {
-          if (decoder === undefined) throw new Error('this engine is a generator');
+          if (decoder === undefined) throw new Error("this engine is a generator");
           const latents: Latents = { dims: msg.dims, data: new Float32Array(msg.data) };
           await decoder.decode(latents, msg.target, async (rgb, frameCount) => {
             const ack = new Promise<boolean>((resolve) => acks.set(msg.id, resolve));
             const data = rgb.buffer as ArrayBuffer;
-            post({ type: 'frames', id: msg.id, data, frameCount }, [data]);
+            post({ type: "frames", id: msg.id, data, frameCount }, [data]);
             return !(await ack);
           });
-          post({ type: 'done', id: msg.id });
+          post({ type: "done", id: msg.id });
         });
         break;
     }
   });
-  post({ type: 'ready', info: engine.info, manifest: engine.manifest });
+  post({ type: "ready", info: engine.info, manifest: engine.manifest });
 }
 
 void main();

@@ -1,25 +1,25 @@
-import { GenerationCancelledError, ModelInputError, ModelPackageError } from '../errors.js';
-import type { SerializedError } from './engine-messages.js';
+import { GenerationCancelledError, ModelInputError, ModelPackageError } from "../errors.js";
+import type { SerializedError } from "./engine-messages.js";
 
 // Error classes do not survive structured cloning, so errors cross the thread boundary as {kind, message}.
 
 export function serializeError(err: unknown): SerializedError {
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ModelPackageError) return { kind: 'ModelPackageError', message };
-  if (err instanceof ModelInputError) return { kind: 'ModelInputError', message };
-  if (err instanceof GenerationCancelledError) return { kind: 'GenerationCancelledError', message };
-  return { kind: 'Error', message };
+  if (err instanceof ModelPackageError) return { kind: "ModelPackageError", message };
+  if (err instanceof ModelInputError) return { kind: "ModelInputError", message };
+  if (err instanceof GenerationCancelledError) return { kind: "GenerationCancelledError", message };
+  return { kind: "Error", message };
 }
 
 export function deserializeError(e: SerializedError): Error {
   switch (e.kind) {
-    case 'ModelPackageError':
+    case "ModelPackageError":
       return new ModelPackageError(e.message);
-    case 'ModelInputError':
+    case "ModelInputError":
       return new ModelInputError(e.message);
-    case 'GenerationCancelledError':
+    case "GenerationCancelledError":
       return new GenerationCancelledError(e.message);
-    case 'Error':
+    case "Error":
       return new Error(e.message);
   }
 }

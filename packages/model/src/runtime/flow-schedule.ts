@@ -1,4 +1,4 @@
-import type { DenoiserExpert, SamplerSpec } from '../manifest.js';
+import type { DenoiserExpert, SamplerSpec } from "../manifest.js";
 
 /**
  * Flow-matching sigmas for `steps` Euler steps: uniform t from 1 to 0, warped by the shift
@@ -14,7 +14,9 @@ export function flowSigmas(steps: number, shift: number): number[] {
 /** The expert whose [minTimestep, maxTimestep) range holds the timestep (the top expert also holds its max). */
 export function selectExpert(experts: DenoiserExpert[], timestep: number, sampler: SamplerSpec): DenoiserExpert {
   const found = experts.find(
-    (e) => timestep >= e.minTimestep && (timestep < e.maxTimestep || (e.maxTimestep === sampler.numTrainTimesteps && timestep <= e.maxTimestep)),
+    (e) =>
+      timestep >= e.minTimestep &&
+      (timestep < e.maxTimestep || (e.maxTimestep === sampler.numTrainTimesteps && timestep <= e.maxTimestep)),
   );
   if (found === undefined) throw new Error(`no denoiser expert serves timestep ${timestep}`);
   return found;

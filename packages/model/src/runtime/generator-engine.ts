@@ -1,12 +1,12 @@
-import * as ort from 'onnxruntime-node';
-import type { GenerationSpec, ModelInfo, StepReport } from '../api-types.js';
-import { GenerationCancelledError } from '../errors.js';
-import type { ModelManifest } from '../manifest.js';
-import { Prng } from '../onnx/prng.js';
-import { flowSigmas, selectExpert } from './flow-schedule.js';
-import { openComponents, sessionFor, type OpenedComponents } from './open-components.js';
-import { resolveGenerationSpec, type LatentShape } from './spec-check.js';
-import { tokenizeBatch } from './tokenizer.js';
+import * as ort from "onnxruntime-node";
+import type { GenerationSpec, ModelInfo, StepReport } from "../api-types.js";
+import { GenerationCancelledError } from "../errors.js";
+import type { ModelManifest } from "../manifest.js";
+import { Prng } from "../onnx/prng.js";
+import { flowSigmas, selectExpert } from "./flow-schedule.js";
+import { type OpenedComponents, openComponents, sessionFor } from "./open-components.js";
+import { type LatentShape, resolveGenerationSpec } from "./spec-check.js";
+import { tokenizeBatch } from "./tokenizer.js";
 
 export interface GenerateCallbacks {
   onStep: (r: StepReport) => void;
@@ -27,9 +27,14 @@ export class GeneratorEngine {
   ) {}
 
   static async load(modelDir: string, providers: string[], intraOpThreads: number): Promise<GeneratorEngine> {
-    const opened = await openComponents(modelDir, (c) => c.kind !== 'vaeDecoder', providers, intraOpThreads);
+    const opened = await openComponents(modelDir, (c) => c.kind !== "vaeDecoder", providers, intraOpThreads);
     const m = opened.manifest;
-    const engine = new GeneratorEngine(opened, { name: m.name, version: m.version, defaultSteps: m.sampler.defaultSteps, executionProvider: opened.provider });
+    const engine = new GeneratorEngine(opened, {
+      name: m.name,
+      version: m.version,
+      defaultSteps: m.sampler.defaultSteps,
+      executionProvider: opened.provider,
+    });
     await engine.warmUp();
     return engine;
   }
@@ -49,7 +54,8 @@ export class GeneratorEngine {
     const batched = new Float32Array(2 * n);
     const sigmas = flowSigmas(steps, m.sampler.shift);
     for (let i = 0; i < steps; i++) {
-      if (await cb.cancelled()) throw new GenerationCancelledError(`generation cancelled before step ${i + 1} of ${steps}`);
+      if (await cb.cancelled())
+        throw new GenerationCancelledError(`generation cancelled before step ${i + 1} of ${steps}`);
       const started = performance.now();
       const sigma = sigmas[i] ?? 0;
       const next = sigmas[i + 1] ?? 0;
@@ -58,21 +64,28 @@ export class GeneratorEngine {
       batched.set(x, 0);
       batched.set(x, n);
       const out = await sessionFor(this.opened, expert.file).run({
-        latents: new ort.Tensor('float32', batched, dims),
-        timestep: new ort.Tensor('float32', Float32Array.from([timestep, timestep]), [2]),
+        latents: new ort.Tensor("float32", batched, dims),
+        timestep: new ort.Tensor("float32", Float32Array.from([timestep, timestep]), [2]),
         text_embeddings: text.embeddings,
         text_mask: text.mask,
       });
-      const v = out['velocity']?.data;
-      if (!(v instanceof Float32Array) || v.length !== 2 * n) throw new Error(`${expert.file}: velocity output has the wrong type or size`);
+      const v = out.velocity?.data;
+      if (!(v instanceof Float32Array) || v.length !== 2 * n)
+        throw new Error(`${expert.file}: velocity output has the wrong type or size`);
+      const scale = guidanceScale ?? expert.guidanceScale ?? m.sampler.guidanceScale;
       const dt = next - sigma;
       for (let j = 0; j < n; j++) {
         const vc = v[j] as number;
         const vu = v[n + j] as number;
-        x[j] = (x[j] as number) + dt * (vu + guidanceScale * (vc - vu));
+        x[j] = (x[j] as number) + dt * (vu + scale * (vc - vu));
       }
       disposeAll(out);
-      cb.onStep({ step: i + 1, totalSteps: steps, stepSeconds: (performance.now() - started) / 1000, expert: expert.name });
+      cb.onStep({
+        step: i + 1,
+        totalSteps: steps,
+        stepSeconds: (performance.now() - started) / 1000,
+        expert: expert.name,
+      });
     }
     return { dims: [shape.channels, shape.frames, shape.height, shape.width], data: x };
   }
@@ -83,13 +96,13 @@ export class GeneratorEngine {
 
   private async encodeText(prompt: string, negative: string): Promise<{ embeddings: ort.Tensor; mask: ort.Tensor }> {
     const tokens = tokenizeBatch([prompt, negative], this.manifest.tokenizer);
-    const mask = new ort.Tensor('int64', tokens.mask, [tokens.batch, tokens.length]);
+    const mask = new ort.Tensor("int64", tokens.mask, [tokens.batch, tokens.length]);
     const out = await sessionFor(this.opened, this.manifest.components.textEncoder.file).run({
-      input_ids: new ort.Tensor('int64', tokens.ids, [tokens.batch, tokens.length]),
+      input_ids: new ort.Tensor("int64", tokens.ids, [tokens.batch, tokens.length]),
       attention_mask: mask,
     });
-    const embeddings = out['text_embeddings'];
-    if (embeddings === undefined) throw new Error('text encoder returned no text_embeddings');
+    const embeddings = out.text_embeddings;
+    if (embeddings === undefined) throw new Error("text encoder returned no text_embeddings");
     return { embeddings, mask };
   }
 
@@ -99,13 +112,24 @@ export class GeneratorEngine {
     const smallest = [...m.resolutions].sort((a, b) => a.width * a.height - b.width * b.height)[0];
     if (smallest === undefined) return;
     const s = m.latent.spatialCompression;
-    const text = await this.encodeText('', '');
-    const shape: LatentShape = { channels: m.latent.channels, frames: 2, height: smallest.height / s, width: smallest.width / s };
+    const text = await this.encodeText("", "");
+    const shape: LatentShape = {
+      channels: m.latent.channels,
+      frames: 2,
+      height: smallest.height / s,
+      width: smallest.width / s,
+    };
     const size = shape.channels * shape.frames * shape.height * shape.width;
     for (const d of m.components.denoisers) {
       const out = await sessionFor(this.opened, d.file).run({
-        latents: new ort.Tensor('float32', new Float32Array(2 * size), [2, shape.channels, shape.frames, shape.height, shape.width]),
-        timestep: new ort.Tensor('float32', Float32Array.from([d.minTimestep, d.minTimestep]), [2]),
+        latents: new ort.Tensor("float32", new Float32Array(2 * size), [
+          2,
+          shape.channels,
+          shape.frames,
+          shape.height,
+          shape.width,
+        ]),
+        timestep: new ort.Tensor("float32", Float32Array.from([d.minTimestep, d.minTimestep]), [2]),
         text_embeddings: text.embeddings,
         text_mask: text.mask,
       });

@@ -1,7 +1,13 @@
-import type * as ort from 'onnxruntime-node';
-import { checkSessionContract, listComponents, readManifest, requireComponentFile, type ComponentRef } from '../load-model-package.js';
-import type { ModelManifest } from '../manifest.js';
-import { createSession, openWithFallback, type ProviderName } from './session-factory.js';
+import type * as ort from "onnxruntime-node";
+import {
+  type ComponentRef,
+  checkSessionContract,
+  listComponents,
+  readManifest,
+  requireComponentFile,
+} from "../load-model-package.js";
+import type { ModelManifest } from "../manifest.js";
+import { createSession, openWithFallback, type ProviderName } from "./session-factory.js";
 
 export interface OpenedComponents {
   manifest: ModelManifest;
@@ -37,7 +43,7 @@ export async function openComponents(
     checkSessionContract(session, c, manifest);
     sessions.set(c.file, session);
   }
-  if (provider === undefined) throw new Error('no components selected');
+  if (provider === undefined) throw new Error("no components selected");
   return { manifest, provider, sessions };
 }
 

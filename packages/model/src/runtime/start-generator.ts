@@ -1,12 +1,12 @@
-import type { EngineOptions, GenerateHooks, GenerationSpec, Generator, Latents } from '../api-types.js';
-import { GenerationCancelledError } from '../errors.js';
-import { EngineClient } from './engine-client.js';
-import { deserializeError } from './error-transport.js';
-import { resolveGenerationSpec } from './spec-check.js';
+import type { EngineOptions, GenerateHooks, GenerationSpec, Generator, Latents } from "../api-types.js";
+import { GenerationCancelledError } from "../errors.js";
+import { EngineClient } from "./engine-client.js";
+import { deserializeError } from "./error-transport.js";
+import { resolveGenerationSpec } from "./spec-check.js";
 
 /** Starts a generator worker: loads and contract-checks the package once, warms up, keeps sessions open. */
 export async function startGenerator(opts: EngineOptions): Promise<Generator> {
-  const client = await EngineClient.start('generator', opts);
+  const client = await EngineClient.start("generator", opts);
   return {
     info: client.info,
     generate: (spec, hooks) => generate(client, spec, hooks ?? {}),
@@ -19,25 +19,25 @@ function generate(client: EngineClient, spec: GenerationSpec, hooks: GenerateHoo
     // Input errors are answered here, without a round trip to the worker.
     resolveGenerationSpec(spec, client.manifest);
     const { signal } = hooks;
-    if (signal?.aborted === true) throw new GenerationCancelledError('generation cancelled before it started');
+    if (signal?.aborted === true) throw new GenerationCancelledError("generation cancelled before it started");
     let id = -1;
-    const onAbort = (): void => client.send({ type: 'cancel', id });
-    const finish = (): void => signal?.removeEventListener('abort', onAbort);
-    id = client.call((callId) => ({ msg: { type: 'generate', id: callId, spec: plainSpec(spec) } }), {
+    const onAbort = (): void => client.send({ type: "cancel", id });
+    const finish = (): void => signal?.removeEventListener("abort", onAbort);
+    id = client.call((callId) => ({ msg: { type: "generate", id: callId, spec: plainSpec(spec) } }), {
       onMessage: (msg) => {
         switch (msg.type) {
-          case 'step':
+          case "step":
             try {
               hooks.onStep?.(msg.report);
             } catch {
               // A failing progress callback must not break generation.
             }
             return false;
-          case 'latents':
+          case "latents":
             finish();
             resolve({ dims: msg.dims, data: new Float32Array(msg.data) });
             return true;
-          case 'error':
+          case "error":
             finish();
             reject(deserializeError(msg.error));
             return true;
@@ -50,7 +50,7 @@ function generate(client: EngineClient, spec: GenerationSpec, hooks: GenerateHoo
         reject(err);
       },
     });
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 

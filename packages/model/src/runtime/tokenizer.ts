@@ -1,4 +1,4 @@
-import type { TokenizerSpec } from '../manifest.js';
+import type { TokenizerSpec } from "../manifest.js";
 
 export interface TokenBatch {
   ids: BigInt64Array;
@@ -18,7 +18,7 @@ export function tokenizeBatch(texts: string[], spec: TokenizerSpec): TokenBatch 
   const mask = new BigInt64Array(texts.length * L);
   const encoder = new TextEncoder();
   texts.forEach((text, b) => {
-    const bytes = encoder.encode(text.normalize('NFC')).subarray(0, L - 2);
+    const bytes = encoder.encode(text.normalize("NFC")).subarray(0, L - 2);
     const row = b * L;
     ids[row] = BigInt(spec.bosId);
     bytes.forEach((byte, i) => {

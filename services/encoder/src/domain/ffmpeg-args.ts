@@ -50,3 +50,22 @@ export function ffmpegArgs(t: EncodeTarget, s: EncodeSettings, outFile: string):
     outFile,
   ];
 }
+
+/** ffmpeg arguments that write the first frame of a video as a JPEG poster. */
+export function posterArgs(videoFile: string, jpegFile: string): string[] {
+  return [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-i",
+    videoFile,
+    "-frames:v",
+    "1",
+    "-q:v",
+    "3",
+    "-f",
+    "image2",
+    "-y",
+    jpegFile,
+  ];
+}

@@ -1,4 +1,4 @@
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { endTask, isTerminal, patchRecord } from "@t2v/common";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
@@ -45,7 +45,7 @@ export function applyWorkerEvent(
             startTime: t.startTime ?? now,
             updateTime: now,
           },
-          { workerId: ev.workerId, executionProvider: e.value.executionProvider },
+          { workerId: ev.workerId, executionProvider: e.value.executionProvider, model: e.value.model },
         ),
       };
     case "step": {
@@ -72,23 +72,37 @@ export function applyWorkerEvent(
           { latentObject: e.value.latentObject },
         ),
       };
+    case "encodingProgress": {
+      const { framesDone, totalFrames } = e.value;
+      if (t.status !== TaskStatus.ENCODING || totalFrames === 0) return NONE;
+      const progress = DENOISE_SHARE + ((1 - DENOISE_SHARE) * 0.99 * Math.min(framesDone, totalFrames)) / totalFrames;
+      if (progress <= t.progress) return NONE;
+      return { record: patchRecord(r, { progress, updateTime: now }) };
+    }
     case "videoReady": {
       const done = endTask(r, TaskStatus.COMPLETED, { progress: 1, errorMessage: "" }, now);
-      const { videoObject, sizeBytes } = e.value;
-      return { record: done && patchRecord(done, {}, { videoObject, videoSizeBytes: sizeBytes, latentObject: "" }) };
+      const { videoObject, sizeBytes, posterObject } = e.value;
+      return {
+        record:
+          done && patchRecord(done, {}, { videoObject, posterObject, videoSizeBytes: sizeBytes, latentObject: "" }),
+      };
     }
     case "failed": {
       const { message, retryable, stage } = e.value;
       if (retryable && t.attempt < ctx.retry.maxAttempts) {
         const delayMs = backoffDelayMs(ctx.retry, t.attempt, ctx.random);
         return {
-          record: patchRecord(r, {
-            status: TaskStatus.QUEUED,
-            attempt: t.attempt + 1,
-            currentStep: 0,
-            errorMessage: `attempt ${t.attempt} failed in ${stage}: ${message}; retrying`,
-            updateTime: now,
-          }),
+          record: patchRecord(
+            r,
+            {
+              status: TaskStatus.QUEUED,
+              attempt: t.attempt + 1,
+              currentStep: 0,
+              errorMessage: `attempt ${t.attempt} failed in ${stage}: ${message}; retrying`,
+              updateTime: now,
+            },
+            { notBefore: timestampFromMs(timestampMs(now) + delayMs), lastError: message },
+          ),
           retry: { attempt: t.attempt + 1, delayMs },
         };
       }

@@ -1,61 +1,72 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
-import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import { type Logger, publishProto, Subjects, statusName, type TaskStore } from "@t2v/common";
-import { TaskSubmittedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
-import { WorkerEventSchema } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
+import { fromBinary } from "@bufbuild/protobuf";
+import { timestampMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import type { JsMsg } from "@nats-io/jetstream";
+import type { Logger, TaskStore } from "@t2v/common";
+import { type WorkerEvent, WorkerEventSchema } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { WriteRecord } from "../adapters/record-writer.js";
+import type { PutDeadLetter, ResultCache } from "../adapters/side-records.js";
 import { applyWorkerEvent } from "../domain/apply-worker-event.js";
+import { cacheKey } from "../domain/cache-key.js";
+import { updateMean } from "../domain/estimate-wait.js";
 import type { RetryPolicy } from "../domain/retry-policy.js";
+import type { SchedulerState } from "../state.js";
+
+export interface EventDeps {
+  tasks: TaskStore;
+  state: SchedulerState;
+  write: WriteRecord;
+  cache: ResultCache;
+  deadLetter: PutDeadLetter;
+  retry: RetryPolicy;
+  model: string;
+  random: () => number;
+  log: Logger;
+  kick: () => void;
+}
 
 const MAX_CAS_TRIES = 20;
 
 /**
- * Applies worker events to task records. A retry's submission is published
- * before the record is written: if we crash in between, the redelivered event
- * recomputes the same transition and the publish is deduplicated by its id.
+ * Applies one worker event to its task record (compare-and-swap, retried on
+ * contention), then keeps the in-memory queues, the result cache and the
+ * dead letters in step with what was written.
  */
-export function createEventHandler(deps: {
-  tasks: TaskStore;
-  js: JetStreamClient;
-  log: Logger;
-  retry: RetryPolicy;
-  random: () => number;
-}) {
-  return async function handleEvent(msg: JsMsg): Promise<void> {
-    const ev = fromBinary(WorkerEventSchema, msg.data);
-    const log = deps.log.child({ task_id: ev.taskId, attempt: ev.attempt });
+export function createEventApplier(deps: EventDeps) {
+  return async function applyEvent(ev: WorkerEvent): Promise<void> {
     for (let i = 0; i < MAX_CAS_TRIES; i++) {
       const stored = await deps.tasks.get(ev.taskId);
-      if (!stored) break;
+      if (!stored) return;
       const now = timestampNow();
       const t = applyWorkerEvent(stored.record, ev, { now, retry: deps.retry, random: deps.random() });
-      if (!t.record) break;
-      if (t.retry) {
-        const { attempt, delayMs } = t.retry;
-        await publishProto(
-          deps.js,
-          Subjects.submit(stored.record.pool),
-          TaskSubmittedSchema,
-          create(TaskSubmittedSchema, {
-            taskId: ev.taskId,
-            tenantId: stored.record.tenantId,
-            pool: stored.record.pool,
-            attempt,
-            notBefore: timestampFromMs(Date.now() + delayMs),
-          }),
-          `submit:${ev.taskId}:${attempt}`,
-        );
-        log.warn(
-          { next_attempt: attempt, delay_ms: delayMs, error: t.record.task?.errorMessage },
-          "task will be retried",
-        );
+      if (!t.record) return;
+      if (!(await deps.write(stored, t.record))) continue;
+      const next = t.record;
+      const task = next.task;
+      deps.state.track(next);
+      if (task?.status === TaskStatus.COMPLETED && task.params) {
+        if (task.startTime) {
+          const runSeconds = (timestampMs(now) - timestampMs(task.startTime)) / 1000;
+          deps.state.meanRunSeconds.set(next.pool, updateMean(deps.state.meanRunSeconds.get(next.pool), runSeconds));
+        }
+        const key = cacheKey(next.tenantId, deps.model, task.params);
+        if (key !== "")
+          await deps.cache.put(key, next).catch((err: unknown) => deps.log.warn({ err }, "cache write failed"));
       }
-      if (await deps.tasks.replace(t.record, stored.revision)) {
-        const status = t.record.task?.status;
-        if (ev.event.case !== "step" && status !== undefined) log.info({ status: statusName(status) }, "task updated");
-        break;
+      if (task?.status === TaskStatus.FAILED) {
+        const stage = ev.event.case === "failed" ? ev.event.value.stage : "";
+        await deps.deadLetter(next, stage).catch((err: unknown) => deps.log.warn({ err }, "dead letter not written"));
       }
+      if (t.retry || ev.event.case !== "step") deps.kick();
+      return;
     }
+    throw new Error(`task ${ev.taskId}: could not apply event after ${MAX_CAS_TRIES} tries`);
+  };
+}
+
+export function createEventHandler(applyEvent: (ev: WorkerEvent) => Promise<void>) {
+  return async function handleEvent(msg: JsMsg): Promise<void> {
+    await applyEvent(fromBinary(WorkerEventSchema, msg.data));
     msg.ack();
   };
 }

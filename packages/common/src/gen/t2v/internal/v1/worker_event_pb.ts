@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/worker_event.proto.
  */
 export const file_t2v_internal_v1_worker_event: GenFile = /*@__PURE__*/
-  fileDesc("CiJ0MnYvaW50ZXJuYWwvdjEvd29ya2VyX2V2ZW50LnByb3RvEg90MnYuaW50ZXJuYWwudjEi7gIKC1dvcmtlckV2ZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHc3RhcnRlZBgKIAEoCzIiLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3RhcnRlZEgAEi4KBHN0ZXAYCyABKAsyHi50MnYuaW50ZXJuYWwudjEuU3RlcENvbXBsZXRlZEgAEi0KCGRlbm9pc2VkGAwgASgLMhkudDJ2LmludGVybmFsLnYxLkRlbm9pc2VkSAASMgoLdmlkZW9fcmVhZHkYDSABKAsyGy50MnYuaW50ZXJuYWwudjEuVmlkZW9SZWFkeUgAEi0KBmZhaWxlZBgOIAEoCzIbLnQydi5pbnRlcm5hbC52MS5UYXNrRmFpbGVkSABCBwoFZXZlbnQiUwoRR2VuZXJhdGlvblN0YXJ0ZWQSGgoSZXhlY3V0aW9uX3Byb3ZpZGVyGAEgASgJEhMKC3RvdGFsX3N0ZXBzGAIgASgNEg0KBW1vZGVsGAMgASgJIkgKDVN0ZXBDb21wbGV0ZWQSDAoEc3RlcBgBIAEoDRITCgt0b3RhbF9zdGVwcxgCIAEoDRIUCgxzdGVwX3NlY29uZHMYAyABKAEiOgoIRGVub2lzZWQSFQoNbGF0ZW50X29iamVjdBgBIAEoCRIXCg9kZW5vaXNlX3NlY29uZHMYAiABKAEijQEKClZpZGVvUmVhZHkSFAoMdmlkZW9fb2JqZWN0GAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAQSDgoGZnJhbWVzGAMgASgNEhYKDmRlY29kZV9zZWNvbmRzGAQgASgBEhYKDmVuY29kZV9zZWNvbmRzGAUgASgBEhUKDXBvc3Rlcl9vYmplY3QYBiABKAkiPwoKVGFza0ZhaWxlZBIPCgdtZXNzYWdlGAEgASgJEhEKCXJldHJ5YWJsZRgCIAEoCBINCgVzdGFnZRgDIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiJ0MnYvaW50ZXJuYWwvdjEvd29ya2VyX2V2ZW50LnByb3RvEg90MnYuaW50ZXJuYWwudjEirgMKC1dvcmtlckV2ZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHc3RhcnRlZBgKIAEoCzIiLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3RhcnRlZEgAEi4KBHN0ZXAYCyABKAsyHi50MnYuaW50ZXJuYWwudjEuU3RlcENvbXBsZXRlZEgAEi0KCGRlbm9pc2VkGAwgASgLMhkudDJ2LmludGVybmFsLnYxLkRlbm9pc2VkSAASMgoLdmlkZW9fcmVhZHkYDSABKAsyGy50MnYuaW50ZXJuYWwudjEuVmlkZW9SZWFkeUgAEi0KBmZhaWxlZBgOIAEoCzIbLnQydi5pbnRlcm5hbC52MS5UYXNrRmFpbGVkSAASPgoRZW5jb2RpbmdfcHJvZ3Jlc3MYDyABKAsyIS50MnYuaW50ZXJuYWwudjEuRW5jb2RpbmdQcm9ncmVzc0gAQgcKBWV2ZW50IlMKEUdlbmVyYXRpb25TdGFydGVkEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgBIAEoCRITCgt0b3RhbF9zdGVwcxgCIAEoDRINCgVtb2RlbBgDIAEoCSJICg1TdGVwQ29tcGxldGVkEgwKBHN0ZXAYASABKA0SEwoLdG90YWxfc3RlcHMYAiABKA0SFAoMc3RlcF9zZWNvbmRzGAMgASgBIjoKCERlbm9pc2VkEhUKDWxhdGVudF9vYmplY3QYASABKAkSFwoPZGVub2lzZV9zZWNvbmRzGAIgASgBIo0BCgpWaWRlb1JlYWR5EhQKDHZpZGVvX29iamVjdBgBIAEoCRISCgpzaXplX2J5dGVzGAIgASgEEg4KBmZyYW1lcxgDIAEoDRIWCg5kZWNvZGVfc2Vjb25kcxgEIAEoARIWCg5lbmNvZGVfc2Vjb25kcxgFIAEoARIVCg1wb3N0ZXJfb2JqZWN0GAYgASgJIj0KEEVuY29kaW5nUHJvZ3Jlc3MSEwoLZnJhbWVzX2RvbmUYASABKA0SFAoMdG90YWxfZnJhbWVzGAIgASgNIj8KClRhc2tGYWlsZWQSDwoHbWVzc2FnZRgBIAEoCRIRCglyZXRyeWFibGUYAiABKAgSDQoFc3RhZ2UYAyABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * WorkerEvent is what inference and encoder workers report about a task. The
@@ -74,6 +74,12 @@ export type WorkerEvent = Message<"t2v.internal.v1.WorkerEvent"> & {
      */
     value: TaskFailed;
     case: "failed";
+  } | {
+    /**
+     * @generated from field: t2v.internal.v1.EncodingProgress encoding_progress = 15;
+     */
+    value: EncodingProgress;
+    case: "encodingProgress";
   } | { case: undefined; value?: undefined };
 };
 
@@ -207,6 +213,30 @@ export const VideoReadySchema: GenMessage<VideoReady> = /*@__PURE__*/
   messageDesc(file_t2v_internal_v1_worker_event, 4);
 
 /**
+ * Frames decoded and handed to the H.264 encoder so far.
+ *
+ * @generated from message t2v.internal.v1.EncodingProgress
+ */
+export type EncodingProgress = Message<"t2v.internal.v1.EncodingProgress"> & {
+  /**
+   * @generated from field: uint32 frames_done = 1;
+   */
+  framesDone: number;
+
+  /**
+   * @generated from field: uint32 total_frames = 2;
+   */
+  totalFrames: number;
+};
+
+/**
+ * Describes the message t2v.internal.v1.EncodingProgress.
+ * Use `create(EncodingProgressSchema)` to create a new message.
+ */
+export const EncodingProgressSchema: GenMessage<EncodingProgress> = /*@__PURE__*/
+  messageDesc(file_t2v_internal_v1_worker_event, 5);
+
+/**
  * @generated from message t2v.internal.v1.TaskFailed
  */
 export type TaskFailed = Message<"t2v.internal.v1.TaskFailed"> & {
@@ -235,5 +265,5 @@ export type TaskFailed = Message<"t2v.internal.v1.TaskFailed"> & {
  * Use `create(TaskFailedSchema)` to create a new message.
  */
 export const TaskFailedSchema: GenMessage<TaskFailed> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_worker_event, 5);
+  messageDesc(file_t2v_internal_v1_worker_event, 6);
 

@@ -1,0 +1,90 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import type { KV } from "@nats-io/kv";
+import { type ApiKey, ApiKeySchema, type Tenant, TenantSchema } from "../gen/t2v/internal/v1/gateway_state_pb.js";
+import { apiKeyMatches, apiKeyPrefix, isTenantId, mintApiKey, mintWebhookSecret, type Tier } from "./api-key-format.js";
+
+export interface CreatedKey {
+  /** The whole key, to show once. */
+  key: string;
+  record: ApiKey;
+  tenant: Tenant;
+}
+
+export interface ApiKeyStore {
+  create(opts: { tenantId: string; tier: Tier; name?: string }): Promise<CreatedKey>;
+  list(): Promise<ApiKey[]>;
+  /** False when no key has this prefix. */
+  revoke(prefix: string): Promise<boolean>;
+  /** The key's record when it is well formed, known and not revoked; null otherwise. */
+  verify(key: string): Promise<ApiKey | null>;
+  /** The tenant, created (with a webhook secret) on first use. */
+  tenant(tenantId: string): Promise<Tenant>;
+}
+
+export function createApiKeyStore(kv: { apiKeys: KV; tenants: KV }): ApiKeyStore {
+  async function tenant(tenantId: string): Promise<Tenant> {
+    for (let i = 0; i < 3; i++) {
+      const e = await kv.tenants.get(tenantId);
+      if (e?.operation === "PUT") return fromBinary(TenantSchema, e.value);
+      const t = create(TenantSchema, { tenantId, webhookSecret: mintWebhookSecret(), createTime: timestampNow() });
+      try {
+        await kv.tenants.create(tenantId, toBinary(TenantSchema, t));
+        return t;
+      } catch {
+        // Another writer created it first: read theirs.
+      }
+    }
+    throw new Error(`tenant ${tenantId}: could not be read or created`);
+  }
+
+  return {
+    tenant,
+
+    async create({ tenantId, tier, name = "" }) {
+      if (!isTenantId(tenantId)) throw new Error(`tenant id "${tenantId}" must match [a-z0-9][a-z0-9_-]{0,62}`);
+      const t = await tenant(tenantId);
+      const minted = mintApiKey();
+      const record = create(ApiKeySchema, {
+        prefix: minted.prefix,
+        secretSha256: minted.sha256,
+        tenantId,
+        tier,
+        name,
+        createTime: timestampNow(),
+      });
+      await kv.apiKeys.create(minted.prefix, toBinary(ApiKeySchema, record));
+      return { key: minted.key, record, tenant: t };
+    },
+
+    async list() {
+      const out: ApiKey[] = [];
+      for await (const k of await kv.apiKeys.keys()) {
+        const e = await kv.apiKeys.get(k);
+        if (e?.operation === "PUT") out.push(fromBinary(ApiKeySchema, e.value));
+      }
+      return out.sort((a, b) => Number((a.createTime?.seconds ?? 0n) - (b.createTime?.seconds ?? 0n)));
+    },
+
+    async revoke(prefix) {
+      if (!/^[0-9a-f]{12}$/.test(prefix)) return false;
+      const e = await kv.apiKeys.get(prefix);
+      if (e?.operation !== "PUT") return false;
+      const record = fromBinary(ApiKeySchema, e.value);
+      if (record.revoked) return true;
+      record.revoked = true;
+      record.revokeTime = timestampNow();
+      await kv.apiKeys.put(prefix, toBinary(ApiKeySchema, record));
+      return true;
+    },
+
+    async verify(key) {
+      const prefix = apiKeyPrefix(key);
+      if (prefix === null) return null;
+      const e = await kv.apiKeys.get(prefix);
+      if (e?.operation !== "PUT") return null;
+      const record = fromBinary(ApiKeySchema, e.value);
+      return !record.revoked && apiKeyMatches(key, record.secretSha256) ? record : null;
+    },
+  };
+}

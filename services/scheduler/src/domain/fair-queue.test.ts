@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { FairQueue, type QueueEntry } from "./fair-queue.js";
+
+const entry = (taskId: string, tenantId: string, enqueuedAt: number, notBefore = 0): QueueEntry => ({
+  taskId,
+  tenantId,
+  pool: "standard",
+  enqueuedAt,
+  notBefore,
+});
+
+/** Dispatches everything in order, as the scheduler would with one free worker at a time. */
+function drain(q: FairQueue, now = 0): string[] {
+  const out: string[] = [];
+  for (let e = q.peek(now); e; e = q.peek(now)) {
+    out.push(e.taskId);
+    q.take(e.taskId);
+  }
+  return out;
+}
+
+describe("FairQueue", () => {
+  it("is FIFO within a tenant", () => {
+    const q = new FairQueue();
+    q.add(entry("a2", "A", 2));
+    q.add(entry("a1", "A", 1));
+    q.add(entry("a3", "A", 3));
+    assert.deepEqual(drain(q), ["a1", "a2", "a3"]);
+  });
+
+  it("alternates between tenants, so a big backlog does not delay a small tenant", () => {
+    const q = new FairQueue();
+    for (let i = 0; i < 1000; i++) q.add(entry(`a${i}`, "A", i));
+    q.add(entry("b0", "B", 5000));
+    const order = drain(q);
+    assert.ok(order.indexOf("b0") <= 1, `b0 dispatched at ${order.indexOf("b0")}`);
+    assert.equal(order.length, 1001);
+  });
+
+  it("tells each task's position in dispatch order", () => {
+    const q = new FairQueue();
+    for (let i = 0; i < 5; i++) q.add(entry(`a${i}`, "A", i));
+    q.add(entry("b0", "B", 10));
+    q.add(entry("b1", "B", 11));
+    const positions = new Map(["a0", "a1", "a2", "a3", "a4", "b0", "b1"].map((id) => [id, q.position(id)]));
+    const order = drain(q);
+    for (const [id, pos] of positions) assert.equal(pos, order.indexOf(id), id);
+  });
+
+  it("holds back entries until their retry time", () => {
+    const q = new FairQueue();
+    q.add(entry("late", "A", 1, 1000));
+    q.add(entry("now", "B", 2));
+    assert.equal(q.peek(0)?.taskId, "now");
+    q.take("now");
+    assert.equal(q.peek(500), undefined);
+    assert.equal(q.peek(1000)?.taskId, "late");
+  });
+
+  it("removes cancelled entries and keeps the rotation consistent", () => {
+    const q = new FairQueue();
+    q.add(entry("a0", "A", 0));
+    q.add(entry("b0", "B", 1));
+    q.add(entry("c0", "C", 2));
+    q.remove("b0");
+    assert.deepEqual(drain(q), ["a0", "c0"]);
+    assert.equal(q.size, 0);
+    assert.deepEqual(q.tenants(), []);
+  });
+});

@@ -1,0 +1,132 @@
+export interface QueueEntry {
+  readonly taskId: string;
+  readonly tenantId: string;
+  /** The task's pool (its tier). */
+  readonly pool: string;
+  /** Creation time: a retried task keeps its place among its tenant's tasks. */
+  readonly enqueuedAt: number;
+  /** Not dispatched before this time (retry backoff); 0 = at once. */
+  readonly notBefore: number;
+}
+
+/**
+ * One pool's queue: FIFO per tenant, round robin across tenants, so a tenant
+ * with a thousand queued tasks delays another tenant's single task by at most
+ * one dispatch. Pure data structure, no I/O.
+ */
+export class FairQueue {
+  private readonly byTenant = new Map<string, QueueEntry[]>();
+  private readonly byId = new Map<string, QueueEntry>();
+  /** Tenants with queued work, in turn order; `turn` indexes the next one. */
+  private rotation: string[] = [];
+  private turn = 0;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  has(taskId: string): boolean {
+    return this.byId.has(taskId);
+  }
+
+  get(taskId: string): QueueEntry | undefined {
+    return this.byId.get(taskId);
+  }
+
+  sizeOf(tenantId: string): number {
+    return this.byTenant.get(tenantId)?.length ?? 0;
+  }
+
+  tenants(): string[] {
+    return [...this.rotation];
+  }
+
+  add(e: QueueEntry): void {
+    if (this.byId.has(e.taskId)) this.remove(e.taskId);
+    let list = this.byTenant.get(e.tenantId);
+    if (!list) {
+      list = [];
+      this.byTenant.set(e.tenantId, list);
+      // A tenant with nothing queued goes next: it waits only for work
+      // already in flight, never behind another tenant's backlog.
+      this.rotation.splice(this.turn, 0, e.tenantId);
+    }
+    // Keep each tenant's list ordered by enqueue time (retries re-enter in place).
+    let i = list.length;
+    while (i > 0 && (list[i - 1]?.enqueuedAt ?? 0) > e.enqueuedAt) i--;
+    list.splice(i, 0, e);
+    this.byId.set(e.taskId, e);
+  }
+
+  remove(taskId: string): QueueEntry | undefined {
+    const e = this.byId.get(taskId);
+    if (!e) return undefined;
+    this.byId.delete(taskId);
+    const list = this.byTenant.get(e.tenantId) ?? [];
+    list.splice(list.indexOf(e), 1);
+    if (list.length === 0) {
+      this.byTenant.delete(e.tenantId);
+      const idx = this.rotation.indexOf(e.tenantId);
+      this.rotation.splice(idx, 1);
+      if (idx < this.turn) this.turn--;
+      if (this.turn >= this.rotation.length) this.turn = 0;
+    }
+    return e;
+  }
+
+  /** The entry round robin would dispatch next among those due at `now`. */
+  peek(now: number): QueueEntry | undefined {
+    const n = this.rotation.length;
+    for (let k = 0; k < n; k++) {
+      const tenant = this.rotation[(this.turn + k) % n] ?? "";
+      const due = this.byTenant.get(tenant)?.find((e) => e.notBefore <= now);
+      if (due) return due;
+    }
+    return undefined;
+  }
+
+  /** Removes an entry chosen by peek() and passes the turn to the next tenant. */
+  take(taskId: string): QueueEntry | undefined {
+    const e = this.byId.get(taskId);
+    if (!e) return undefined;
+    const idx = this.rotation.indexOf(e.tenantId);
+    const emptied = this.sizeOf(e.tenantId) === 1;
+    this.remove(taskId);
+    if (this.rotation.length > 0) {
+      // After removal the tenant's slot is either still at idx (not emptied) or gone.
+      const after = emptied ? idx : idx + 1;
+      this.turn = after % this.rotation.length;
+    }
+    return e;
+  }
+
+  /** The oldest due entry, whatever its tenant (for ageing). */
+  oldest(now: number): QueueEntry | undefined {
+    let best: QueueEntry | undefined;
+    for (const list of this.byTenant.values()) {
+      const due = list.find((e) => e.notBefore <= now);
+      if (due && (!best || due.enqueuedAt < best.enqueuedAt)) best = due;
+    }
+    return best;
+  }
+
+  /**
+   * How many entries round robin dispatches before this one: a full round of
+   * the other tenants for each of the tenant's own entries ahead of it.
+   */
+  position(taskId: string): number | undefined {
+    const e = this.byId.get(taskId);
+    if (!e) return undefined;
+    const mine = this.byTenant.get(e.tenantId) ?? [];
+    const i = mine.indexOf(e);
+    const n = this.rotation.length;
+    const m = (this.rotation.indexOf(e.tenantId) - this.turn + n) % n;
+    let ahead = i;
+    for (let k = 0; k < n; k++) {
+      if (k === m) continue;
+      const len = this.byTenant.get(this.rotation[(this.turn + k) % n] ?? "")?.length ?? 0;
+      ahead += Math.min(len, k < m ? i + 1 : i);
+    }
+    return ahead;
+  }
+}

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { reconcileTask } from "./reconcile-task.js";
+
+const policy = { stallTimeoutMs: 1_000, dispatchTimeoutMs: 5_000 };
+const rec = (status: TaskStatus, updateMs: number, extra: { deadlineMs?: number; dispatched?: boolean } = {}) =>
+  create(TaskRecordSchema, {
+    task: {
+      taskId: "t",
+      status,
+      attempt: 1,
+      updateTime: timestampFromMs(updateMs),
+      ...(extra.deadlineMs !== undefined ? { deadline: timestampFromMs(extra.deadlineMs) } : {}),
+    },
+    dispatchedAttempt: extra.dispatched ? 1 : 0,
+  });
+
+describe("reconcileTask", () => {
+  it("fails tasks past their deadline", () => {
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { deadlineMs: 100 }), 101, policy).kind, "deadline");
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { deadlineMs: 100 }), 99, policy).kind, "none");
+  });
+  it("retries running tasks with no progress", () => {
+    assert.equal(reconcileTask(rec(TaskStatus.PROCESSING, 0), 1_001, policy).kind, "stalled");
+    assert.equal(reconcileTask(rec(TaskStatus.ENCODING, 0), 1_001, policy).kind, "stalled");
+    assert.equal(reconcileTask(rec(TaskStatus.PROCESSING, 0), 999, policy).kind, "none");
+  });
+  it("retries dispatched tasks nobody started, but not tasks still waiting in the queue", () => {
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 5_001, policy).kind, "stalled");
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0), 1_000_000, policy).kind, "none");
+  });
+  it("leaves ended tasks alone", () => {
+    for (const s of [TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED]) {
+      assert.equal(reconcileTask(rec(s, 0, { deadlineMs: 1 }), 1_000_000, policy).kind, "none");
+    }
+  });
+});

@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { Buckets, openBucket } from "@t2v/common";
+import { TenantQueueStatsSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
+import { DeadLetterSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_state_pb";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { type DirectSubmit, type DirectTasks, directTasks } from "../support/direct-tasks.js";
+import { startMesh, type TestMesh } from "../support/mesh.js";
+import { startNats, type TestNats } from "../support/nats-server.js";
+
+// Scheduling against a real nats-server and real workers; tasks are submitted
+// the way the gateway does it, so any tenant and pool can be used.
+let nats: TestNats;
+let mesh: TestMesh;
+let direct: DirectTasks;
+
+const SHORT: Partial<DirectSubmit> = { numFrames: 17, frameRate: 16 };
+/** Waits for the task to end and asserts that it completed. */
+async function completes(taskId: string, timeoutMs = 90_000): Promise<TaskRecord> {
+  const r = await direct.waitForEnd(taskId, timeoutMs);
+  assert.equal(r.task?.status, TaskStatus.COMPLETED, `task ${taskId}: ${r.task?.errorMessage}`);
+  return r;
+}
+const startMs = (r: TaskRecord) => (r.task?.startTime ? timestampMs(r.task.startTime) : Number.POSITIVE_INFINITY);
+/** How many times the inference workers denoised a task (each attempt that got that far). */
+const denoisedCount = (taskId: string) =>
+  ["inference", "inference-vip"].reduce(
+    (n, p) =>
+      n +
+      mesh
+        .logs(p)
+        .split("\n")
+        .filter((l) => l.includes(taskId) && l.includes('"msg":"denoised"')).length,
+    0,
+  );
+
+before(async () => {
+  nats = await startNats();
+  mesh = await startMesh(
+    nats.url,
+    {
+      STALL_TIMEOUT_MS: "20000",
+      RECONCILE_INTERVAL_MS: "300",
+      LEADER_LEASE_MS: "2000",
+      RETRY_BASE_DELAY_MS: "200",
+      RETRY_MAX_DELAY_MS: "1000",
+      WORKER_FRESH_MS: "4000",
+      INTRA_OP_THREADS: "2",
+    },
+    ["scheduler", "inference", "encoder"],
+  );
+  direct = await directTasks(nats.url);
+});
+
+after(async () => {
+  await direct?.close();
+  await mesh?.stop();
+  await nats?.stop();
+});
+
+describe("scheduling", () => {
+  it("serves VIP first, keeps tenants fair, and tells queue positions", async () => {
+    const a: string[] = [];
+    for (let i = 0; i < 8; i++) a.push(await direct.submit({ ...SHORT, tenant: "tenant-a" }));
+    const b = await direct.submit({ ...SHORT, tenant: "tenant-b" });
+    const v = await direct.submit({ ...SHORT, tenant: "tenant-c", pool: "vip" });
+    const batch = await direct.submit({ ...SHORT, tenant: "tenant-d", pool: "batch" });
+
+    // Queue positions: queued tasks of tenant A stand in submission order.
+    await new Promise((r) => setTimeout(r, 300));
+    const est = await direct.estimates(a);
+    const positions = a.map((id) => est.find((e) => e.taskId === id)?.position).filter((p) => p !== undefined);
+    assert.ok(positions.length >= 4, `estimates for queued tasks: ${JSON.stringify(positions)}`);
+    for (let i = 1; i < positions.length; i++) assert.ok((positions[i] ?? 0) > (positions[i - 1] ?? 0));
+
+    // Admission stats for the gateway.
+    const stats = await openBucket(direct.nc, Buckets.queueStats);
+    const entry = await stats.get("tenant-a");
+    assert.ok(entry, "tenant-a has queue stats");
+    assert.ok(fromBinary(TenantQueueStatsSchema, entry.value).queued >= 4);
+
+    const [rb, rv, rbatch] = await Promise.all([completes(b), completes(v), completes(batch)]);
+    const ra = await Promise.all(a.map((id) => completes(id)));
+    const aStartedBeforeB = ra.filter((r) => startMs(r) < startMs(rb)).length;
+    // One worker: a1 was running and a2 prefetched when B arrived; then the VIP task and B go next.
+    assert.ok(aStartedBeforeB <= 2, `${aStartedBeforeB} of tenant A's tasks started before tenant B's single task`);
+    assert.ok(startMs(rv) < startMs(rb), "VIP went ahead of standard work");
+    assert.ok(startMs(rv) <= Math.min(...ra.slice(2).map(startMs)), "VIP started before tenant A's later tasks");
+    assert.ok(startMs(rbatch) > Math.max(startMs(rb), ...ra.map(startMs)), "batch waits behind standard work");
+  });
+
+  it("takes cancelled tasks out of the queue at once", async () => {
+    const long = await direct.submit({ tenant: "tenant-k", width: 1280, height: 720, numFrames: 120, frameRate: 24 });
+    const queued: string[] = [];
+    for (let i = 0; i < 3; i++) queued.push(await direct.submit({ ...SHORT, tenant: "tenant-k" }));
+    await direct.waitFor(queued[2] ?? "", (r) => r.task?.status === TaskStatus.QUEUED);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok((await direct.estimates(queued)).length >= 1, "some are queued");
+    for (const id of queued) await direct.cancel(id);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await direct.estimates(queued), []);
+    await direct.cancel(long);
+    for (const id of [long, ...queued]) {
+      assert.equal((await direct.waitForEnd(id)).task?.status, TaskStatus.CANCELLED);
+    }
+  });
+
+  it("gives a dedicated VIP worker only VIP work", async () => {
+    await mesh.kill("inference");
+    await mesh.start("inference-vip", { service: "inference", env: { POOLS: "vip", WORKER_ID: "vip-worker" } });
+    await new Promise((r) => setTimeout(r, 4_500)); // the killed shared worker's heartbeat goes stale
+    const standard = await direct.submit({ ...SHORT, tenant: "tenant-a" });
+    const vip = await direct.submit({ ...SHORT, tenant: "tenant-a", pool: "vip" });
+    await completes(vip);
+    const s = await direct.get(standard);
+    assert.equal(s.task?.status, TaskStatus.QUEUED);
+    assert.equal(s.dispatchedAttempt, 0, "standard work is not sent to VIP workers");
+    await mesh.start("inference");
+    await completes(standard);
+    assert.doesNotMatch(mesh.logs("inference-vip"), new RegExp(standard));
+    await mesh.kill("inference-vip");
+  });
+
+  it("retries transient failures with backoff, then fails with a dead letter", async () => {
+    await mesh.kill("encoder");
+    await mesh.start("encoder-broken", { service: "encoder", env: { FFMPEG_PATH: "/nonexistent/ffmpeg" } });
+    const id = await direct.submit({ ...SHORT, tenant: "tenant-e" });
+    const r = await direct.waitForEnd(id, 90_000);
+    assert.equal(r.task?.status, TaskStatus.FAILED);
+    assert.equal(r.task?.attempt, 3);
+    assert.match(r.task?.errorMessage ?? "", /after 3 attempts/);
+    assert.equal(denoisedCount(id), 3);
+    const dl = await (await openBucket(direct.nc, Buckets.deadLetters)).get(id);
+    assert.ok(dl, "dead letter written");
+    assert.equal(fromBinary(DeadLetterSchema, dl.value).attempts, 3);
+    await mesh.kill("encoder-broken");
+    await mesh.start("encoder");
+  });
+
+  it("fails at once, without retries, on input the model cannot serve", async () => {
+    const id = await direct.submit({ tenant: "tenant-e", width: 100, height: 100, numFrames: 17, frameRate: 16 });
+    const r = await direct.waitForEnd(id, 30_000);
+    assert.equal(r.task?.status, TaskStatus.FAILED);
+    assert.equal(r.task?.attempt, 1);
+    assert.doesNotMatch(r.task?.errorMessage ?? "", /retrying|attempts/);
+  });
+
+  it("completes a task whose worker was killed mid-generation, once", async () => {
+    const id = await direct.submit({ tenant: "tenant-f", width: 1280, height: 720, numFrames: 240, frameRate: 24 });
+    await direct.waitFor(
+      id,
+      (r) => r.task?.status === TaskStatus.PROCESSING && (r.task?.currentStep ?? 0) >= 1,
+      60_000,
+    );
+    await mesh.kill("inference", "SIGKILL");
+    await mesh.start("inference");
+    const r = await completes(id, 180_000);
+    assert.equal(r.task?.attempt, 2);
+    assert.equal(denoisedCount(id), 1, "denoised to completion exactly once");
+    assert.equal(r.videoObject, `${id}.mp4`);
+  });
+
+  it("loses nothing when the scheduler is killed, and a standby takes over", async () => {
+    await mesh.start("scheduler-2", { service: "scheduler", env: { REPLICA_ID: "standby" }, noWait: true });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await direct.submit({ ...SHORT, tenant: `tenant-g${i % 2}` }));
+    await mesh.kill("scheduler", "SIGKILL");
+    await Promise.all(ids.map((id) => completes(id, 120_000)));
+    assert.match(mesh.logs("scheduler-2"), /leader: this replica dispatches/);
+    for (const id of ids) assert.equal(denoisedCount(id), 1, `task ${id} denoised once`);
+  });
+
+  it("fails a task that misses its deadline", async () => {
+    const long = await direct.submit({ tenant: "tenant-h", width: 1280, height: 720, numFrames: 120, frameRate: 24 });
+    const late = await direct.submit({ ...SHORT, tenant: "tenant-h", deadlineMs: Date.now() + 1_000 });
+    const r = await direct.waitForEnd(late, 30_000);
+    assert.equal(r.task?.status, TaskStatus.FAILED);
+    assert.match(r.task?.errorMessage ?? "", /deadline/);
+    await direct.cancel(long);
+  });
+
+  it("serves an identical seeded request from the result cache, with no GPU work", async () => {
+    const first = await direct.submit({ ...SHORT, tenant: "tenant-i", seed: 77, seedExplicit: true, prompt: "cached" });
+    const r1 = await completes(first);
+    const second = await direct.submit({
+      ...SHORT,
+      tenant: "tenant-i",
+      seed: 77,
+      seedExplicit: true,
+      prompt: "cached",
+    });
+    const r2 = await completes(second, 10_000);
+    assert.equal(r2.task?.cacheHit, true);
+    assert.equal(r2.videoObject, r1.videoObject);
+    assert.equal(denoisedCount(second), 0);
+    // Another tenant, or no explicit seed: generated afresh.
+    const other = await direct.submit({ ...SHORT, tenant: "tenant-j", seed: 77, seedExplicit: true, prompt: "cached" });
+    const r3 = await completes(other);
+    assert.equal(r3.task?.cacheHit, false);
+    assert.equal(denoisedCount(other), 1);
+  });
+});
