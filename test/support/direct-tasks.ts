@@ -108,7 +108,7 @@ export async function directTasks(natsUrl: string): Promise<DirectTasks> {
         Subjects.submit(o.pool ?? "standard"),
         TaskSubmittedSchema,
         create(TaskSubmittedSchema, { taskId, tenantId: o.tenant, pool: o.pool ?? "standard", attempt: 1 }),
-        `submit:${taskId}:1`,
+        { msgId: `submit:${taskId}:1`, taskId },
       );
       return taskId;
     },
@@ -121,12 +121,20 @@ export async function directTasks(natsUrl: string): Promise<DirectTasks> {
     waitForEnd: (taskId, timeoutMs = 60_000) =>
       waitFor(taskId, (r) => !!r.task && isTerminal(r.task.status), timeoutMs),
     async estimates(taskIds) {
-      const res = await nc.request(
-        Subjects.estimates,
-        toBinary(QueueEstimatesRequestSchema, create(QueueEstimatesRequestSchema, { taskIds })),
-        { timeout: 2_000 },
-      );
-      return fromBinary(QueueEstimatesResponseSchema, res.data).estimates;
+      // A scheduler between leader terms does not answer for a moment; ask again.
+      for (let i = 0; ; i++) {
+        try {
+          const res = await nc.request(
+            Subjects.estimates,
+            toBinary(QueueEstimatesRequestSchema, create(QueueEstimatesRequestSchema, { taskIds })),
+            { timeout: 2_000 },
+          );
+          return fromBinary(QueueEstimatesResponseSchema, res.data).estimates;
+        } catch (err) {
+          if (i >= 10) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
     },
     async close() {
       await nc.drain();

@@ -11,6 +11,9 @@ export interface TestNats {
   storeDir: string;
   /** SIGKILL, then start again on the same port and store. */
   restart(): Promise<void>;
+  /** SIGKILL and stay down until `up()`. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +30,12 @@ export async function startNats(): Promise<TestNats> {
       await kill(child, "SIGKILL");
       child = await launch(port, storeDir);
     },
+    async down() {
+      await kill(child, "SIGKILL");
+    },
+    async up() {
+      child = await launch(port, storeDir);
+    },
     async stop() {
       await kill(child, "SIGTERM");
       await rm(storeDir, { recursive: true, force: true });
@@ -35,9 +44,12 @@ export async function startNats(): Promise<TestNats> {
 }
 
 async function launch(port: number, storeDir: string): Promise<ChildProcess> {
-  const child = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
-    stdio: "ignore",
-  });
+  // The server's own log sits beside its store, for post-mortems of a failed run.
+  const child = spawn(
+    "nats-server",
+    ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, "-l", join(storeDir, "nats-server.log")],
+    { stdio: "ignore" },
+  );
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
     if (await connects(port)) return child;

@@ -21,6 +21,7 @@ export const encoderConfig = {
     "slow",
   ]),
   x264Crf: int("X264_CRF", "libx264 constant rate factor (lower is better)", 23, 0, 51),
+  x264Threads: int("X264_THREADS", "libx264 threads (0 = about 1.5 per core)", 0, 0, 64),
   workerId: str("WORKER_ID", "name in logs (default: host name and pid)", ""),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
 };

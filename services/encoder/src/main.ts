@@ -1,3 +1,4 @@
+import "./instrumentation.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,8 @@ import {
 import { startDecoder } from "@t2v/model";
 import { encoderConfig } from "./config.js";
 import { createDecodeHandler } from "./decode-handler.js";
+import { createEncoderMetrics } from "./encoder-metrics.js";
+import { telemetry } from "./instrumentation.js";
 
 const config = readConfigOrExit("encoder", encoderConfig);
 const workerId = config.workerId || `${hostname()}-${process.pid}`;
@@ -42,12 +45,17 @@ const handle = createDecodeHandler({
   publishEvent: createWorkerEventPublisher(js, workerId),
   log,
   ffmpegPath: config.ffmpegPath,
-  settings: { preset: config.x264Preset, crf: config.x264Crf },
+  settings: { preset: config.x264Preset, crf: config.x264Crf, threads: config.x264Threads },
   tmpDir,
   shutdown: stop.signal,
+  metrics: createEncoderMetrics(),
 });
 
-const loop = pullLoop(await js.consumers.get(Streams.decode, Consumers.encoder), handle, { signal: stop.signal, log });
+const loop = pullLoop(await js.consumers.get(Streams.decode, Consumers.encoder), handle, {
+  signal: stop.signal,
+  log,
+  name: "t2v.job.decode",
+});
 log.info("encoder running");
 
 onShutdown(log, async () => {
@@ -56,4 +64,5 @@ onShutdown(log, async () => {
   await decoder.close();
   await nc.drain();
   await rm(tmpDir, { recursive: true, force: true });
+  await telemetry.shutdown();
 });

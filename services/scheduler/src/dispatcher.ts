@@ -1,12 +1,24 @@
-import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { timestampMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { Consumers, type Logger, patchRecord, publishProto, Streams, Subjects, type TaskStore } from "@t2v/common";
+import {
+  Attr,
+  Consumers,
+  contextFromTraceParent,
+  inSpan,
+  type Logger,
+  patchRecord,
+  publishProto,
+  Streams,
+  Subjects,
+  type TaskStore,
+} from "@t2v/common";
 import { GenerateJobSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { WriteRecord } from "./adapters/record-writer.js";
 import type { WorkerGroupView } from "./adapters/worker-registry.js";
 import { type AgeingPolicy, pickNext } from "./domain/pick-next.js";
 import { generateJobFor, isDispatchable } from "./domain/plan-dispatch.js";
+import type { SchedulerMetrics } from "./scheduler-metrics.js";
 import type { SchedulerState } from "./state.js";
 
 export interface DispatcherDeps {
@@ -20,6 +32,7 @@ export interface DispatcherDeps {
   /** Jobs kept waiting per group beyond one per worker, so a worker finishing a task starts the next at once. */
   prefetch: number;
   groups: () => WorkerGroupView[];
+  metrics: SchedulerMetrics;
 }
 
 /**
@@ -34,13 +47,10 @@ export function createDispatcher(deps: DispatcherDeps) {
   async function publishJob(r: TaskRecord, group: string): Promise<void> {
     const job = generateJobFor(r);
     // The id makes a re-publish after a crash (or by the next leader) a no-op.
-    await publishProto(
-      deps.js,
-      Subjects.generate(group),
-      GenerateJobSchema,
-      job,
-      `generate:${job.taskId}:${job.attempt}`,
-    );
+    await publishProto(deps.js, Subjects.generate(group), GenerateJobSchema, job, {
+      msgId: `generate:${job.taskId}:${job.attempt}`,
+      taskId: job.taskId,
+    });
   }
 
   async function dispatchOne(taskId: string, group: string): Promise<boolean> {
@@ -52,16 +62,31 @@ export function createDispatcher(deps: DispatcherDeps) {
         else deps.state.forget(taskId);
         return false;
       }
+      const task = r.task;
       const next = patchRecord(
         r,
         { updateTime: timestampNow() },
-        { dispatchedAttempt: r.task.attempt, dispatchedGroup: group },
+        { dispatchedAttempt: task.attempt, dispatchedGroup: group },
       );
-      if (!(await deps.write(stored, next))) continue;
-      deps.state.track(next);
-      await publishJob(next, group);
+      const attrs = { [Attr.taskId]: taskId, [Attr.attempt]: task.attempt, [Attr.pool]: r.pool, [Attr.group]: group };
+      // Joins the task's trace (started by the client's CreateTask), whatever triggered this round.
+      const ok = await inSpan(
+        "scheduler.dispatch",
+        { ...attrs, [Attr.tenantId]: r.tenantId },
+        async () => {
+          if (!(await deps.write(stored, next))) return false;
+          deps.state.track(next);
+          await publishJob(next, group);
+          return true;
+        },
+        { parent: contextFromTraceParent(r.traceParent) },
+      );
+      if (!ok) continue;
+      if (task.attempt === 1 && task.createTime) {
+        deps.metrics.queueWait.record((Date.now() - timestampMs(task.createTime)) / 1000, { [Attr.pool]: r.pool });
+      }
       deps.log.info(
-        { task_id: taskId, attempt: r.task.attempt, group, pool: r.pool, tenant: r.tenantId },
+        { task_id: taskId, attempt: task.attempt, group, pool: r.pool, tenant: r.tenantId },
         "task dispatched",
       );
       return true;

@@ -1,5 +1,5 @@
 import { jetstream } from "@nats-io/jetstream";
-import { type KV, type KvOptions, Kvm } from "@nats-io/kv";
+import { type KV, Kvm, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Buckets } from "./topology.js";
 
@@ -16,6 +16,8 @@ const BUCKET_OPTIONS: Record<string, Partial<KvOptions>> = {
   [Buckets.queueStats]: { ttl: 24 * HOUR_MS },
   [Buckets.deadLetters]: { ttl: 30 * 24 * HOUR_MS },
   [Buckets.resultCache]: { ttl: 24 * HOUR_MS },
+  // Billing audit: kept for 400 days (a year of invoices and their disputes).
+  [Buckets.usage]: { ttl: 400 * 24 * HOUR_MS },
 };
 
 /** Opens a KV bucket with file storage, creating it when missing. */

@@ -49,6 +49,8 @@ export const Buckets = {
   scheduler: "t2v_scheduler",
   deadLetters: "t2v_dead_letters",
   resultCache: "t2v_result_cache",
+  /** "<tenant>.<yyyymmdd>.<task_id>" -> UsageRecord, one per completed task. */
+  usage: "t2v_usage",
 } as const;
 
 /** Pools in priority order: a worker serving several takes VIP work first. */

@@ -5,7 +5,7 @@ import { ffmpegArgs } from "./ffmpeg-args.js";
 describe("ffmpegArgs", () => {
   const args = ffmpegArgs(
     { width: 832, height: 480, frameRate: 24, numFrames: 72 },
-    { preset: "veryfast", crf: 23 },
+    { preset: "veryfast", crf: 23, threads: 0 },
     "/t/o.mp4",
   );
   const after = (flag: string) => args[args.indexOf(flag) + 1];

@@ -8,6 +8,8 @@ export interface EncodeTarget {
 export interface EncodeSettings {
   preset: string;
   crf: number;
+  /** libx264 threads; 0 lets x264 choose (about 1.5 per core). */
+  threads: number;
 }
 
 /**
@@ -38,6 +40,8 @@ export function ffmpegArgs(t: EncodeTarget, s: EncodeSettings, outFile: string):
     s.preset,
     "-crf",
     String(s.crf),
+    "-threads",
+    String(s.threads),
     "-pix_fmt",
     "yuv420p",
     "-r",

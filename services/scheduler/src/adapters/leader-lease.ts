@@ -18,8 +18,8 @@ export function createLeaderLease(kv: KV, holder: string, leaseMs: number) {
   return {
     /** True when this replica holds the lease after the call. */
     async tryAcquire(now = Date.now()): Promise<boolean> {
-      const e = await kv.get(KEY);
       try {
+        const e = await kv.get(KEY);
         if (!e || e.operation !== "PUT") {
           revision = await kv.create(KEY, value(now));
           return true;
@@ -33,13 +33,16 @@ export function createLeaderLease(kv: KV, holder: string, leaseMs: number) {
         return false;
       }
     },
-    /** Extends the lease; false when it was lost (another replica took it). */
-    async renew(now = Date.now()): Promise<boolean> {
+    /**
+     * Extends the lease. "lost" when another replica holds it now; "error"
+     * when NATS did not answer (the lease may still be ours until it expires).
+     */
+    async renew(now = Date.now()): Promise<"renewed" | "lost" | "error"> {
       try {
         revision = await kv.update(KEY, value(now), revision);
-        return true;
-      } catch {
-        return false;
+        return "renewed";
+      } catch (err) {
+        return /wrong last sequence/i.test(String(err)) ? "lost" : "error";
       }
     },
     async release(): Promise<void> {

@@ -71,6 +71,7 @@ describe("applyWorkerEvent", () => {
     assert.equal(r.task?.status, TaskStatus.COMPLETED);
     assert.equal(r.task?.progress, 1);
     assert.equal(r.videoObject, "v.mp4");
+    assert.equal(r.gpuSeconds, 2, "denoise plus decode seconds");
     assert.ok(r.task?.finishTime);
   });
 

@@ -69,7 +69,7 @@ export function applyWorkerEvent(
         record: patchRecord(
           r,
           { status: TaskStatus.ENCODING, progress: Math.max(t.progress, DENOISE_SHARE), updateTime: now },
-          { latentObject: e.value.latentObject },
+          { latentObject: e.value.latentObject, gpuSeconds: e.value.denoiseSeconds },
         ),
       };
     case "encodingProgress": {
@@ -81,10 +81,12 @@ export function applyWorkerEvent(
     }
     case "videoReady": {
       const done = endTask(r, TaskStatus.COMPLETED, { progress: 1, errorMessage: "" }, now);
-      const { videoObject, sizeBytes, posterObject } = e.value;
+      const { videoObject, sizeBytes, posterObject, decodeSeconds } = e.value;
+      const gpuSeconds = r.gpuSeconds + decodeSeconds;
       return {
         record:
-          done && patchRecord(done, {}, { videoObject, posterObject, videoSizeBytes: sizeBytes, latentObject: "" }),
+          done &&
+          patchRecord(done, {}, { videoObject, posterObject, videoSizeBytes: sizeBytes, latentObject: "", gpuSeconds }),
       };
     }
     case "failed": {

@@ -13,6 +13,10 @@ describe("estimateWait", () => {
     // 2 workers busy, 3 tasks ahead: this one starts after 2 rounds.
     assert.equal(estimateWait(3, { workers: 2, running: 2, meanRunSeconds: 10 }, 0)?.startMs, 20_000);
   });
+  it("gives whole milliseconds, which timestamps need", () => {
+    const e = estimateWait(2, { workers: 1, running: 1, meanRunSeconds: 1.2345678 }, 1000.5);
+    assert.ok(e && Number.isInteger(e.startMs) && Number.isInteger(e.finishMs));
+  });
   it("gives no estimate without live workers or a run time", () => {
     assert.equal(estimateWait(0, { workers: 0, running: 0, meanRunSeconds: 10 }, 0), undefined);
     assert.equal(estimateWait(0, { workers: 1, running: 0, meanRunSeconds: 0 }, 0), undefined);

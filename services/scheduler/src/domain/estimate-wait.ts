@@ -19,8 +19,9 @@ export function estimateWait(
 ): { startMs: number; finishMs: number } | undefined {
   if (load.workers <= 0 || !(load.meanRunSeconds > 0)) return undefined;
   const busyAhead = Math.max(0, load.running + position - load.workers + 1);
-  const startMs = now + Math.ceil(busyAhead / load.workers) * load.meanRunSeconds * 1000;
-  return { startMs, finishMs: startMs + load.meanRunSeconds * 1000 };
+  const runMs = Math.round(load.meanRunSeconds * 1000);
+  const startMs = Math.round(now) + Math.ceil(busyAhead / load.workers) * runMs;
+  return { startMs, finishMs: startMs + runMs };
 }
 
 /** Exponentially weighted mean: recent runs count more, one outlier does not dominate. */

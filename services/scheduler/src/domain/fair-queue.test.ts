@@ -58,6 +58,16 @@ describe("FairQueue", () => {
     assert.equal(q.peek(1000)?.taskId, "late");
   });
 
+  it("serves tenants that join in the order they joined", () => {
+    const q = new FairQueue();
+    q.add(entry("a0", "A", 0));
+    q.add(entry("a1", "A", 1));
+    q.take("a0");
+    q.add(entry("b0", "B", 2));
+    q.add(entry("c0", "C", 3));
+    assert.deepEqual(drain(q), ["b0", "c0", "a1"]);
+  });
+
   it("removes cancelled entries and keeps the rotation consistent", () => {
     const q = new FairQueue();
     q.add(entry("a0", "A", 0));

@@ -20,6 +20,8 @@ export class FairQueue {
   /** Tenants with queued work, in turn order; `turn` indexes the next one. */
   private rotation: string[] = [];
   private turn = 0;
+  /** Tenants that joined since the turn last moved; they go first, in arrival order. */
+  private joined = 0;
 
   get size(): number {
     return this.byId.size;
@@ -47,9 +49,10 @@ export class FairQueue {
     if (!list) {
       list = [];
       this.byTenant.set(e.tenantId, list);
-      // A tenant with nothing queued goes next: it waits only for work
-      // already in flight, never behind another tenant's backlog.
-      this.rotation.splice(this.turn, 0, e.tenantId);
+      // A tenant with nothing queued goes next (after earlier newcomers): it
+      // waits only for work in flight, never behind another tenant's backlog.
+      this.rotation.splice(this.turn + this.joined, 0, e.tenantId);
+      this.joined++;
     }
     // Keep each tenant's list ordered by enqueue time (retries re-enter in place).
     let i = list.length;
@@ -69,6 +72,7 @@ export class FairQueue {
       const idx = this.rotation.indexOf(e.tenantId);
       this.rotation.splice(idx, 1);
       if (idx < this.turn) this.turn--;
+      else if (idx < this.turn + this.joined) this.joined--;
       if (this.turn >= this.rotation.length) this.turn = 0;
     }
     return e;
@@ -97,6 +101,7 @@ export class FairQueue {
       const after = emptied ? idx : idx + 1;
       this.turn = after % this.rotation.length;
     }
+    this.joined = 0;
     return e;
   }
 

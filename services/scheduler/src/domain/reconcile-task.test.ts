@@ -26,7 +26,8 @@ describe("reconcileTask", () => {
   });
   it("retries running tasks with no progress", () => {
     assert.equal(reconcileTask(rec(TaskStatus.PROCESSING, 0), 1_001, policy).kind, "stalled");
-    assert.equal(reconcileTask(rec(TaskStatus.ENCODING, 0), 1_001, policy).kind, "stalled");
+    assert.equal(reconcileTask(rec(TaskStatus.ENCODING, 0), 1_001, policy).kind, "none", "may wait for an encoder");
+    assert.equal(reconcileTask(rec(TaskStatus.ENCODING, 0), 5_001, policy).kind, "stalled");
     assert.equal(reconcileTask(rec(TaskStatus.PROCESSING, 0), 999, policy).kind, "none");
   });
   it("retries dispatched tasks nobody started, but not tasks still waiting in the queue", () => {

@@ -4,9 +4,9 @@ import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb"
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 
 export interface ReconcilePolicy {
-  /** A running task with no event for this long has lost its worker. */
+  /** A denoising task with no event for this long has lost its worker. */
   stallTimeoutMs: number;
-  /** A dispatched task no worker started for this long has lost its job. */
+  /** A task handed to a queue (dispatched, or latents waiting for an encoder) with no event this long has lost its job. */
   dispatchTimeoutMs: number;
 }
 
@@ -24,12 +24,13 @@ export function reconcileTask(r: TaskRecord, now: number, policy: ReconcilePolic
   const t = r.task;
   if (!t || isTerminal(t.status)) return { kind: "none" };
   if (t.deadline && now > timestampMs(t.deadline)) return { kind: "deadline" };
-  const idleMs = now - (t.updateTime ? timestampMs(t.updateTime) : now);
-  const running = t.status === TaskStatus.PROCESSING || t.status === TaskStatus.ENCODING;
-  if (running && idleMs > policy.stallTimeoutMs)
-    return { kind: "stalled", message: `no progress for ${Math.round(idleMs / 1000)} s (worker lost)` };
-  const dispatched = t.status === TaskStatus.QUEUED && r.dispatchedAttempt === t.attempt;
-  if (dispatched && idleMs > policy.dispatchTimeoutMs)
-    return { kind: "stalled", message: `not started ${Math.round(idleMs / 1000)} s after dispatch (job lost)` };
+  const idleS = (now - (t.updateTime ? timestampMs(t.updateTime) : now)) / 1000;
+  if (t.status === TaskStatus.PROCESSING && idleS * 1000 > policy.stallTimeoutMs)
+    return { kind: "stalled", message: `no progress for ${Math.round(idleS)} s (worker lost)` };
+  // Waiting for a worker or for an encoder is not a stall until the hand-off timeout.
+  const handedOff =
+    (t.status === TaskStatus.QUEUED && r.dispatchedAttempt === t.attempt) || t.status === TaskStatus.ENCODING;
+  if (handedOff && idleS * 1000 > policy.dispatchTimeoutMs)
+    return { kind: "stalled", message: `no progress ${Math.round(idleS)} s after hand-off (job or worker lost)` };
   return { kind: "none" };
 }

@@ -52,17 +52,23 @@ export function serveEstimates(
   };
 
   return nc.subscribe(Subjects.estimates, {
+    // This callback runs inside the NATS client's reader: nothing may escape it,
+    // or the connection stops reading.
     callback: (err, msg) => {
       if (err) return;
-      let ids: string[] = [];
+      let estimates: QueueEstimate[] = [];
       try {
-        ids = fromBinary(QueueEstimatesRequestSchema, msg.data).taskIds.slice(0, MAX_IDS);
+        const ids = fromBinary(QueueEstimatesRequestSchema, msg.data).taskIds.slice(0, MAX_IDS);
+        const now = Date.now();
+        estimates = ids.flatMap((id) => estimate(id, now) ?? []);
       } catch {
-        // A malformed request gets an empty answer.
+        // A malformed request (or an estimate that cannot be made) gets an empty answer.
       }
-      const now = Date.now();
-      const estimates = ids.flatMap((id) => estimate(id, now) ?? []);
-      msg.respond(toBinary(QueueEstimatesResponseSchema, create(QueueEstimatesResponseSchema, { estimates })));
+      try {
+        msg.respond(toBinary(QueueEstimatesResponseSchema, create(QueueEstimatesResponseSchema, { estimates })));
+      } catch {
+        msg.respond(toBinary(QueueEstimatesResponseSchema, create(QueueEstimatesResponseSchema)));
+      }
     },
   });
 }

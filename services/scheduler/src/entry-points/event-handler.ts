@@ -1,18 +1,21 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { timestampMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { JsMsg } from "@nats-io/jetstream";
-import type { Logger, TaskStore } from "@t2v/common";
+import { Attr, type Logger, type TaskStore, type UsageLedger } from "@t2v/common";
 import { type WorkerEvent, WorkerEventSchema } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import type { WriteRecord } from "../adapters/record-writer.js";
+import { recordUsage, type WriteRecord } from "../adapters/record-writer.js";
 import type { PutDeadLetter, ResultCache } from "../adapters/side-records.js";
 import { applyWorkerEvent } from "../domain/apply-worker-event.js";
 import { cacheKey } from "../domain/cache-key.js";
 import { updateMean } from "../domain/estimate-wait.js";
 import type { RetryPolicy } from "../domain/retry-policy.js";
+import type { SchedulerMetrics } from "../scheduler-metrics.js";
 import type { SchedulerState } from "../state.js";
 
 export interface EventDeps {
+  usage: UsageLedger;
+  metrics: SchedulerMetrics;
   tasks: TaskStore;
   state: SchedulerState;
   write: WriteRecord;
@@ -39,7 +42,15 @@ export function createEventApplier(deps: EventDeps) {
       if (!stored) return;
       const now = timestampNow();
       const t = applyWorkerEvent(stored.record, ev, { now, retry: deps.retry, random: deps.random() });
-      if (!t.record) return;
+      if (!t.record) {
+        // A redelivered "video ready" after a crash between the record write and
+        // the usage write: make sure the completed task is billed (once).
+        const done = stored.record.task;
+        if (ev.event.case === "videoReady" && done?.status === TaskStatus.COMPLETED && done.attempt === ev.attempt) {
+          await recordUsage(deps, stored.record);
+        }
+        return;
+      }
       if (!(await deps.write(stored, t.record))) continue;
       const next = t.record;
       const task = next.task;
@@ -53,8 +64,11 @@ export function createEventApplier(deps: EventDeps) {
         if (key !== "")
           await deps.cache.put(key, next).catch((err: unknown) => deps.log.warn({ err }, "cache write failed"));
       }
+      if (t.retry)
+        deps.metrics.retries.add(1, { [Attr.stage]: ev.event.case === "failed" ? ev.event.value.stage : "" });
       if (task?.status === TaskStatus.FAILED) {
         const stage = ev.event.case === "failed" ? ev.event.value.stage : "";
+        deps.metrics.deadLetters.add(1, { [Attr.stage]: stage });
         await deps.deadLetter(next, stage).catch((err: unknown) => deps.log.warn({ err }, "dead letter not written"));
       }
       if (t.retry || ev.event.case !== "step") deps.kick();

@@ -1,15 +1,17 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { ObjectStore } from "@nats-io/obj";
-import { endTask, isTerminal, type Logger, patchRecord, type TaskStore } from "@t2v/common";
+import { Attr, endTask, isTerminal, type Logger, patchRecord, type TaskStore } from "@t2v/common";
 import { TaskSubmittedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { WriteRecord } from "../adapters/record-writer.js";
 import type { ResultCache } from "../adapters/side-records.js";
 import { cacheKey } from "../domain/cache-key.js";
+import type { SchedulerMetrics } from "../scheduler-metrics.js";
 import type { SchedulerState } from "../state.js";
 
 export interface SubmitDeps {
+  metrics: SchedulerMetrics;
   tasks: TaskStore;
   state: SchedulerState;
   cache: ResultCache;
@@ -56,6 +58,7 @@ export function createSubmitHandler(deps: SubmitDeps) {
           );
         if (next && (await deps.write(stored, next))) {
           deps.log.info({ task_id: taskId, source_task_id: hit.taskId }, "served from the result cache");
+          deps.metrics.cacheHits.add(1, { [Attr.pool]: r.pool });
           deps.state.forget(taskId);
           msg.ack();
           return;

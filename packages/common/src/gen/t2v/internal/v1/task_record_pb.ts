@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/task_record.proto.
  */
 export const file_t2v_internal_v1_task_record: GenFile = /*@__PURE__*/
-  fileDesc("CiF0MnYvaW50ZXJuYWwvdjEvdGFza19yZWNvcmQucHJvdG8SD3Qydi5pbnRlcm5hbC52MSKdAwoKVGFza1JlY29yZBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSFAoMdmlkZW9fb2JqZWN0GAQgASgJEhUKDWxhdGVudF9vYmplY3QYBSABKAkSEQoJd29ya2VyX2lkGAYgASgJEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgHIAEoCRIYChB2aWRlb19zaXplX2J5dGVzGAggASgEEhUKDXBvc3Rlcl9vYmplY3QYCSABKAkSGgoSZGlzcGF0Y2hlZF9hdHRlbXB0GAogASgNEi4KCm5vdF9iZWZvcmUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNhY2hlX2tleRgMIAEoCRITCgtncHVfc2Vjb25kcxgNIAEoARINCgVtb2RlbBgOIAEoCRIUCgxyZXF1ZXN0X2hhc2gYDyABKAkSEgoKbGFzdF9lcnJvchgQIAEoCRIYChBkaXNwYXRjaGVkX2dyb3VwGBEgASgJYgZwcm90bzM", [file_google_protobuf_timestamp, file_t2v_v1_video_service]);
+  fileDesc("CiF0MnYvaW50ZXJuYWwvdjEvdGFza19yZWNvcmQucHJvdG8SD3Qydi5pbnRlcm5hbC52MSKzAwoKVGFza1JlY29yZBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSFAoMdmlkZW9fb2JqZWN0GAQgASgJEhUKDWxhdGVudF9vYmplY3QYBSABKAkSEQoJd29ya2VyX2lkGAYgASgJEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgHIAEoCRIYChB2aWRlb19zaXplX2J5dGVzGAggASgEEhUKDXBvc3Rlcl9vYmplY3QYCSABKAkSGgoSZGlzcGF0Y2hlZF9hdHRlbXB0GAogASgNEi4KCm5vdF9iZWZvcmUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNhY2hlX2tleRgMIAEoCRITCgtncHVfc2Vjb25kcxgNIAEoARINCgVtb2RlbBgOIAEoCRIUCgxyZXF1ZXN0X2hhc2gYDyABKAkSEgoKbGFzdF9lcnJvchgQIAEoCRIYChBkaXNwYXRjaGVkX2dyb3VwGBEgASgJEhQKDHRyYWNlX3BhcmVudBgSIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2v_v1_video_service]);
 
 /**
  * TaskRecord is the durable state of one task, stored in the task KV bucket
@@ -138,6 +138,14 @@ export type TaskRecord = Message<"t2v.internal.v1.TaskRecord"> & {
    * @generated from field: string dispatched_group = 17;
    */
   dispatchedGroup: string;
+
+  /**
+   * W3C traceparent of the client's CreateTask: every later span of the task
+   * (dispatch, retries, redeliveries) joins this one trace.
+   *
+   * @generated from field: string trace_parent = 18;
+   */
+  traceParent: string;
 };
 
 /**

@@ -1,0 +1,67 @@
+import type { Interceptor } from "@connectrpc/connect";
+import {
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+import { tracer } from "./trace-context.js";
+
+/**
+ * A server span per RPC (Connect's HTTP/2 server is not covered by the http
+ * instrumentation), continuing the caller's W3C trace context. For server
+ * streams the span lasts until the stream ends, and the handler's generator
+ * runs inside it, so its own spans and logs join the trace.
+ */
+export const tracingInterceptor: Interceptor = (next) => async (req) => {
+  const parent = propagation.extract(ROOT_CONTEXT, req.header, {
+    get: (h, key) => h.get(key) ?? undefined,
+    keys: (h) => [...h.keys()],
+  });
+  const span = tracer.startSpan(
+    `${req.service.typeName}/${req.method.name}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: { "rpc.system": "connect_rpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name },
+    },
+    parent,
+  );
+  const ctx = trace.setSpan(parent, span);
+  try {
+    const res = await context.with(ctx, () => next(req));
+    if (!res.stream) {
+      span.end();
+      return res;
+    }
+    return { ...res, message: traced(res.message, span, ctx) };
+  } catch (err) {
+    fail(span, err);
+    span.end();
+    throw err;
+  }
+};
+
+async function* traced<T>(messages: AsyncIterable<T>, span: Span, ctx: Context): AsyncIterable<T> {
+  const it = messages[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const r = await context.with(ctx, () => it.next());
+      if (r.done) return;
+      yield r.value;
+    }
+  } catch (err) {
+    fail(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+function fail(span: Span, err: unknown): void {
+  span.recordException(err as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+}

@@ -1,0 +1,43 @@
+import { metrics } from "@opentelemetry/api";
+import { Attr } from "@t2v/common";
+import type { WorkerGroupView } from "./adapters/worker-registry.js";
+import type { SchedulerState } from "./state.js";
+
+const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+
+/**
+ * The scheduler's metrics. Created after telemetry starts (a meter taken
+ * earlier would be a no-op); gauges read the current leader term's state.
+ */
+export function createSchedulerMetrics(view: () => { state?: SchedulerState; groups: WorkerGroupView[] }) {
+  const meter = metrics.getMeter("t2v-scheduler");
+  meter
+    .createObservableGauge("t2v_queue_depth", { description: "Tasks waiting for a worker, per pool (pool = tier)" })
+    .addCallback((o) => {
+      for (const [pool, q] of view().state?.queues ?? []) o.observe(q.size, { [Attr.pool]: pool });
+    });
+  meter
+    .createObservableGauge("t2v_tasks_in_flight", { description: "Tasks dispatched or running, per pool" })
+    .addCallback((o) => {
+      const counts = new Map<string, number>();
+      for (const f of view().state?.inFlight.values() ?? []) counts.set(f.pool, (counts.get(f.pool) ?? 0) + 1);
+      for (const [pool, n] of counts) o.observe(n, { [Attr.pool]: pool });
+    });
+  meter
+    .createObservableGauge("t2v_workers", { description: "Live inference workers, per worker group" })
+    .addCallback((o) => {
+      for (const g of view().groups) o.observe(g.workers, { [Attr.group]: g.group });
+    });
+  const histogram = (name: string, description: string) =>
+    meter.createHistogram(name, { description, unit: "s", advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+  return {
+    queueWait: histogram("t2v_queue_wait_seconds", "Submission to dispatch of a task's first attempt"),
+    endToEnd: histogram("t2v_task_duration_seconds", "Submission to the end of a task, per pool and outcome"),
+    finished: meter.createCounter("t2v_tasks_finished_total", { description: "Tasks ended, per pool and status" }),
+    cacheHits: meter.createCounter("t2v_cache_hits_total", { description: "Tasks served from the result cache" }),
+    retries: meter.createCounter("t2v_retries_total", { description: "Attempts retried, per failing stage" }),
+    deadLetters: meter.createCounter("t2v_dead_letters_total", { description: "Tasks that failed for good" }),
+  };
+}
+
+export type SchedulerMetrics = ReturnType<typeof createSchedulerMetrics>;
