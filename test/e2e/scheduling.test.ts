@@ -64,8 +64,9 @@ after(async () => {
 
 describe("scheduling", () => {
   it("serves VIP first, keeps tenants fair, and tells queue positions", async () => {
-    const a: string[] = [];
-    for (let i = 0; i < 8; i++) a.push(await direct.submit({ ...SHORT, tenant: "tenant-a" }));
+    // Tenant A's first task is long, so all submissions are in before a slot frees.
+    const a: string[] = [await direct.submit({ tenant: "tenant-a", width: 1280, height: 720, numFrames: 72 })];
+    for (let i = 1; i < 8; i++) a.push(await direct.submit({ ...SHORT, tenant: "tenant-a" }));
     const b = await direct.submit({ ...SHORT, tenant: "tenant-b" });
     const v = await direct.submit({ ...SHORT, tenant: "tenant-c", pool: "vip" });
     const batch = await direct.submit({ ...SHORT, tenant: "tenant-d", pool: "batch" });

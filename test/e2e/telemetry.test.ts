@@ -79,10 +79,13 @@ describe("observability", () => {
       );
     }
     // Log lines of the task carry its ids and the trace.
-    const line = mesh
-      .logs("encoder")
-      .split("\n")
-      .find((l) => l.includes(taskId) && l.includes('"msg":"video ready"'));
+    const videoReadyLine = () =>
+      mesh
+        .logs("encoder")
+        .split("\n")
+        .find((l) => l.includes(taskId) && l.includes('"msg":"video ready"'));
+    for (let i = 0; i < 50 && !videoReadyLine(); i++) await new Promise((r) => setTimeout(r, 100));
+    const line = videoReadyLine();
     assert.ok(line, "encoder logged the video");
     const rec = JSON.parse(line) as Record<string, string>;
     assert.equal(rec.trace_id, traceId);

@@ -50,9 +50,28 @@ export interface DecodeTarget {
   numFrames: number;
 }
 
+/** The texts a generation is conditioned on: what `Generator.prepare` encodes ahead. */
+export type PromptPair = Pick<GenerationSpec, "prompt" | "negativePrompt">;
+
+/** Memory of the engine worker's V8 isolate; `rss` is the whole process (threads share it). */
+export interface EngineMemory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
 export interface Generator {
   readonly info: ModelInfo;
   generate(spec: GenerationSpec, hooks?: GenerateHooks): Promise<Latents>;
+  /**
+   * Encodes the prompt pair now and keeps the embeddings in a small bounded cache, so a later
+   * `generate` with the same texts skips text encoding. Served between two denoising steps of a
+   * running `generate` (not queued behind it). Resolves when the embeddings are ready.
+   */
+  prepare(texts: PromptPair): Promise<void>;
+  /** The engine worker's memory, answered between steps like `prepare` (for soak tests). */
+  memoryUsage(): Promise<EngineMemory>;
   close(): Promise<void>;
 }
 

@@ -2,12 +2,14 @@
 export type {
   Decoder,
   DecodeTarget,
+  EngineMemory,
   EngineOptions,
   GenerateHooks,
   GenerationSpec,
   Generator,
   Latents,
   ModelInfo,
+  PromptPair,
   StepReport,
 } from "./api-types.js";
 export { GenerationCancelledError, ModelInputError, ModelPackageError } from "./errors.js";

@@ -31,7 +31,8 @@ export function watchCancellations(nc: NatsConnection): Cancellations {
         signal: ctl.signal,
         release() {
           also.removeEventListener("abort", onAlso);
-          running.delete(taskId);
+          // A later attempt of the same task may already be tracked under this id.
+          if (running.get(taskId) === ctl) running.delete(taskId);
         },
       };
     },

@@ -1,4 +1,4 @@
-import { commonFields, int, list, POOLS, str } from "@t2v/common";
+import { commonFields, int, list, oneOf, POOLS, str } from "@t2v/common";
 
 export const inferenceConfig = {
   ...commonFields,
@@ -11,6 +11,12 @@ export const inferenceConfig = {
   ),
   pools: list("POOLS", "GPU pools this worker serves, highest priority first", ["standard"], POOLS),
   intraOpThreads: int("INTRA_OP_THREADS", "onnxruntime threads (0 = one per core)", 0, 0, 256),
+  pipelineNextTask: oneOf(
+    "PIPELINE_NEXT_TASK",
+    "1: hold and prepare the next job while one denoises; 0: pull only after a job is done",
+    "1",
+    ["0", "1"],
+  ),
   workerId: str("WORKER_ID", "name in task records and logs (default: host name and pid)", ""),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
 };

@@ -1,19 +1,19 @@
+import "./instrumentation.js";
 import { hostname } from "node:os";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
   Buckets,
   Consumers,
-  ensureInferenceConsumer,
-  openBucket,
-  workerGroup,
   connectNats,
   createLogger,
   createWorkerEventPublisher,
+  ensureInferenceConsumer,
   onShutdown,
+  openBucket,
   openStores,
-  pullLoop,
   readConfigOrExit,
   Streams,
+  workerGroup,
 } from "@t2v/common";
 import { startGenerator } from "@t2v/model";
 import { watchCancellations } from "./cancellations.js";
@@ -21,6 +21,10 @@ import { inferenceConfig } from "./config.js";
 
 import { createGenerateHandler } from "./generate-handler.js";
 import { startHeartbeat } from "./heartbeat.js";
+import { createInferenceMetrics } from "./inference-metrics.js";
+import { telemetry } from "./instrumentation.js";
+import { createJobPreparer } from "./prepare-job.js";
+import { workLoop } from "./work-loop.js";
 
 const config = readConfigOrExit("inference", inferenceConfig);
 const workerId = config.workerId || `${hostname()}-${process.pid}`;
@@ -63,17 +67,24 @@ const handle = createGenerateHandler({
   publishEvent: createWorkerEventPublisher(js, workerId),
   log,
   shutdown: stop.signal,
+  metrics: createInferenceMetrics(generator.info.executionProvider),
   onBusy: (taskId) => {
     busyTask = taskId;
     void heartbeat.beat();
   },
 });
 
-// One task at a time per worker, from its group's consumer: the scheduler
-// decides which pool's work comes next.
+// One task denoising at a time per worker, from its group's consumer (the
+// scheduler decides which pool's work comes next); the next job is held and
+// its text encoded meanwhile.
 const consumer = await js.consumers.get(Streams.generate, Consumers.inference(group));
-const loop = pullLoop(consumer, handle, { signal: stop.signal, log });
-log.info({ pools: config.pools, group }, "inference worker running");
+const loop = workLoop(consumer, handle, {
+  signal: stop.signal,
+  log,
+  pipeline: config.pipelineNextTask === "1",
+  prepare: createJobPreparer(generator, log),
+});
+log.info({ pools: config.pools, group, pipeline: config.pipelineNextTask === "1" }, "inference worker running");
 
 onShutdown(log, async () => {
   stop.abort(new Error("shutdown"));
@@ -81,4 +92,5 @@ onShutdown(log, async () => {
   await heartbeat.stop();
   await generator.close();
   await nc.drain();
+  await telemetry.shutdown();
 });

@@ -1,4 +1,4 @@
-import type { DecodeTarget, GenerationSpec, ModelInfo, StepReport } from "../api-types.js";
+import type { DecodeTarget, EngineMemory, GenerationSpec, ModelInfo, PromptPair, StepReport } from "../api-types.js";
 import type { ModelManifest } from "../manifest.js";
 
 // Typed messages between the main thread (engine-client) and engine-worker. Large arrays travel
@@ -23,6 +23,9 @@ export interface SerializedError {
 export type MainToWorker =
   | { type: "generate"; id: number; spec: GenerationSpec }
   | { type: "cancel"; id: number }
+  /** Served at once (between two steps of a running generate), not queued behind it. */
+  | { type: "prepare"; id: number; texts: PromptPair }
+  | { type: "memory"; id: number }
   | { type: "decode"; id: number; dims: number[]; data: ArrayBuffer; target: DecodeTarget }
   /** Sent after onFrames settled; stop = the consumer failed, so the worker ends that decode. */
   | { type: "frames-ack"; id: number; stop: boolean };
@@ -34,4 +37,5 @@ export type WorkerToMain =
   | { type: "latents"; id: number; dims: number[]; data: ArrayBuffer }
   | { type: "frames"; id: number; data: ArrayBuffer; frameCount: number }
   | { type: "done"; id: number }
+  | { type: "memory"; id: number; usage: EngineMemory }
   | { type: "error"; id: number; error: SerializedError };

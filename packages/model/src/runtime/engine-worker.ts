@@ -3,6 +3,7 @@
 // that call and the worker keeps serving.
 import { parentPort, workerData } from "node:worker_threads";
 import type { Latents } from "../api-types.js";
+import { collectGarbage } from "./collect-garbage.js";
 import { DecoderEngine } from "./decoder-engine.js";
 import type { MainToWorker, WorkerInit, WorkerToMain } from "./engine-messages.js";
 import { serializeError } from "./error-transport.js";
@@ -53,6 +54,22 @@ async function main(): Promise<void> {
         acks.get(msg.id)?.(msg.stop);
         acks.delete(msg.id);
         break;
+      case "prepare":
+        // Not enqueued: the running generate yields between steps, so this encodes in that gap.
+        if (generator === undefined)
+          post({ type: "error", id: msg.id, error: serializeError(new Error("this engine is a decoder")) });
+        else
+          generator.prepare(msg.texts).then(
+            () => post({ type: "done", id: msg.id }),
+            (err: unknown) => post({ type: "error", id: msg.id, error: serializeError(err) }),
+          );
+        break;
+      case "memory": {
+        collectGarbage();
+        const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+        post({ type: "memory", id: msg.id, usage: { rss, heapUsed, external, arrayBuffers } });
+        break;
+      }
       case "generate":
         enqueue(msg.id, async () => {
           if (generator === undefined) throw new Error("this engine is a decoder");

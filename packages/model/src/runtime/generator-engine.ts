@@ -1,12 +1,21 @@
 import * as ort from "onnxruntime-node";
-import type { GenerationSpec, ModelInfo, StepReport } from "../api-types.js";
+import type { GenerationSpec, ModelInfo, PromptPair, StepReport } from "../api-types.js";
 import { GenerationCancelledError } from "../errors.js";
 import type { ModelManifest } from "../manifest.js";
 import { Prng } from "../onnx/prng.js";
 import { flowSigmas, selectExpert } from "./flow-schedule.js";
 import { type OpenedComponents, openComponents, sessionFor } from "./open-components.js";
 import { type LatentShape, resolveGenerationSpec } from "./spec-check.js";
+import { TextCache } from "./text-cache.js";
 import { tokenizeBatch } from "./tokenizer.js";
+
+interface TextInputs {
+  embeddings: ort.Tensor;
+  mask: ort.Tensor;
+}
+
+/** Prompt pairs kept encoded: the running task's, the next one's, and a little slack for retries. */
+const TEXT_CACHE_ENTRIES = 4;
 
 export interface GenerateCallbacks {
   onStep: (r: StepReport) => void;
@@ -21,6 +30,8 @@ export interface LatentResult {
 
 /** Text encoder + denoiser experts + flow-matching Euler sampler with batched CFG. Runs inside the worker. */
 export class GeneratorEngine {
+  private readonly texts = new TextCache<TextInputs>(TEXT_CACHE_ENTRIES);
+
   private constructor(
     private readonly opened: OpenedComponents,
     readonly info: ModelInfo,
@@ -46,7 +57,7 @@ export class GeneratorEngine {
   async generate(spec: GenerationSpec, cb: GenerateCallbacks): Promise<LatentResult> {
     const m = this.manifest;
     const { shape, steps, guidanceScale } = resolveGenerationSpec(spec, m);
-    const text = await this.encodeText(spec.prompt, spec.negativePrompt);
+    const text = await this.textInputs(spec);
     const x = initialNoise(shape, spec.seed);
     const n = x.length;
     const dims = [2, shape.channels, shape.frames, shape.height, shape.width];
@@ -90,11 +101,22 @@ export class GeneratorEngine {
     return { dims: [shape.channels, shape.frames, shape.height, shape.width], data: x };
   }
 
+  /** Encodes the pair into the cache now, so the generate that follows skips text encoding. */
+  async prepare(texts: PromptPair): Promise<void> {
+    await this.textInputs(texts);
+  }
+
   async release(): Promise<void> {
     for (const s of this.opened.sessions.values()) await s.release();
   }
 
-  private async encodeText(prompt: string, negative: string): Promise<{ embeddings: ort.Tensor; mask: ort.Tensor }> {
+  private textInputs(texts: PromptPair): Promise<TextInputs> {
+    return this.texts.get(texts.prompt, texts.negativePrompt, () =>
+      this.encodeText(texts.prompt, texts.negativePrompt),
+    );
+  }
+
+  private async encodeText(prompt: string, negative: string): Promise<TextInputs> {
     const tokens = tokenizeBatch([prompt, negative], this.manifest.tokenizer);
     const mask = new ort.Tensor("int64", tokens.mask, [tokens.batch, tokens.length]);
     const out = await sessionFor(this.opened, this.manifest.components.textEncoder.file).run({

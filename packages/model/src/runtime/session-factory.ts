@@ -21,6 +21,9 @@ export function createSession(path: string, file: string, opts: SessionOptions):
     // buy nothing and grow the arena: measured ~1.7 GB -> ~1.0 GB for a 720p/10 s denoiser step.
     enableMemPattern: false,
     graphOptimizationLevel: "all",
+    // onnxruntime's pool threads busy-wait between ops by default; on a shared
+    // CPU that starves the NATS client and the other services of the node.
+    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   }).catch((err: unknown) => {
     throw new ModelPackageError(`${file}: onnxruntime cannot load it on ${opts.provider} (${(err as Error).message})`);
   });

@@ -1,5 +1,13 @@
-import type { EngineOptions, GenerateHooks, GenerationSpec, Generator, Latents } from "../api-types.js";
-import { GenerationCancelledError } from "../errors.js";
+import type {
+  EngineMemory,
+  EngineOptions,
+  GenerateHooks,
+  GenerationSpec,
+  Generator,
+  Latents,
+  PromptPair,
+} from "../api-types.js";
+import { GenerationCancelledError, ModelInputError } from "../errors.js";
 import { EngineClient } from "./engine-client.js";
 import { deserializeError } from "./error-transport.js";
 import { resolveGenerationSpec } from "./spec-check.js";
@@ -10,6 +18,8 @@ export async function startGenerator(opts: EngineOptions): Promise<Generator> {
   return {
     info: client.info,
     generate: (spec, hooks) => generate(client, spec, hooks ?? {}),
+    prepare: (texts) => prepare(client, texts),
+    memoryUsage: () => memoryUsage(client),
     close: () => client.close(),
   };
 }
@@ -51,6 +61,37 @@ function generate(client: EngineClient, spec: GenerationSpec, hooks: GenerateHoo
       },
     });
     signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function prepare(client: EngineClient, texts: PromptPair): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (typeof texts.prompt !== "string" || typeof texts.negativePrompt !== "string")
+      throw new ModelInputError("prompt and negativePrompt must be strings");
+    const plain = { prompt: texts.prompt, negativePrompt: texts.negativePrompt };
+    client.call((id) => ({ msg: { type: "prepare", id, texts: plain } }), {
+      onMessage: (msg) => {
+        if (msg.type === "done") resolve();
+        else if (msg.type === "error") reject(deserializeError(msg.error));
+        else return false;
+        return true;
+      },
+      onFailure: reject,
+    });
+  });
+}
+
+function memoryUsage(client: EngineClient): Promise<EngineMemory> {
+  return new Promise<EngineMemory>((resolve, reject) => {
+    client.call((id) => ({ msg: { type: "memory", id } }), {
+      onMessage: (msg) => {
+        if (msg.type === "memory") resolve(msg.usage);
+        else if (msg.type === "error") reject(deserializeError(msg.error));
+        else return false;
+        return true;
+      },
+      onFailure: reject,
+    });
   });
 }
 
