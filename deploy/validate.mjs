@@ -286,9 +286,11 @@ function checkScaling(label, docs, topology) {
     if (!check(deployment, `${label}: ScaledObject/${so.name} targets missing Deployment/${target}`)) continue;
     const streams = [...so.text.matchAll(/^\s+stream: (\S+)$/gm)].map((m) => m[1]);
     const consumers = [...so.text.matchAll(/^\s+consumer: (\S+)$/gm)].map((m) => m[1]);
+    const queries = [...so.text.matchAll(/^\s+query: (.+)$/gm)].map((m) => m[1]);
     check(
-      consumers.length > 0 && consumers.length === streams.length,
-      `${label}: ScaledObject/${so.name} stream+consumer`,
+      (consumers.length > 0 && consumers.length === streams.length) ||
+        (queries.length > 0 && queries.every((q) => /t2v_queue_depth|t2v_tasks_in_flight/.test(q))),
+      `${label}: ScaledObject/${so.name} scales on stream+consumer lag or on the scheduler's queue metrics`,
     );
     const pools = /- name: POOLS\n\s+value: (\S+)/.exec(deployment.text)?.[1].split(",");
     for (const [i, consumer] of consumers.entries()) {

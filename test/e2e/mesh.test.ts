@@ -8,6 +8,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import type * as grpc from "@grpc/grpc-js";
 import { BadRequestSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
 import { type Task, TaskStatus, VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { connectAuth } from "../support/auth.js";
 import { probeVideo } from "../support/ffprobe.js";
 import { grpcVideoClient } from "../support/grpc-video-client.js";
 import { startMesh, type TestMesh } from "../support/mesh.js";
@@ -20,7 +21,10 @@ let connect: Client<typeof VideoService>;
 before(async () => {
   nats = await startNats();
   mesh = await startMesh(nats.url);
-  connect = createClient(VideoService, createConnectTransport({ baseUrl: mesh.baseUrl, httpVersion: "1.1" }));
+  connect = createClient(
+    VideoService,
+    createConnectTransport({ baseUrl: mesh.baseUrl, httpVersion: "1.1", interceptors: [connectAuth(mesh.apiKey)] }),
+  );
 });
 
 after(async () => {
@@ -103,7 +107,10 @@ describe("one generation through all four services", () => {
     assert.equal(facts.codec, "h264");
 
     // The same task over gRPC (Connect's own gRPC transport) and plain GetTask.
-    const grpcConnect = createClient(VideoService, createGrpcTransport({ baseUrl: mesh.baseUrl }));
+    const grpcConnect = createClient(
+      VideoService,
+      createGrpcTransport({ baseUrl: mesh.baseUrl, interceptors: [connectAuth(mesh.apiKey)] }),
+    );
     const again = await grpcConnect.getTask({ taskId: created.taskId });
     assert.equal(again.status, TaskStatus.COMPLETED);
     assert.equal(again.resultUrl, last?.resultUrl);

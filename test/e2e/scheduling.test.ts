@@ -91,8 +91,9 @@ describe("scheduling", () => {
     const [rb, rv, rbatch] = await Promise.all([completes(b), completes(v), completes(batch)]);
     const ra = await Promise.all(a.map((id) => completes(id)));
     const aStartedBeforeB = ra.filter((r) => startMs(r) < startMs(rb)).length;
-    // One worker: a1 was running and a2 prefetched when B arrived; then the VIP task and B go next.
-    assert.ok(aStartedBeforeB <= 2, `${aStartedBeforeB} of tenant A's tasks started before tenant B's single task`);
+    // One worker: a1 running and a2 prefetched when B arrived (in flight, not
+    // reorderable), then at most one round-robin turn of A before B.
+    assert.ok(aStartedBeforeB <= 3, `${aStartedBeforeB} of tenant A's tasks started before tenant B's single task`);
     assert.ok(startMs(rv) < startMs(rb), "VIP went ahead of standard work");
     assert.ok(startMs(rv) <= Math.min(...ra.slice(2).map(startMs)), "VIP started before tenant A's later tasks");
     assert.ok(startMs(rbatch) > Math.max(startMs(rb), ...ra.map(startMs)), "batch waits behind standard work");

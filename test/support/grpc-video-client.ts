@@ -6,6 +6,7 @@ import {
   type TaskEvent,
   VideoService,
 } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { defaultTestApiKey, grpcAuth } from "./auth.js";
 
 /**
  * A plain @grpc/grpc-js client for VideoService (no Connect code involved),
@@ -35,10 +36,13 @@ function def(m: DescMethod): grpc.MethodDefinition<unknown, unknown> {
 
 type GenericClient = Record<string, (...args: unknown[]) => unknown> & grpc.Client;
 
-export function grpcVideoClient(address: string): GrpcVideoClient {
+/** `apiKey` defaults to the key of the mesh started last ("" sends none). */
+export function grpcVideoClient(address: string, apiKey: string = defaultTestApiKey()): GrpcVideoClient {
   const methods = Object.fromEntries(VideoService.methods.map((m) => [m.localName, def(m)]));
   const Ctor = grpc.makeGenericClientConstructor(methods, "VideoService");
-  const c = new Ctor(address, grpc.credentials.createInsecure()) as unknown as GenericClient;
+  const c = new Ctor(address, grpc.credentials.createInsecure(), {
+    interceptors: apiKey === "" ? [] : [grpcAuth(apiKey)],
+  }) as unknown as GenericClient;
   const unary = <T>(name: string, req: object): Promise<T> =>
     new Promise((resolve, reject) => {
       c[name]?.call(c, req, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));

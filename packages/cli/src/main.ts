@@ -2,16 +2,25 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generate } from "./commands/generate.js";
+import { keysCommand } from "./commands/keys.js";
+import { savedDevKey } from "./commands/keys-dev.js";
+import { deadLettersReport, usageReport } from "./commands/operator-reports.js";
 import { up } from "./commands/up.js";
 import { defaultDataDir } from "./mesh/paths.js";
 
 const USAGE = `usage:
   t2v generate "<prompt>" [--duration S] [--resolution 480p|720p] [--seed N] [--frame-rate N]
                [--negative-prompt TEXT] [--style NAME] [--out FILE]
-               [--server URL] [--protocol connect|grpc]
+               [--server URL] [--protocol connect|grpc] [--api-key KEY]
   t2v up [--demo] [--raw-logs]      run the whole mesh locally (what 'npm start' does)
+  t2v keys create --tenant NAME [--tier vip|standard|batch] [--name LABEL]
+  t2v keys list
+  t2v keys revoke PREFIX|KEY
+  t2v usage --tenant NAME [--since YYYY-MM-DD] [--until YYYY-MM-DD]   billing audit (until is exclusive)
+  t2v dead-letters                  tasks that failed for good
 
-environment: T2V_SERVER (default http://127.0.0.1:8080), PORT, NATS_URL, DATA_DIR, MODEL_DIR`;
+environment: T2V_SERVER (default http://127.0.0.1:8080), T2V_API_KEY (default: the key 'up' saved in DATA_DIR),
+             PORT, NATS_URL, DATA_DIR, MODEL_DIR`;
 
 function fail(message: string): never {
   process.stderr.write(`t2v: ${message}\n${USAGE}\n`);
@@ -41,6 +50,7 @@ try {
         out: { type: "string", short: "o" },
         server: { type: "string" },
         protocol: { type: "string", default: "connect" },
+        "api-key": { type: "string" },
       },
     });
     const prompt = positionals.join(" ");
@@ -51,6 +61,9 @@ try {
       {
         server: values.server ?? process.env.T2V_SERVER ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`,
         protocol,
+        // --api-key, else T2V_API_KEY, else the development key `t2v up` saved.
+        apiKey:
+          values["api-key"] ?? process.env.T2V_API_KEY ?? savedDevKey(process.env.DATA_DIR ?? defaultDataDir()) ?? "",
         prompt,
         ...(values.resolution !== undefined ? { resolution: values.resolution } : {}),
         ...(values["negative-prompt"] !== undefined ? { negativePrompt: values["negative-prompt"] } : {}),
@@ -77,12 +90,34 @@ try {
       rawLogs: values["raw-logs"] || process.env.LOG_FORMAT === "json",
       demo: values.demo,
     });
+  } else if (command === "keys") {
+    await keysCommand(rest, fail);
+  } else if (command === "usage") {
+    const { values } = parseArgs({
+      args: rest,
+      options: { tenant: { type: "string" }, since: { type: "string" }, until: { type: "string" } },
+    });
+    if (!values.tenant) fail("--tenant is required");
+    const day = (name: string, v: string | undefined, def: Date): Date => {
+      const d = v === undefined ? def : new Date(`${v}T00:00:00Z`);
+      if (Number.isNaN(d.getTime())) fail(`--${name} must be a date like 2026-11-01, not "${v}"`);
+      return d;
+    };
+    const since = day("since", values.since, new Date(Date.now() - 30 * 86_400_000));
+    const until = day("until", values.until, new Date(Date.now() + 86_400_000));
+    await usageReport(natsUrl(), { tenant: values.tenant, since, until }, process.stdout);
+  } else if (command === "dead-letters") {
+    await deadLettersReport(natsUrl(), process.stdout);
   } else {
     fail(command ? `unknown command "${command}"` : "a command is required");
   }
 } catch (err) {
   process.stderr.write(`\nt2v: ${(err as Error).message}\n`);
   process.exit(1);
+}
+
+function natsUrl(): string {
+  return process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 }
 
 function optionalNumber<K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> {

@@ -1,4 +1,4 @@
-import { trace } from "@opentelemetry/api";
+import { isSpanContextValid, trace } from "@opentelemetry/api";
 import { type Logger, pino } from "pino";
 
 export type { Logger };
@@ -15,7 +15,7 @@ export function createLogger(service: string, level: string): Logger {
     formatters: { level: (label) => ({ level: label }) },
     mixin() {
       const ctx = trace.getActiveSpan()?.spanContext();
-      return ctx ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+      return ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
     },
   });
 }

@@ -1,6 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
@@ -9,125 +9,121 @@ import {
   isTaskId,
   isTerminal,
   type Logger,
-  newTaskId,
   notFound,
-  publishProto,
   type StoredTask,
   Subjects,
   type TaskStore,
 } from "@t2v/common";
-import { CancelRequestedSchema, TaskSubmittedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
-import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { TaskEventSchema, TaskStatus, type VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { normalizeCreateRequest } from "./domain/normalize-create-request.js";
-import { decodePageToken, pageOfIds } from "./domain/page-token.js";
-import { publicTask } from "./domain/public-task.js";
+import { CancelRequestedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { type Task, TaskEventSchema, TaskStatus, type VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { type Caller, callerKey } from "./auth/caller.js";
+import { decodePageToken, filteredPage } from "./domain/page-token.js";
+import type { CreateTask } from "./tasks/create-task.js";
+import { notifyChange } from "./tasks/notify-change.js";
+import type { Estimator } from "./tasks/queue-estimates.js";
+import { watchTaskEvents } from "./tasks/watch-task-events.js";
 
 export interface VideoServiceDeps {
   tasks: TaskStore;
   js: JetStreamClient;
   nc: NatsConnection;
-  publicBaseUrl: string;
   log: Logger;
-  randomSeed: () => number;
+  createTask: CreateTask;
+  view: (record: TaskRecord) => Task;
+  estimate: Estimator;
+  /** Aborts on shutdown: open WatchTask streams then end cleanly. */
+  stopping: AbortSignal;
 }
 
-/** Until API keys arrive every caller is this tenant, served by the standard pool. */
-const DEFAULT_TENANT = "default";
-const DEFAULT_POOL = "standard";
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
 export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof VideoService> {
-  const { tasks, log } = deps;
-  const view = (r: TaskRecord) => publicTask(r, deps.publicBaseUrl);
+  const { tasks, log, view } = deps;
 
-  /** NOT_FOUND for malformed, missing and (later) other tenants' ids alike. */
-  async function load(taskId: string): Promise<StoredTask> {
+  function callerOf(ctx: HandlerContext): Caller {
+    const caller = ctx.values.get(callerKey);
+    if (!caller) throw new ConnectError("missing API key", Code.Unauthenticated);
+    return caller;
+  }
+
+  /** NOT_FOUND for malformed, missing and other tenants' ids alike: nothing tells them apart. */
+  async function load(caller: Caller, taskId: string): Promise<StoredTask> {
     if (taskId === "") throw invalidArgument([{ field: "task_id", description: "is required" }]);
     const found = isTaskId(taskId) ? await tasks.get(taskId) : null;
-    if (!found || found.record.tenantId !== DEFAULT_TENANT) throw notFound(`task ${taskId}`);
+    if (!found || found.record.tenantId !== caller.tenantId) throw notFound(`task ${taskId}`);
     return found;
   }
 
+  async function viewWithEstimates(records: TaskRecord[]): Promise<Task[]> {
+    const out = records.map(view);
+    await deps.estimate(out);
+    return out;
+  }
+
   return {
-    async createTask(req) {
-      const result = normalizeCreateRequest(req, deps.randomSeed);
-      if (!result.ok) throw invalidArgument(result.violations);
-      const now = timestampNow();
-      const taskId = newTaskId();
-      const record = create(TaskRecordSchema, {
-        task: {
-          taskId,
-          status: TaskStatus.QUEUED,
-          progress: 0,
-          createTime: now,
-          updateTime: now,
-          params: result.params,
-          attempt: 1,
-        },
-        tenantId: DEFAULT_TENANT,
-        pool: DEFAULT_POOL,
-      });
-      await tasks.create(record);
-      try {
-        await publishProto(
-          deps.js,
-          Subjects.submit(DEFAULT_POOL),
-          TaskSubmittedSchema,
-          create(TaskSubmittedSchema, { taskId, tenantId: DEFAULT_TENANT, pool: DEFAULT_POOL, attempt: 1 }),
-          `submit:${taskId}:1`,
-        );
-      } catch (err) {
-        log.error({ err, task_id: taskId }, "could not queue task");
-        await tasks.update(taskId, (r) =>
-          endTask(r, TaskStatus.FAILED, { errorMessage: "could not be queued; please retry" }),
-        );
-        throw new ConnectError("the task queue is unavailable; please retry", Code.Unavailable);
-      }
-      log.info(
-        { task_id: taskId, resolution: result.params.resolution, frames: result.params.numFrames },
-        "task queued",
-      );
-      return view(record);
+    async createTask(req, ctx) {
+      const header = ctx.requestHeader.get("idempotency-key");
+      if (header !== null && req.idempotencyKey !== "" && header !== req.idempotencyKey)
+        throw invalidArgument([
+          { field: "idempotency_key", description: "differs from the Idempotency-Key header; send one or the same" },
+        ]);
+      if (header !== null) req.idempotencyKey = header;
+      const record = await deps.createTask(callerOf(ctx), req);
+      const [task] = await viewWithEstimates([record]);
+      if (!task) throw new Error("no task");
+      return task;
     },
 
-    async getTask(req) {
-      return view((await load(req.taskId)).record);
+    async getTask(req, ctx) {
+      const [task] = await viewWithEstimates([(await load(callerOf(ctx), req.taskId)).record]);
+      if (!task) throw new Error("no task");
+      return task;
     },
 
-    async cancelTask(req) {
-      const current = await load(req.taskId);
+    async cancelTask(req, ctx) {
+      const current = await load(callerOf(ctx), req.taskId);
       const updated = await tasks.update(req.taskId, (r) => endTask(r, TaskStatus.CANCELLED));
-      if (updated) {
-        deps.nc.publish(
-          Subjects.cancel,
-          toBinary(CancelRequestedSchema, create(CancelRequestedSchema, { taskId: req.taskId })),
-        );
-        log.info({ task_id: req.taskId }, "task cancelled");
-        return view(updated.record);
+      if (!updated) return view((await tasks.get(req.taskId))?.record ?? current.record);
+      deps.nc.publish(
+        Subjects.cancel,
+        toBinary(CancelRequestedSchema, create(CancelRequestedSchema, { taskId: req.taskId })),
+      );
+      try {
+        await notifyChange(deps.js, updated.record);
+      } catch (err) {
+        // The cancel stands; only its webhook is lost.
+        log.warn({ err, task_id: req.taskId }, "could not publish the cancel notification");
       }
-      return view((await tasks.get(req.taskId))?.record ?? current.record);
+      log.info({ task_id: req.taskId }, "task cancelled");
+      return view(updated.record);
     },
 
-    async listTasks(req) {
+    async listTasks(req, ctx) {
+      const caller = callerOf(ctx);
       if (req.pageSize < 0) throw invalidArgument([{ field: "page_size", description: "must not be negative" }]);
+      if (TaskStatus[req.status] === undefined)
+        throw invalidArgument([{ field: "status", description: "is not a known task status" }]);
       const size = Math.min(req.pageSize === 0 ? DEFAULT_PAGE_SIZE : req.pageSize, MAX_PAGE_SIZE);
       const after = req.pageToken === "" ? null : decodePageToken(req.pageToken);
-      if (req.pageToken !== "" && after === null)
+      if (req.pageToken !== "" && (after === null || !isTaskId(after)))
         throw invalidArgument([{ field: "page_token", description: "is not a token from a previous response" }]);
-      const page = pageOfIds(await tasks.ids(), size, after);
-      const found = await Promise.all(page.items.map((id) => tasks.get(id)));
-      return {
-        tasks: found.flatMap((s) => (s && s.record.tenantId === DEFAULT_TENANT ? [view(s.record)] : [])),
-        nextPageToken: page.next,
-      };
+      const page = await filteredPage(
+        await tasks.ids(),
+        size,
+        after,
+        async (id) => (await tasks.get(id))?.record ?? null,
+        (r) =>
+          r.tenantId === caller.tenantId && (req.status === TaskStatus.UNSPECIFIED || r.task?.status === req.status),
+      );
+      return { tasks: await viewWithEstimates(page.items), nextPageToken: page.next };
     },
 
     async *watchTask(req, ctx) {
-      await load(req.taskId);
-      for await (const { record } of tasks.watch(req.taskId, ctx.signal)) {
-        const task = view(record);
+      await load(callerOf(ctx), req.taskId);
+      const signal = AbortSignal.any([ctx.signal, deps.stopping]);
+      for await (const task of watchTaskEvents(req.taskId, { tasks, view, estimate: deps.estimate, signal })) {
         yield create(TaskEventSchema, { task, eventTime: timestampNow() });
         if (isTerminal(task.status)) return;
       }

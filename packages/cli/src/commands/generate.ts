@@ -11,6 +11,8 @@ import { renderProgress } from "./render-progress.js";
 export interface GenerateOptions {
   server: string;
   protocol: Protocol;
+  /** Bearer key; T2V_API_KEY when not given. */
+  apiKey?: string;
   prompt: string;
   negativePrompt?: string;
   resolution?: string;
@@ -30,7 +32,7 @@ const MAX_WATCH_RECONNECTS = 10;
 
 /** Submits a task, follows WatchTask with a progress bar, and downloads the MP4. */
 export async function generate(o: GenerateOptions, term: Terminal): Promise<{ task: Task; file: string }> {
-  const client = videoClient(o.server, o.protocol);
+  const client = videoClient(o.server, o.protocol, o.apiKey ?? process.env.T2V_API_KEY ?? "");
   let task = await client.createTask({
     prompt: o.prompt,
     negativePrompt: o.negativePrompt ?? "",

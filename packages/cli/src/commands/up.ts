@@ -5,6 +5,7 @@ import { buildReferenceModel } from "@t2v/model";
 import { ensureNats } from "../mesh/ensure-nats.js";
 import { supervise } from "../mesh/supervise.js";
 import { generate } from "./generate.js";
+import { ensureDevKey } from "./keys-dev.js";
 
 export interface UpOptions {
   port: number;
@@ -37,6 +38,14 @@ export async function up(o: UpOptions): Promise<void> {
     await buildReferenceModel(modelDir);
   }
 
+  const dev = await ensureDevKey(o.natsUrl, dataDir);
+  log(
+    dev.created
+      ? `created a local development API key (tenant "dev"), saved in ${join(dataDir, "dev-api-key")}:\n  export T2V_API_KEY=${dev.key}`
+      : `local development API key (tenant "dev") from ${join(dataDir, "dev-api-key")}:\n  export T2V_API_KEY=${dev.key}`,
+  );
+  process.env.T2V_API_KEY ??= dev.key;
+
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NATS_URL: o.natsUrl,
@@ -45,7 +54,14 @@ export async function up(o: UpOptions): Promise<void> {
     MODEL_DIR: modelDir,
     POOLS: process.env.POOLS ?? "vip,standard,batch",
   };
-  const mesh = supervise(SERVICES, env, { write: log, rawLogs: o.rawLogs });
+  // Prometheus metrics, one port each as on separate hosts: 9464 + index.
+  const metricsPorts = Object.fromEntries(
+    SERVICES.map((s, i) => [
+      s,
+      { METRICS_PORT: process.env.METRICS_PORT ?? String(9464 + i), METRICS_HOST: "127.0.0.1" },
+    ]),
+  );
+  const mesh = supervise(SERVICES, env, metricsPorts, { write: log, rawLogs: o.rawLogs });
   const server = `http://127.0.0.1:${o.port}`;
   log(`mesh starting; API on ${server} (gRPC, gRPC-Web and Connect)`);
 
@@ -67,7 +83,16 @@ export async function up(o: UpOptions): Promise<void> {
     log(`demo: generating "${DEMO_PROMPT}" (480p, 3 s) ...`);
     try {
       await generate(
-        { server, protocol: "connect", prompt: DEMO_PROMPT, resolution: "480p", duration: 3, seed: 42, out },
+        {
+          server,
+          protocol: "connect",
+          apiKey: dev.key,
+          prompt: DEMO_PROMPT,
+          resolution: "480p",
+          duration: 3,
+          seed: 42,
+          out,
+        },
         { isTTY: false, write: (s) => process.stdout.write(`demo: ${s}`) },
       );
       log(

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { setPriority } from "node:os";
 import { createInterface } from "node:readline";
 import { formatLogLine } from "./format-log-line.js";
 import { serviceEntry } from "./paths.js";
@@ -18,6 +19,7 @@ const MAX_BACKOFF_MS = 30_000;
 export function supervise(
   services: string[],
   env: NodeJS.ProcessEnv,
+  perService: Record<string, NodeJS.ProcessEnv>,
   out: { write(line: string): void; rawLogs: boolean },
 ): Supervised {
   const children = new Map<string, ChildProcess>();
@@ -26,10 +28,13 @@ export function supervise(
   const start = (service: string, failures: number): void => {
     const startedAt = Date.now();
     const child = spawn(process.execPath, [serviceEntry(service)], {
-      env,
+      env: { ...env, ...perService[service] },
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.set(service, child);
+    // On one machine the workers yield the CPU to NATS, the scheduler and the
+    // gateway, so the API stays responsive while a clip renders.
+    if ((service === "inference" || service === "encoder") && child.pid) setPriority(child.pid, 10);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) =>
         out.write(out.rawLogs ? line : formatLogLine(service, line)),

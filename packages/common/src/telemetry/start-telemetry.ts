@@ -1,6 +1,7 @@
 import { DiagConsoleLogger, DiagLogLevel, diag } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { NodeSDK } from "@opentelemetry/sdk-node";
+import { NoopSpanProcessor } from "@opentelemetry/sdk-trace-base";
 
 export interface Telemetry {
   /** Flushes spans; bounded, never throws (an unreachable collector must not block shutdown). */
@@ -34,8 +35,9 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
     serviceName: env.OTEL_SERVICE_NAME ?? service,
     instrumentations: [],
     metricReaders,
-    // An empty list still installs a tracer provider (trace ids for logs) but exports nothing.
-    ...(exportTraces ? {} : { spanProcessors: [] }),
+    // A processor that drops every span still installs a tracer provider, so
+    // logs carry real trace ids, while nothing is exported.
+    ...(exportTraces ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
   });
   sdk.start();
   return {

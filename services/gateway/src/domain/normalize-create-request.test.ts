@@ -81,4 +81,22 @@ describe("normalizeCreateRequest", () => {
     assert.deepEqual(violations({ prompt: "a\u0000b" }), ["prompt"]);
     assert.ok(normalizeCreateRequest(req({ prompt: "line one\nline two" }), seed).ok);
   });
+
+  it("allows only known styles, in any case", () => {
+    assert.ok(normalizeCreateRequest(req({ prompt: "x", style: "Cinematic" }), seed).ok);
+    assert.deepEqual(violations({ prompt: "x", style: "dreamy" }), ["style"]);
+  });
+
+  it("bounds the timeout to 1 minute..24 hours", () => {
+    const ok = normalizeCreateRequest(req({ prompt: "x", timeout: { seconds: 600n } }), seed);
+    assert.ok(ok.ok && ok.timeoutMs === 600_000);
+    assert.deepEqual(violations({ prompt: "x", timeout: { seconds: 59n } }), ["timeout"]);
+    assert.deepEqual(violations({ prompt: "x", timeout: { seconds: 86_401n } }), ["timeout"]);
+    assert.deepEqual(violations({ prompt: "x", timeout: { seconds: -5n } }), ["timeout"]);
+  });
+
+  it("wants printable, bounded idempotency keys", () => {
+    assert.deepEqual(violations({ prompt: "x", idempotencyKey: "a\u0000" }), ["idempotency_key"]);
+    assert.deepEqual(violations({ prompt: "x", idempotencyKey: "k".repeat(256) }), ["idempotency_key"]);
+  });
 });

@@ -13,17 +13,38 @@ export const DEFAULT_NEGATIVE_PROMPT =
 export const LIMITS = {
   promptChars: 200,
   negativePromptChars: 500,
-  styleChars: 40,
+  /** Style hints the model packages are prompted with; "" means none. */
+  styles: [
+    "",
+    "realistic",
+    "cinematic",
+    "anime",
+    "cartoon",
+    "documentary",
+    "watercolor",
+    "oil-painting",
+    "3d-render",
+    "pixel-art",
+    "vintage-film",
+    "noir",
+    "fantasy",
+    "sci-fi",
+  ] as readonly string[],
+  minTimeoutMs: 60_000,
+  maxTimeoutMs: 24 * 3600_000,
+  idempotencyKeyChars: 255,
   minDuration: 3.0,
   maxDuration: 10.0,
   defaultDuration: 5.0,
   defaultFrameRate: 24,
-  frameRates: [16, 24, 25, 30] as readonly number[],
+  frameRates: [16, 24, 30] as readonly number[],
   maxSeed: 2_147_483_647,
   defaultResolution: "720p",
 } as const;
 
-export type NormalizeResult = { ok: true; params: GenerationParams } | { ok: false; violations: FieldViolation[] };
+export type NormalizeResult =
+  | { ok: true; params: GenerationParams; timeoutMs: number | undefined }
+  | { ok: false; violations: FieldViolation[] };
 
 /**
  * Checks a CreateTaskRequest against the brief's limits and fills defaults.
@@ -58,9 +79,21 @@ export function normalizeCreateRequest(req: CreateTaskRequest, randomSeed: () =>
   if (!LIMITS.frameRates.includes(frameRate))
     v.push({ field: "frame_rate", description: `must be one of ${LIMITS.frameRates.join(", ")}` });
 
-  const style = req.style.trim();
-  if (codePoints(style) > LIMITS.styleChars)
-    v.push({ field: "style", description: `must be at most ${LIMITS.styleChars} characters` });
+  const style = req.style.trim().toLowerCase();
+  if (!LIMITS.styles.includes(style))
+    v.push({ field: "style", description: `must be one of ${LIMITS.styles.filter((x) => x !== "").join(", ")}` });
+
+  let timeoutMs: number | undefined;
+  if (req.timeout) {
+    timeoutMs = Math.round(Number(req.timeout.seconds) * 1000 + req.timeout.nanos / 1e6);
+    if (!(timeoutMs >= LIMITS.minTimeoutMs && timeoutMs <= LIMITS.maxTimeoutMs))
+      v.push({ field: "timeout", description: "must be between 1 minute and 24 hours", reason: "OUT_OF_RANGE" });
+  }
+
+  if (req.idempotencyKey !== "" && !/^[\x20-\x7e]+$/.test(req.idempotencyKey))
+    v.push({ field: "idempotency_key", description: "must be printable ASCII" });
+  else if (req.idempotencyKey.length > LIMITS.idempotencyKeyChars)
+    v.push({ field: "idempotency_key", description: `must be at most ${LIMITS.idempotencyKeyChars} characters` });
 
   if (req.seed !== undefined && req.seed > LIMITS.maxSeed)
     v.push({ field: "seed", description: `must be between 0 and ${LIMITS.maxSeed}` });
@@ -82,6 +115,7 @@ export function normalizeCreateRequest(req: CreateTaskRequest, randomSeed: () =>
       seed: req.seed ?? randomSeed(),
       seedExplicit: req.seed !== undefined,
     }),
+    timeoutMs,
   };
 }
 

@@ -27,3 +27,39 @@ export function pageOfIds(ids: string[], pageSize: number, after: string | null)
   const more = start + pageSize < sorted.length;
   return { items, next: more && last !== undefined ? encodePageToken(last) : "" };
 }
+
+/**
+ * Newest first, starting strictly below `after`, keeping only the items
+ * `keep` accepts (the caller's tenant, a status), until `pageSize` are found.
+ * The token points at the last item returned, so filtered-out ids are never
+ * skipped or repeated.
+ */
+export async function filteredPage<T>(
+  ids: string[],
+  pageSize: number,
+  after: string | null,
+  load: (id: string) => Promise<T | null>,
+  keep: (item: T) => boolean,
+): Promise<Page<T>> {
+  const sorted = [...ids].sort().reverse();
+  const start = after === null ? 0 : sorted.findIndex((id) => id < after);
+  if (start < 0) return { items: [], next: "" };
+  const items: T[] = [];
+  let lastId = "";
+  let i = start;
+  const BATCH = 32;
+  while (i < sorted.length && items.length < pageSize) {
+    const slice = sorted.slice(i, i + BATCH);
+    const loaded = await Promise.all(slice.map(load));
+    for (let j = 0; j < slice.length; j++) {
+      i++;
+      const item = loaded[j];
+      if (item !== null && item !== undefined && keep(item)) {
+        items.push(item);
+        lastId = slice[j] ?? "";
+        if (items.length === pageSize) break;
+      }
+    }
+  }
+  return { items, next: items.length === pageSize && i < sorted.length ? encodePageToken(lastId) : "" };
+}

@@ -20,7 +20,7 @@ export function createLeaderLease(kv: KV, holder: string, leaseMs: number) {
     async tryAcquire(now = Date.now()): Promise<boolean> {
       try {
         const e = await kv.get(KEY);
-        if (!e || e.operation !== "PUT") {
+        if (e?.operation !== "PUT") {
           revision = await kv.create(KEY, value(now));
           return true;
         }

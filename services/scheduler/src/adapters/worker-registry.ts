@@ -14,7 +14,7 @@ export async function readWorkerGroups(kv: KV, freshMs: number, now = Date.now()
   const beats: WorkerHeartbeat[] = [];
   for await (const key of await kv.keys()) {
     const e = await kv.get(key);
-    if (!e || e.operation !== "PUT") continue;
+    if (e?.operation !== "PUT") continue;
     const hb = fromBinary(WorkerHeartbeatSchema, e.value);
     if (hb.updateTime && now - timestampMs(hb.updateTime) <= freshMs) beats.push(hb);
   }

@@ -1,0 +1,14 @@
+import { metrics } from "@opentelemetry/api";
+
+/** The gateway's metrics. Created after telemetry starts (a meter taken earlier would be a no-op). */
+export function createGatewayMetrics() {
+  const meter = metrics.getMeter("t2v-gateway");
+  return {
+    rateLimited: meter.createCounter("t2v_rate_limited_total", { description: "Calls refused by the rate limiter" }),
+    webhookDeliveries: meter.createCounter("t2v_webhook_deliveries_total", {
+      description: "Webhook delivery attempts, by outcome",
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

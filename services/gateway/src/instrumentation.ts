@@ -1,0 +1,4 @@
+import { startTelemetry } from "@t2v/common";
+
+/** Imported first by main.ts, so tracing and metrics exist before any other module runs. */
+export const telemetry = startTelemetry("gateway");

@@ -1,0 +1,23 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import type { KV } from "@nats-io/kv";
+import { retryLater, type Tier } from "@t2v/common";
+import { TenantQueueStatsSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
+
+/** How long a refused tenant is told to wait: a queued task takes about this long to start. */
+const RETRY_AFTER_MS = 30_000;
+
+export type Admission = (tenantId: string, tier: Tier) => Promise<void>;
+
+/**
+ * Refuses new work from a tenant whose queue (as last written by the
+ * scheduler) is at its tier's limit. A tenant the scheduler has not written
+ * about has nothing queued.
+ */
+export function createAdmission(stats: KV, maxQueued: Record<Tier, number>): Admission {
+  return async (tenantId, tier) => {
+    const e = await stats.get(tenantId);
+    const queued = e?.operation === "PUT" ? fromBinary(TenantQueueStatsSchema, e.value).queued : 0;
+    if (queued >= maxQueued[tier])
+      throw retryLater(`too many queued tasks (${queued}; the ${tier} tier allows ${maxQueued[tier]})`, RETRY_AFTER_MS);
+  };
+}

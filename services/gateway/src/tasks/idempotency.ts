@@ -1,0 +1,38 @@
+import { createHash } from "node:crypto";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import type { KV } from "@nats-io/kv";
+import { type IdempotencyEntry, IdempotencyEntrySchema } from "@t2v/common/gen/t2v/internal/v1/gateway_state_pb";
+
+export interface IdempotencyStore {
+  find(tenantId: string, key: string): Promise<IdempotencyEntry | null>;
+  /** Claims the key for this task; when another request claimed it first, returns that claim instead. */
+  claim(tenantId: string, key: string, taskId: string, requestHash: string): Promise<IdempotencyEntry>;
+}
+
+/** Keys are scoped per tenant; the key text is hashed so any printable string is a valid KV key. */
+function kvKey(tenantId: string, key: string): string {
+  return `${tenantId}.${createHash("sha256").update(key).digest("hex")}`;
+}
+
+export function createIdempotencyStore(kv: KV): IdempotencyStore {
+  const find = async (tenantId: string, key: string): Promise<IdempotencyEntry | null> => {
+    const e = await kv.get(kvKey(tenantId, key));
+    return e?.operation === "PUT" ? fromBinary(IdempotencyEntrySchema, e.value) : null;
+  };
+  return {
+    find,
+    async claim(tenantId, key, taskId, requestHash) {
+      const entry = create(IdempotencyEntrySchema, { taskId, requestHash, createTime: timestampNow() });
+      try {
+        await kv.create(kvKey(tenantId, key), toBinary(IdempotencyEntrySchema, entry));
+        return entry;
+      } catch (err) {
+        // Lost the race to a concurrent request with the same key.
+        const winner = await find(tenantId, key);
+        if (winner) return winner;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { classifyAddress } from "./address-policy.js";
+import type { AllowList } from "./allow-list.js";
+
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
+export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
+
+/** The form of a webhook URL, before any DNS: https (or an allow-listed host), no credentials. */
+export function checkWebhookUrlForm(raw: string, allow: AllowList): UrlCheck {
+  if (raw.length > MAX_WEBHOOK_URL_LENGTH)
+    return { ok: false, reason: `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters` };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: "is not an absolute URL" };
+  }
+  const listed = allow.hasHost(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && listed))
+    return { ok: false, reason: "must use https" };
+  if (url.username !== "" || url.password !== "") return { ok: false, reason: "must not contain credentials" };
+  if (url.hostname === "") return { ok: false, reason: "must name a host" };
+  return { ok: true, url };
+}
+
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+export type TargetCheck = { ok: true; target: ResolvedAddress } | { ok: false; reason: string };
+
+/**
+ * Picks the address to connect to. Every resolved address must be public (or
+ * allow-listed): a name that resolves to one public and one internal address
+ * is refused, since the client could otherwise be steered to the internal one.
+ */
+export function chooseTarget(hostname: string, resolved: ResolvedAddress[], allow: AllowList): TargetCheck {
+  if (resolved.length === 0) return { ok: false, reason: "does not resolve" };
+  const listedHost = allow.hasHost(hostname);
+  for (const r of resolved) {
+    const cls = classifyAddress(r.address);
+    if (cls !== "public" && !listedHost && !allow.hasAddress(r.address))
+      return { ok: false, reason: `resolves to a ${cls} address, which is not allowed` };
+  }
+  const first = resolved[0];
+  return first ? { ok: true, target: first } : { ok: false, reason: "does not resolve" };
+}
