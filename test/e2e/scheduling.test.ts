@@ -216,4 +216,13 @@ describe("scheduling", () => {
     assert.equal(r3.task?.cacheHit, false);
     assert.equal(denoisedCount(other), 1);
   });
+
+  it("loses no acknowledged task when nats-server is killed and restarted", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await direct.submit({ ...SHORT, tenant: "tenant-n" }));
+    // Every submission above was acknowledged by JetStream (file storage); now kill -9 the server.
+    await nats.restart();
+    await Promise.all(ids.map((id) => completes(id, 120_000)));
+    for (const id of ids) assert.equal(denoisedCount(id), 1, `task ${id} denoised once`);
+  });
 });

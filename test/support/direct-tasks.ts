@@ -58,8 +58,9 @@ export async function directTasks(natsUrl: string): Promise<DirectTasks> {
     const until = Date.now() + timeoutMs;
     let last: TaskRecord | undefined;
     while (Date.now() < until) {
-      last = await get(taskId);
-      if (done(last)) return last;
+      // A read may time out while NATS restarts; keep asking until the deadline.
+      last = await get(taskId).catch(() => last);
+      if (last && done(last)) return last;
       await new Promise((r) => setTimeout(r, 100));
     }
     const t = last?.task;

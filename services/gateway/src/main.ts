@@ -1,15 +1,14 @@
 import "./instrumentation.js";
 import { randomInt } from "node:crypto";
 import { jetstream } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
 import {
   Buckets,
   connectNats,
   createApiKeyStore,
   createLogger,
   onShutdown,
+  openBucket,
   openGatewayBuckets,
-  openOrCreate,
   openStores,
   readConfigOrExit,
 } from "@t2v/common";
@@ -45,7 +44,7 @@ const nc = await connectNats(config.natsUrl, "gateway", log);
 const stores = await openStores(nc, { videoTtlHours: config.videoTtlHours });
 const kv = await openGatewayBuckets(nc);
 const js = jetstream(nc);
-const queueStats = await openOrCreate(new Kvm(js), Buckets.queueStats, { history: 1, storage: "file" });
+const queueStats = await openBucket(nc, Buckets.queueStats);
 const keys = createApiKeyStore(kv);
 const secret = await downloadSecret(config.downloadSigningSecret, kv.secrets);
 

@@ -1,6 +1,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { openOrCreate } from "../nats/open-bucket.js";
 import { GatewayBuckets, IDEMPOTENCY_TTL_HOURS } from "./gateway-buckets.js";
 
 export interface GatewayKv {
@@ -26,17 +27,4 @@ export async function openGatewayBuckets(nc: NatsConnection): Promise<GatewayKv>
     open(GatewayBuckets.webhookDisabled, { history: 1, storage: "file", ttl: 7 * 24 * HOUR_MS }),
   ]);
   return { apiKeys, tenants, idempotency, secrets, webhookDisabled };
-}
-
-/**
- * Binds to the bucket, creating it when missing. Two processes creating it at
- * once race harmlessly: the loser binds on its second try.
- */
-export async function openOrCreate(kvm: Kvm, name: string, opts: Partial<KvOptions>): Promise<KV> {
-  try {
-    return await kvm.create(name, opts);
-  } catch (err) {
-    if (!/already in use|already exists/i.test(String(err))) throw err;
-    return kvm.create(name, opts);
-  }
 }

@@ -22,5 +22,23 @@ const BUCKET_OPTIONS: Record<string, Partial<KvOptions>> = {
 
 /** Opens a KV bucket with file storage, creating it when missing. */
 export function openBucket(nc: NatsConnection, name: string, overrides: Partial<KvOptions> = {}): Promise<KV> {
-  return new Kvm(jetstream(nc)).create(name, { storage: "file", history: 1, ...BUCKET_OPTIONS[name], ...overrides });
+  return openOrCreate(new Kvm(jetstream(nc)), name, {
+    storage: "file",
+    history: 1,
+    ...BUCKET_OPTIONS[name],
+    ...overrides,
+  });
+}
+
+/**
+ * Creates or opens a bucket. Two services starting together may both try to
+ * create it; the loser's create fails, and its second try opens the winner's.
+ */
+export async function openOrCreate(kvm: Kvm, name: string, opts: Partial<KvOptions>): Promise<KV> {
+  try {
+    return await kvm.create(name, opts);
+  } catch (err) {
+    if (!/already in use|already exists/i.test(String(err))) throw err;
+    return kvm.create(name, opts);
+  }
 }
