@@ -3,6 +3,8 @@
 # tests in test/ (which start their own nats-server and the four services).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# On a fresh clone, install first (what `npm run demo` does before it starts the mesh).
+[ -f node_modules/.package-lock.json ] || bash scripts/setup.sh
 npx tsc -b
 mapfile -t files < <(find packages services test -path '*/node_modules' -prune -o -path '*/dist/*' -name '*.test.js' -print | sort)
 if [ ${#files[@]} -eq 0 ]; then
