@@ -1,5 +1,4 @@
-import type { Logger, TaskStore } from "@t2v/common";
-import { isTerminal } from "@t2v/common";
+import { isTerminal, type Logger, type TaskStore } from "@t2v/common";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Dispatcher } from "./dispatcher.js";
 import type { SchedulerState } from "./state.js";
