@@ -12,6 +12,7 @@ import { createReflectionServices } from "./reflection/reflection-service.js";
 import { type BriefRestDeps, createBriefRestApi } from "./rest/brief-rest-api.js";
 import { gatewayNodeAdapter, malformedProtobufInterceptor } from "./rpc/node-adapter.js";
 import { unavailableInterceptor } from "./unavailable-interceptor.js";
+import { contractInterceptor } from "./validation/contract-check.js";
 import { createVideoService, type VideoServiceDeps } from "./video-service.js";
 
 export interface GatewayDeps extends VideoServiceDeps {
@@ -46,6 +47,7 @@ export function buildGateway(deps: GatewayDeps): OnePortServer {
       malformedProtobufInterceptor(),
       unavailableInterceptor(deps.log),
       authInterceptor(deps.guard),
+      contractInterceptor(),
     ],
     routes: (router) => {
       router.service(VideoService, createVideoService(deps));

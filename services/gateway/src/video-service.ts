@@ -48,9 +48,13 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
     return caller;
   }
 
-  /** NOT_FOUND for malformed, missing and other tenants' ids alike: nothing tells them apart. */
+  /**
+   * Requests reach the handlers only after `contractInterceptor` has checked
+   * them against the protovalidate rules of the .proto (task_id 1..64
+   * characters, page_size 0..1000, a known status, ...).
+   *
+   * NOT_FOUND for malformed, missing and other tenants' ids alike: nothing tells them apart. */
   async function load(caller: Caller, taskId: string): Promise<StoredTask> {
-    if (taskId === "") throw invalidArgument([{ field: "task_id", description: "is required" }]);
     const found = isTaskId(taskId) ? await tasks.get(taskId) : null;
     if (!found || found.record.tenantId !== caller.tenantId) throw notFound(`task ${taskId}`);
     return found;
@@ -102,9 +106,6 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
 
     async listTasks(req, ctx) {
       const caller = callerOf(ctx);
-      if (req.pageSize < 0) throw invalidArgument([{ field: "page_size", description: "must not be negative" }]);
-      if (TaskStatus[req.status] === undefined)
-        throw invalidArgument([{ field: "status", description: "is not a known task status" }]);
       const size = Math.min(req.pageSize === 0 ? DEFAULT_PAGE_SIZE : req.pageSize, MAX_PAGE_SIZE);
       const after = req.pageToken === "" ? null : decodePageToken(req.pageToken);
       if (req.pageToken !== "" && (after === null || !isTaskId(after)))

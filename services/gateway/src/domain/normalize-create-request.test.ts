@@ -1,22 +1,39 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { CreateTaskRequestSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
+import { type CreateTaskRequest, CreateTaskRequestSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { checkContract } from "../validation/contract-check.js";
 import { DEFAULT_NEGATIVE_PROMPT, normalizeCreateRequest } from "./normalize-create-request.js";
 
 const seed = () => 1234;
 const req = (init: Parameters<typeof create<typeof CreateTaskRequestSchema>>[1]) =>
   create(CreateTaskRequestSchema, init);
 
-function violations(init: Parameters<typeof req>[0]): string[] {
-  const r = normalizeCreateRequest(req(init), seed);
-  assert.equal(r.ok, false);
-  return r.ok ? [] : r.violations.map((v) => v.field);
+/** What the gateway does: the contract (protovalidate rules) first, then the semantic checks. */
+function validate(r: CreateTaskRequest) {
+  try {
+    checkContract(CreateTaskRequestSchema, r);
+  } catch (e) {
+    const fields = ConnectError.from(e)
+      .findDetails(BadRequestSchema)
+      .flatMap((d) => d.fieldViolations.map((v) => v.field));
+    return { ok: false as const, fields };
+  }
+  const n = normalizeCreateRequest(r, seed);
+  return n.ok ? n : { ok: false as const, fields: n.violations.map((v) => v.field) };
 }
 
-describe("normalizeCreateRequest", () => {
+function violations(init: Parameters<typeof req>[0]): string[] {
+  const r = validate(req(init));
+  assert.equal(r.ok, false);
+  return r.ok ? [] : r.fields;
+}
+
+describe("checkContract + normalizeCreateRequest", () => {
   it("fills the brief's defaults", () => {
-    const r = normalizeCreateRequest(req({ prompt: "a cat" }), seed);
+    const r = validate(req({ prompt: "a cat" }));
     assert.ok(r.ok);
     assert.equal(r.params.resolution, "720p");
     assert.equal(r.params.width, 1280);
@@ -30,9 +47,8 @@ describe("normalizeCreateRequest", () => {
   });
 
   it("keeps the caller's negative prompt, seed and frame count rounding", () => {
-    const r = normalizeCreateRequest(
+    const r = validate(
       req({ prompt: "x", negativePrompt: "dark", duration: 3.3, frameRate: 24, seed: 0, resolution: "480p" }),
-      seed,
     );
     assert.ok(r.ok);
     assert.equal(r.params.negativePrompt, "dark");
@@ -49,9 +65,9 @@ describe("normalizeCreateRequest", () => {
 
   it("counts characters, not bytes", () => {
     const chinese = "樱".repeat(200);
-    assert.ok(normalizeCreateRequest(req({ prompt: chinese }), seed).ok);
+    assert.ok(validate(req({ prompt: chinese })).ok);
     assert.deepEqual(violations({ prompt: `${chinese}樱` }), ["prompt"]);
-    assert.ok(normalizeCreateRequest(req({ prompt: "😀".repeat(200) }), seed).ok);
+    assert.ok(validate(req({ prompt: "😀".repeat(200) })).ok);
     assert.deepEqual(violations({ prompt: "a".repeat(201) }), ["prompt"]);
   });
 
@@ -59,7 +75,7 @@ describe("normalizeCreateRequest", () => {
     for (const d of [2.99, 10.01, 0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
       assert.deepEqual(violations({ prompt: "x", duration: d }), ["duration"], `duration ${d}`);
     }
-    for (const d of [3, 10, 6.5]) assert.ok(normalizeCreateRequest(req({ prompt: "x", duration: d }), seed).ok);
+    for (const d of [3, 10, 6.5]) assert.ok(validate(req({ prompt: "x", duration: d })).ok);
   });
 
   it("rejects resolutions other than 480p and 720p", () => {
@@ -79,16 +95,16 @@ describe("normalizeCreateRequest", () => {
 
   it("rejects control characters but allows newlines", () => {
     assert.deepEqual(violations({ prompt: "a\u0000b" }), ["prompt"]);
-    assert.ok(normalizeCreateRequest(req({ prompt: "line one\nline two" }), seed).ok);
+    assert.ok(validate(req({ prompt: "line one\nline two" })).ok);
   });
 
   it("allows only known styles, in any case", () => {
-    assert.ok(normalizeCreateRequest(req({ prompt: "x", style: "Cinematic" }), seed).ok);
+    assert.ok(validate(req({ prompt: "x", style: "Cinematic" })).ok);
     assert.deepEqual(violations({ prompt: "x", style: "dreamy" }), ["style"]);
   });
 
   it("bounds the timeout to 1 minute..24 hours", () => {
-    const ok = normalizeCreateRequest(req({ prompt: "x", timeout: { seconds: 600n } }), seed);
+    const ok = validate(req({ prompt: "x", timeout: { seconds: 600n } }));
     assert.ok(ok.ok && ok.timeoutMs === 600_000);
     assert.deepEqual(violations({ prompt: "x", timeout: { seconds: 59n } }), ["timeout"]);
     assert.deepEqual(violations({ prompt: "x", timeout: { seconds: 86_401n } }), ["timeout"]);

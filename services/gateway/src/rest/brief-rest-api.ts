@@ -1,12 +1,14 @@
+import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { isTaskId, type Logger, notFound, statusName, type TaskStore } from "@t2v/common";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { GetTaskRequestSchema, type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Guard } from "../auth/guard.js";
 import type { CreateTask } from "../tasks/create-task.js";
 import type { Estimator } from "../tasks/queue-estimates.js";
+import { checkContract } from "../validation/contract-check.js";
 import { errorResponse } from "./error-response.js";
 import { parseGenerateBody } from "./parse-generate-body.js";
 
@@ -39,10 +41,11 @@ export function createBriefRestApi(deps: BriefRestDeps) {
         if (req.method !== "POST") return methodNotAllowed(res, "POST");
         const caller = await deps.guard.admit(header(req, "authorization"));
         const body = await readBody(req, deps.maxBodyBytes);
-        const create = parseGenerateBody(body);
+        const request = parseGenerateBody(body);
         const idem = header(req, "idempotency-key");
-        if (idem !== undefined) create.idempotencyKey = idem;
-        const record = await deps.createTask(caller, create);
+        if (idem !== undefined) request.idempotencyKey = idem;
+        // createTask checks the contract, then the semantic rules.
+        const record = await deps.createTask(caller, request);
         const task = deps.view(record);
         send(res, 200, { ...statusBody(task), task_id: task.taskId });
         return true;
@@ -50,7 +53,7 @@ export function createBriefRestApi(deps: BriefRestDeps) {
       if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET");
       const caller = await deps.guard.admit(header(req, "authorization"));
       const taskId = url.searchParams.get("task_id") ?? "";
-      if (taskId === "") throw new ConnectError("task_id is required", Code.InvalidArgument);
+      checkContract(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskId }));
       const found = isTaskId(taskId) ? await deps.tasks.get(taskId) : null;
       if (!found || found.record.tenantId !== caller.tenantId) throw notFound(`task ${taskId}`);
       const task = deps.view(found.record);

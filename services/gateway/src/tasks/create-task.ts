@@ -17,10 +17,11 @@ import {
 } from "@t2v/common";
 import { TaskSubmittedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { type CreateTaskRequest, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { type CreateTaskRequest, CreateTaskRequestSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Caller } from "../auth/caller.js";
 import { normalizeCreateRequest } from "../domain/normalize-create-request.js";
 import { requestHash } from "../domain/request-hash.js";
+import { checkContract } from "../validation/contract-check.js";
 import type { AllowList } from "../webhooks/allow-list.js";
 import { type Resolver, resolveWebhookTarget } from "../webhooks/resolve-webhook-target.js";
 import { checkWebhookUrlForm } from "../webhooks/webhook-target.js";
@@ -47,7 +48,13 @@ export type CreateTask = (caller: Caller, req: CreateTaskRequest) => Promise<Tas
 export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
   const { tasks, log } = deps;
 
+  /**
+   * The contract (protovalidate rules) first, then the semantic checks. The
+   * RPC interceptor has already checked the contract, but this also covers
+   * REST and an idempotency key taken from the Idempotency-Key header.
+   */
   async function validate(req: CreateTaskRequest) {
+    checkContract(CreateTaskRequestSchema, req);
     const result = normalizeCreateRequest(req, deps.randomSeed);
     const violations: FieldViolation[] = result.ok ? [] : [...result.violations];
     if (req.webhookUrl !== "") {

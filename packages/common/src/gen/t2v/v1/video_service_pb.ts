@@ -4,6 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/v1/video_service.proto.
  */
 export const file_t2v_v1_video_service: GenFile = /*@__PURE__*/
-  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIqECChFDcmVhdGVUYXNrUmVxdWVzdBIOCgZwcm9tcHQYASABKAkSFwoPbmVnYXRpdmVfcHJvbXB0GAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSFQoIZHVyYXRpb24YBCABKAFIAIgBARIXCgpmcmFtZV9yYXRlGAUgASgNSAGIAQESDQoFc3R5bGUYBiABKAkSEQoEc2VlZBgHIAEoDUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRITCgt3ZWJob29rX3VybBgJIAEoCRIqCgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgsKCV9kdXJhdGlvbkINCgtfZnJhbWVfcmF0ZUIHCgVfc2VlZCLcAQoQR2VuZXJhdGlvblBhcmFtcxIOCgZwcm9tcHQYASABKAkSFwoPbmVnYXRpdmVfcHJvbXB0GAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSDQoFd2lkdGgYBCABKA0SDgoGaGVpZ2h0GAUgASgNEhAKCGR1cmF0aW9uGAYgASgBEhIKCmZyYW1lX3JhdGUYByABKA0SEgoKbnVtX2ZyYW1lcxgIIAEoDRINCgVzdHlsZRgJIAEoCRIMCgRzZWVkGAogASgNEhUKDXNlZWRfZXhwbGljaXQYCyABKAgi9wUKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkiIQoOR2V0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSIkChFDYW5jZWxUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIl0KEExpc3RUYXNrc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSIgoGc3RhdHVzGAMgASgOMhIudDJ2LnYxLlRhc2tTdGF0dXMiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoQV2F0Y2hUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIlcKCVRhc2tFdmVudBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSLgoKZXZlbnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqxQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRVU19RVUVVRUQQARIaChZUQVNLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUVEFTS19TVEFUVVNfRU5DT0RJTkcQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIWChJUQVNLX1NUQVRVU19GQUlMRUQQBRIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBjK6AgoMVmlkZW9TZXJ2aWNlEjUKCkNyZWF0ZVRhc2sSGS50MnYudjEuQ3JlYXRlVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxI0CgdHZXRUYXNrEhYudDJ2LnYxLkdldFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACARI1CgpDYW5jZWxUYXNrEhkudDJ2LnYxLkNhbmNlbFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2sSRQoJTGlzdFRhc2tzEhgudDJ2LnYxLkxpc3RUYXNrc1JlcXVlc3QaGS50MnYudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARI/CglXYXRjaFRhc2sSGC50MnYudjEuV2F0Y2hUYXNrUmVxdWVzdBoRLnQydi52MS5UYXNrRXZlbnQiA5ACATABYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIrQDChFDcmVhdGVUYXNrUmVxdWVzdBIaCgZwcm9tcHQYASABKAlCCrpIB3IFEAEYyAESIQoPbmVnYXRpdmVfcHJvbXB0GAIgASgJQgi6SAVyAxj0AxInCgpyZXNvbHV0aW9uGAMgASgJQhO6SBByDlIAUgQ0ODBwUgQ3MjBwEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgAiAEBEiQKCmZyYW1lX3JhdGUYBSABKA1CC7pICCoGMBAwGDAeSAGIAQESFgoFc3R5bGUYBiABKAlCB7pIBHICGCgSHgoEc2VlZBgHIAEoDUILukgIKgYY/////wdIAogBARIhCg9pZGVtcG90ZW5jeV9rZXkYCCABKAlCCLpIBXIDGP8BEiMKC3dlYmhvb2tfdXJsGAkgASgJQg66SAvYAQFyBhiAEIgBARI8Cgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBAiAowUyAgg8QgsKCV9kdXJhdGlvbkINCgtfZnJhbWVfcmF0ZUIHCgVfc2VlZCLcAQoQR2VuZXJhdGlvblBhcmFtcxIOCgZwcm9tcHQYASABKAkSFwoPbmVnYXRpdmVfcHJvbXB0GAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSDQoFd2lkdGgYBCABKA0SDgoGaGVpZ2h0GAUgASgNEhAKCGR1cmF0aW9uGAYgASgBEhIKCmZyYW1lX3JhdGUYByABKA0SEgoKbnVtX2ZyYW1lcxgIIAEoDRINCgVzdHlsZRgJIAEoCRIMCgRzZWVkGAogASgNEhUKDXNlZWRfZXhwbGljaXQYCyABKAgi9wUKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkiLAoOR2V0VGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAIi8KEUNhbmNlbFRhc2tSZXF1ZXN0EhoKB3Rhc2tfaWQYASABKAlCCbpIBnIEEAEYQCJ9ChBMaXN0VGFza3NSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABBIsCgZzdGF0dXMYAyABKA4yEi50MnYudjEuVGFza1N0YXR1c0IIukgFggECEAEiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLgoQV2F0Y2hUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAiVwoJVGFza0V2ZW50EhoKBHRhc2sYASABKAsyDC50MnYudjEuVGFzaxIuCgpldmVudF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCrFAQoKVGFza1N0YXR1cxIbChdUQVNLX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElRBU0tfU1RBVFVTX1FVRVVFRBABEhoKFlRBU0tfU1RBVFVTX1BST0NFU1NJTkcQAhIYChRUQVNLX1NUQVRVU19FTkNPRElORxADEhkKFVRBU0tfU1RBVFVTX0NPTVBMRVRFRBAEEhYKElRBU0tfU1RBVFVTX0ZBSUxFRBAFEhkKFVRBU0tfU1RBVFVTX0NBTkNFTExFRBAGMroCCgxWaWRlb1NlcnZpY2USNQoKQ3JlYXRlVGFzaxIZLnQydi52MS5DcmVhdGVUYXNrUmVxdWVzdBoMLnQydi52MS5UYXNrEjQKB0dldFRhc2sSFi50MnYudjEuR2V0VGFza1JlcXVlc3QaDC50MnYudjEuVGFzayIDkAIBEjUKCkNhbmNlbFRhc2sSGS50MnYudjEuQ2FuY2VsVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxJFCglMaXN0VGFza3MSGC50MnYudjEuTGlzdFRhc2tzUmVxdWVzdBoZLnQydi52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBEj8KCVdhdGNoVGFzaxIYLnQydi52MS5XYXRjaFRhc2tSZXF1ZXN0GhEudDJ2LnYxLlRhc2tFdmVudCIDkAIBMAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message t2v.v1.CreateTaskRequest
@@ -28,6 +29,7 @@ export type CreateTaskRequest = Message<"t2v.v1.CreateTaskRequest"> & {
   /**
    * What to avoid. Empty means the service default
    * ("blurry, distorted, flickering, extra limbs, ...").
+   * At most 500 characters.
    *
    * @generated from field: string negative_prompt = 2;
    */
@@ -48,14 +50,17 @@ export type CreateTaskRequest = Message<"t2v.v1.CreateTaskRequest"> & {
   duration?: number | undefined;
 
   /**
-   * Frames per second. Unset means 24.
+   * Frames per second: 16, 24 or 30. Unset means 24.
    *
    * @generated from field: optional uint32 frame_rate = 5;
    */
   frameRate?: number | undefined;
 
   /**
-   * Free-form style hint such as "cinematic" or "realistic".
+   * Style hint, case-insensitive, at most 40 characters: one of "realistic",
+   * "cinematic", "anime", "cartoon", "documentary", "watercolor",
+   * "oil-painting", "3d-render", "pixel-art", "vintage-film", "noir",
+   * "fantasy" or "sci-fi" (the list is checked by the gateway).
    *
    * @generated from field: string style = 6;
    */
@@ -74,7 +79,8 @@ export type CreateTaskRequest = Message<"t2v.v1.CreateTaskRequest"> & {
    * Makes retries of this call safe: the same key with the same request
    * returns the task created first; with a different request it fails with
    * ALREADY_EXISTS. Scoped to the caller's tenant, kept at least 24 hours.
-   * The Idempotency-Key header sets it too.
+   * The Idempotency-Key header sets it too. Printable ASCII, at most 255
+   * characters.
    *
    * @generated from field: string idempotency_key = 8;
    */
@@ -82,14 +88,15 @@ export type CreateTaskRequest = Message<"t2v.v1.CreateTaskRequest"> & {
 
   /**
    * Called on every state change (Standard Webhooks signing). https only,
-   * public addresses only.
+   * public addresses only. An absolute URI of at most 2048 characters.
    *
    * @generated from field: string webhook_url = 9;
    */
   webhookUrl: string;
 
   /**
-   * Fail the task if it has not completed this long after submission.
+   * Fail the task if it has not completed this long after submission:
+   * 1 minute to 24 hours.
    *
    * @generated from field: google.protobuf.Duration timeout = 10;
    */
@@ -334,6 +341,8 @@ export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
  */
 export type GetTaskRequest = Message<"t2v.v1.GetTaskRequest"> & {
   /**
+   * The task_id of a Task; 1 to 64 characters.
+   *
    * @generated from field: string task_id = 1;
    */
   taskId: string;
@@ -351,6 +360,8 @@ export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
  */
 export type CancelTaskRequest = Message<"t2v.v1.CancelTaskRequest"> & {
   /**
+   * The task_id of a Task; 1 to 64 characters.
+   *
    * @generated from field: string task_id = 1;
    */
   taskId: string;
@@ -368,14 +379,15 @@ export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE_
  */
 export type ListTasksRequest = Message<"t2v.v1.ListTasksRequest"> & {
   /**
-   * At most this many tasks; 0 means 20, and values above 100 are capped.
+   * At most this many tasks, 0 to 1000; 0 means 20, and values above 100 are
+   * capped.
    *
    * @generated from field: int32 page_size = 1;
    */
   pageSize: number;
 
   /**
-   * The next_page_token of a previous response.
+   * The next_page_token of a previous response; at most 512 characters.
    *
    * @generated from field: string page_token = 2;
    */
@@ -425,6 +437,8 @@ export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE_
  */
 export type WatchTaskRequest = Message<"t2v.v1.WatchTaskRequest"> & {
   /**
+   * The task_id of a Task; 1 to 64 characters.
+   *
    * @generated from field: string task_id = 1;
    */
   taskId: string;
@@ -517,6 +531,12 @@ export const TaskStatusSchema: GenEnum<TaskStatus> = /*@__PURE__*/
   enumDesc(file_t2v_v1_video_service, 0);
 
 /**
+ * Syntactic limits of every request are protovalidate rules on its fields,
+ * the single source of truth: the gateway enforces them on every RPC and on
+ * the REST API, and answers INVALID_ARGUMENT with google.rpc.BadRequest field
+ * violations. Semantic checks (a blank prompt, control characters, the style
+ * list, webhook addresses) run after them.
+ *
  * VideoService turns a text prompt into a short H.264 video, asynchronously:
  * CreateTask returns at once with a task id, and the caller then polls
  * GetTask, follows WatchTask, or waits for a webhook.
