@@ -32,6 +32,12 @@ describe("parseGenerateBody", () => {
     assert.equal(r.frameRate, 24);
     assert.equal(r.seed, undefined);
   });
+  it("refuses timeouts no Duration can hold, or out of the contract's range", () => {
+    for (const t of ["1e308", "-1", "59", "86401"]) {
+      assert.throws(() => parseGenerateBody(`{"prompt":"x","timeout":${t}}`), /timeout/);
+    }
+  });
+
   it("treats null as not given and reads timeout in seconds", () => {
     const r = parseGenerateBody('{"prompt":"x","duration":null,"timeout":90.5}');
     assert.equal(r.duration, undefined);

@@ -55,7 +55,11 @@ export function parseGenerateBody(text: string): CreateTaskRequest {
   const seed = num("seed", true);
   if (seed !== undefined) req.seed = seed;
   const timeout = num("timeout", false);
-  if (timeout !== undefined) {
+  // Out-of-range values (1e308, say) would not even make a Duration; the
+  // contract's own bounds are 1 minute to 24 hours.
+  if (timeout !== undefined && !(timeout >= 60 && timeout <= 86_400)) {
+    v.push({ field: "timeout", description: "must be between 60 and 86400 seconds", reason: "OUT_OF_RANGE" });
+  } else if (timeout !== undefined) {
     const ms = Math.round(timeout * 1000);
     req.timeout = {
       $typeName: "google.protobuf.Duration",
