@@ -1,15 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
-import {
-  type Context,
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
-import { tracer } from "./trace-context.js";
+import { type Context, context, propagation, ROOT_CONTEXT, type Span, SpanKind, trace } from "@opentelemetry/api";
+import { recordFailure, tracer } from "./trace-context.js";
 
 /**
  * A server span per RPC (Connect's HTTP/2 server is not covered by the http
@@ -39,7 +30,7 @@ export const tracingInterceptor: Interceptor = (next) => async (req) => {
     }
     return { ...res, message: traced(res.message, span, ctx) };
   } catch (err) {
-    fail(span, err);
+    recordFailure(span, err);
     span.end();
     throw err;
   }
@@ -54,14 +45,9 @@ async function* traced<T>(messages: AsyncIterable<T>, span: Span, ctx: Context):
       yield r.value;
     }
   } catch (err) {
-    fail(span, err);
+    recordFailure(span, err);
     throw err;
   } finally {
     span.end();
   }
-}
-
-function fail(span: Span, err: unknown): void {
-  span.recordException(err as Error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
 }

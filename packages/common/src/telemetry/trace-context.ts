@@ -42,14 +42,19 @@ export function inSpan<T>(
       try {
         return await fn(span);
       } catch (err) {
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        recordFailure(span, err);
         throw err;
       } finally {
         span.end();
       }
     },
   );
+}
+
+/** Marks a span failed with the error that ended it. */
+export function recordFailure(span: Span, err: unknown): void {
+  span.recordException(err as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
 }
 
 export { context, SpanKind };
