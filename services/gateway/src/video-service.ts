@@ -111,7 +111,7 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
       if (req.pageToken !== "" && (after === null || !isTaskId(after)))
         throw invalidArgument([{ field: "page_token", description: "is not a token from a previous response" }]);
       const page = await filteredPage(
-        await tasks.ids(),
+        await tasks.idsOf(caller.tenantId),
         size,
         after,
         async (id) => (await tasks.get(id))?.record ?? null,

@@ -4,12 +4,17 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Buckets } from "./topology.js";
 
 const HOUR_MS = 3_600_000;
+const TASK_RETENTION_MS = 30 * 24 * HOUR_MS;
 
 /**
  * One definition per bucket, whichever service creates it first (an existing
  * bucket is opened as it is).
  */
 const BUCKET_OPTIONS: Record<string, Partial<KvOptions>> = {
+  // Task records, kept 30 days after their last change (a few revisions, for diagnosis).
+  [Buckets.tasks]: { history: 5, ttl: TASK_RETENTION_MS },
+  // "<tenant>.<task_id>" -> empty: lists a tenant's tasks without reading every record.
+  [Buckets.taskIndex]: { ttl: TASK_RETENTION_MS },
   // Heartbeats every few seconds; a silent worker drops out after 30 s.
   [Buckets.workers]: { ttl: 30_000 },
   [Buckets.scheduler]: {},

@@ -24,11 +24,13 @@ export interface TaskStore {
   watch(taskId: string, signal: AbortSignal): AsyncIterable<StoredTask>;
   /** All task ids. Ids are UUIDv7, so sorting them sorts by creation time. */
   ids(): Promise<string[]>;
+  /** The task ids of one tenant, from the tenant index (no record is read). */
+  idsOf(tenantId: string): Promise<string[]>;
 }
 
 const MAX_CAS_TRIES = 20;
 
-export function createTaskStore(kv: KV): TaskStore {
+export function createTaskStore(kv: KV, index: KV): TaskStore {
   const decode = (value: Uint8Array, revision: number): StoredTask => ({
     record: fromBinary(TaskRecordSchema, value),
     revision,
@@ -42,7 +44,11 @@ export function createTaskStore(kv: KV): TaskStore {
     },
 
     async create(record) {
-      const revision = await kv.create(record.task?.taskId ?? "", toBinary(TaskRecordSchema, record));
+      const taskId = record.task?.taskId ?? "";
+      // Index first: an index entry without a record is skipped when listing,
+      // a record missing from the index would never be listed.
+      await index.put(`${record.tenantId}.${taskId}`, new Uint8Array());
+      const revision = await kv.create(taskId, toBinary(TaskRecordSchema, record));
       return { record, revision };
     },
 
@@ -90,6 +96,13 @@ export function createTaskStore(kv: KV): TaskStore {
     async ids() {
       const out: string[] = [];
       for await (const k of await kv.keys()) out.push(k);
+      return out;
+    },
+
+    async idsOf(tenantId) {
+      const prefix = `${tenantId}.`;
+      const out: string[] = [];
+      for await (const k of await index.keys(`${prefix}>`)) out.push(k.slice(prefix.length));
       return out;
     },
   };

@@ -41,6 +41,8 @@ export const Buckets = {
   tasks: "t2v_tasks",
   latents: "t2v_latents",
   videos: "t2v_videos",
+  /** "<tenant>.<task_id>" -> empty: each tenant's tasks, for ListTasks. */
+  taskIndex: "t2v_task_index",
   /** Tenant id -> TenantQueueStats, written by the scheduler. */
   queueStats: "t2v_queue_stats",
   /** Worker id -> WorkerHeartbeat; entries expire when a worker stops writing. */
