@@ -8,6 +8,8 @@ need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+# The brief's own Python client is run against the mesh by the tests.
+python3 -c 'import requests' >/dev/null 2>&1 || need+=(python3-requests)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
