@@ -23,6 +23,8 @@ export interface DirectSubmit {
   numFrames?: number;
   frameRate?: number;
   deadlineMs?: number;
+  /** Write the record only, as if the submission message had been lost. */
+  loseSubmission?: boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function directTasks(natsUrl: string): Promise<DirectTasks> {
           pool: o.pool ?? "standard",
         }),
       );
+      if (o.loseSubmission) return taskId;
       await publishProto(
         js,
         Subjects.submit(o.pool ?? "standard"),

@@ -18,3 +18,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 export function isTaskId(s: string): boolean {
   return UUID.test(s);
 }
+
+/** Milliseconds since the epoch when a task id was minted (its UUIDv7 timestamp). */
+export function taskIdTime(taskId: string): number {
+  return Number.parseInt(taskId.replaceAll("-", "").slice(0, 12), 16);
+}

@@ -17,6 +17,7 @@ import { rebuildState } from "./rebuild.js";
 import { createReconciler } from "./reconciler.js";
 import type { SchedulerMetrics } from "./scheduler-metrics.js";
 import { SchedulerState } from "./state.js";
+import { createSweeper } from "./sweeper.js";
 
 type Config = { [K in keyof typeof schedulerConfig]: ReturnType<(typeof schedulerConfig)[K]["parse"]> };
 
@@ -91,6 +92,13 @@ export async function leadTerm(d: TermDeps, signal: AbortSignal): Promise<void> 
     log,
   });
   const writeStats = createStatsWriter(d.kv.queueStats);
+  const sweep = createSweeper({
+    tasks: d.tasks,
+    state,
+    windowMs: config.sweepWindowHours * 3_600_000,
+    log,
+    kick,
+  });
 
   await rebuildState(d.tasks, state, dispatcher, log);
 
@@ -122,6 +130,7 @@ export async function leadTerm(d: TermDeps, signal: AbortSignal): Promise<void> 
       }
     }),
     every(config.reconcileIntervalMs, log, () => reconcile()),
+    every(config.sweepIntervalMs, log, () => sweep()),
   ];
 
   const loops = Promise.all([
