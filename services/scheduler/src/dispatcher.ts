@@ -76,7 +76,11 @@ export function createDispatcher(deps: DispatcherDeps) {
         async () => {
           if (!(await deps.write(stored, next))) return false;
           deps.state.track(next);
-          await publishJob(next, group);
+          // The record says dispatched; if the publish fails (NATS restarting),
+          // the reconciler re-publishes it under the same message id.
+          await publishJob(next, group).catch((err: unknown) =>
+            deps.log.warn({ err, task_id: taskId }, "job not published yet; the reconciler will re-publish it"),
+          );
           return true;
         },
         { parent: contextFromTraceParent(r.traceParent) },

@@ -3,7 +3,16 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { ObjectStore } from "@nats-io/obj";
-import { Consumers, type Logger, pullLoop, Streams, Subjects, type TaskStore, type UsageLedger } from "@t2v/common";
+import {
+  Consumers,
+  DUPLICATE_WINDOW_MS,
+  type Logger,
+  pullLoop,
+  Streams,
+  Subjects,
+  type TaskStore,
+  type UsageLedger,
+} from "@t2v/common";
 import { CancelRequestedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import { createRecordWriter } from "./adapters/record-writer.js";
 import { createDeadLetters, createResultCache, createStatsWriter } from "./adapters/side-records.js";
@@ -18,6 +27,9 @@ import { createReconciler } from "./reconciler.js";
 import type { SchedulerMetrics } from "./scheduler-metrics.js";
 import { SchedulerState } from "./state.js";
 import { createSweeper } from "./sweeper.js";
+
+/** A dispatched job not started after this long is published again (deduplicated). */
+const REPUBLISH_AFTER_MS = 15_000;
 
 type Config = { [K in keyof typeof schedulerConfig]: ReturnType<(typeof schedulerConfig)[K]["parse"]> };
 
@@ -88,7 +100,13 @@ export async function leadTerm(d: TermDeps, signal: AbortSignal): Promise<void> 
     write,
     nc: d.nc,
     applyEvent,
-    policy: { stallTimeoutMs: config.stallTimeoutMs, dispatchTimeoutMs: config.dispatchTimeoutMs },
+    policy: {
+      stallTimeoutMs: config.stallTimeoutMs,
+      dispatchTimeoutMs: config.dispatchTimeoutMs,
+      republishAfterMs: REPUBLISH_AFTER_MS,
+      duplicateWindowMs: DUPLICATE_WINDOW_MS,
+    },
+    republish: dispatcher.publishJob,
     log,
   });
   const writeStats = createStatsWriter(d.kv.queueStats);

@@ -12,6 +12,7 @@ import {
   type TaskStore,
 } from "@t2v/common";
 import { CancelRequestedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { type WorkerEvent, WorkerEventSchema } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { WriteRecord } from "./adapters/record-writer.js";
@@ -24,6 +25,8 @@ export interface ReconcilerDeps {
   write: WriteRecord;
   nc: NatsConnection;
   applyEvent: (ev: WorkerEvent) => Promise<void>;
+  /** Publishes a record's GenerateJob again (same message id). */
+  republish: (r: TaskRecord, group: string) => Promise<void>;
   policy: ReconcilePolicy;
   log: Logger;
 }
@@ -57,6 +60,10 @@ export function createReconciler(deps: ReconcilerDeps) {
   async function act(stored: StoredTask, action: Exclude<ReconcileAction, { kind: "none" }>): Promise<void> {
     const r = stored.record;
     const id = r.task?.taskId ?? "";
+    if (action.kind === "republish") {
+      if (r.dispatchedGroup !== "") await deps.republish(r, r.dispatchedGroup);
+      return;
+    }
     if (action.kind === "deadline") {
       const next = endTask(r, TaskStatus.FAILED, { errorMessage: "deadline exceeded before the video was ready" });
       if (next && (await deps.write(stored, next))) {

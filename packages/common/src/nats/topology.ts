@@ -66,6 +66,9 @@ export function workerGroup(pools: readonly string[]): string {
 
 const DAY_NS = nanos(24 * 3600 * 1000);
 
+/** How long JetStream remembers message ids to drop duplicate publishes. */
+export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+
 function workQueue(name: string, subjects: string[]): Partial<StreamConfig> & { name: string } {
   return {
     name,
@@ -75,7 +78,7 @@ function workQueue(name: string, subjects: string[]): Partial<StreamConfig> & { 
     discard: DiscardPolicy.Old,
     max_age: 7 * DAY_NS,
     // Publishes carry Nats-Msg-Id; a retried publish inside this window is dropped.
-    duplicate_window: nanos(10 * 60 * 1000),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     num_replicas: 1,
   };
 }

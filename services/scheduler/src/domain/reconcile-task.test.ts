@@ -6,7 +6,7 @@ import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { reconcileTask } from "./reconcile-task.js";
 
-const policy = { stallTimeoutMs: 1_000, dispatchTimeoutMs: 5_000 };
+const policy = { stallTimeoutMs: 1_000, dispatchTimeoutMs: 5_000, republishAfterMs: 500, duplicateWindowMs: 600_000 };
 const rec = (status: TaskStatus, updateMs: number, extra: { deadlineMs?: number; dispatched?: boolean } = {}) =>
   create(TaskRecordSchema, {
     task: {
@@ -30,6 +30,14 @@ describe("reconcileTask", () => {
     assert.equal(reconcileTask(rec(TaskStatus.ENCODING, 0), 5_001, policy).kind, "stalled");
     assert.equal(reconcileTask(rec(TaskStatus.PROCESSING, 0), 999, policy).kind, "none");
   });
+  it("re-publishes a dispatched job nobody started, inside the duplicate window", () => {
+    const p = { ...policy, dispatchTimeoutMs: 1_000_000 };
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 400, p).kind, "none");
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 501, p).kind, "republish");
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 550_000, p).kind, "none");
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0), 1_000, p).kind, "none", "not dispatched");
+  });
+
   it("retries dispatched tasks nobody started, but not tasks still waiting in the queue", () => {
     assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 5_001, policy).kind, "stalled");
     assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0), 1_000_000, policy).kind, "none");

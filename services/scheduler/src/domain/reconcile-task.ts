@@ -8,13 +8,22 @@ export interface ReconcilePolicy {
   stallTimeoutMs: number;
   /** A task handed to a queue (dispatched, or latents waiting for an encoder) with no event this long has lost its job. */
   dispatchTimeoutMs: number;
+  /**
+   * A dispatched task not started this long has its job published again, in
+   * case the first publish never reached JetStream. Only inside JetStream's
+   * duplicate window, so a job that did arrive is never doubled.
+   */
+  republishAfterMs: number;
+  duplicateWindowMs: number;
 }
 
 export type ReconcileAction =
   | { kind: "none" }
   | { kind: "deadline" }
   /** Treat as a transient failure of the current attempt (retry or fail). */
-  | { kind: "stalled"; message: string };
+  | { kind: "stalled"; message: string }
+  /** Dispatched, not started: publish the job again (deduplicated by its message id). */
+  | { kind: "republish" };
 
 /**
  * The backstop against lost messages and dead workers: what to do with a
@@ -32,5 +41,9 @@ export function reconcileTask(r: TaskRecord, now: number, policy: ReconcilePolic
     (t.status === TaskStatus.QUEUED && r.dispatchedAttempt === t.attempt) || t.status === TaskStatus.ENCODING;
   if (handedOff && idleS * 1000 > policy.dispatchTimeoutMs)
     return { kind: "stalled", message: `no progress ${Math.round(idleS)} s after hand-off (job or worker lost)` };
+  const dispatched = t.status === TaskStatus.QUEUED && r.dispatchedAttempt === t.attempt;
+  const idleMs = idleS * 1000;
+  if (dispatched && idleMs > policy.republishAfterMs && idleMs < policy.duplicateWindowMs - 60_000)
+    return { kind: "republish" };
   return { kind: "none" };
 }
