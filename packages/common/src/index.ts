@@ -23,6 +23,7 @@ export * from "./task-status.js";
 export * from "./telemetry/attributes.js";
 export * from "./telemetry/connect-tracing.js";
 export * from "./telemetry/nats-propagation.js";
+export * from "./telemetry/seconds-histogram.js";
 export * from "./telemetry/start-telemetry.js";
 export * from "./telemetry/trace-context.js";
 export * from "./usage-ledger.js";

@@ -1,12 +1,12 @@
 import { metrics } from "@opentelemetry/api";
+import { secondsHistogram } from "@t2v/common";
 
 const SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 
 /** Created after telemetry starts (a meter taken earlier would be a no-op). */
 export function createEncoderMetrics() {
   const meter = metrics.getMeter("t2v-encoder");
-  const histogram = (name: string, description: string) =>
-    meter.createHistogram(name, { description, unit: "s", advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+  const histogram = (name: string, description: string) => secondsHistogram(meter, name, description, SECONDS_BUCKETS);
   return {
     decode: histogram("t2v_vae_decode_seconds", "VAE decode of one clip (overlaps H.264 encoding)"),
     encode: histogram("t2v_h264_encode_seconds", "H.264 encoding left after the last frame was decoded"),

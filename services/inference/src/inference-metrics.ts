@@ -1,4 +1,5 @@
 import { metrics } from "@opentelemetry/api";
+import { secondsHistogram } from "@t2v/common";
 
 const SECONDS_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200];
 const WINDOW_MS = 60_000;
@@ -9,8 +10,7 @@ const WINDOW_MS = 60_000;
  */
 export function createInferenceMetrics(provider: string) {
   const meter = metrics.getMeter("t2v-inference");
-  const histogram = (name: string, description: string) =>
-    meter.createHistogram(name, { description, unit: "s", advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+  const histogram = (name: string, description: string) => secondsHistogram(meter, name, description, SECONDS_BUCKETS);
   meter
     .createObservableGauge("t2v_execution_provider", { description: "1 for the onnxruntime provider in use" })
     .addCallback((o) => o.observe(1, { provider }));

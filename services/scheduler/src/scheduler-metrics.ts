@@ -1,5 +1,5 @@
 import { metrics } from "@opentelemetry/api";
-import { Attr } from "@t2v/common";
+import { Attr, secondsHistogram } from "@t2v/common";
 import type { WorkerGroupView } from "./adapters/worker-registry.js";
 import type { SchedulerState } from "./state.js";
 
@@ -28,8 +28,7 @@ export function createSchedulerMetrics(view: () => { state?: SchedulerState; gro
     .addCallback((o) => {
       for (const g of view().groups) o.observe(g.workers, { [Attr.group]: g.group });
     });
-  const histogram = (name: string, description: string) =>
-    meter.createHistogram(name, { description, unit: "s", advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+  const histogram = (name: string, description: string) => secondsHistogram(meter, name, description, SECONDS_BUCKETS);
   return {
     queueWait: histogram("t2v_queue_wait_seconds", "Submission to dispatch of a task's first attempt"),
     endToEnd: histogram("t2v_task_duration_seconds", "Submission to the end of a task, per pool and outcome"),
