@@ -1,13 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
-/** Tiers of service; each maps to the GPU pool of the same name. */
-export const TIERS = ["vip", "standard", "batch"] as const;
-export type Tier = (typeof TIERS)[number];
-
-export function isTier(s: string): s is Tier {
-  return (TIERS as readonly string[]).includes(s);
-}
-
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** Tenant ids are safe as KV key parts and log fields. */

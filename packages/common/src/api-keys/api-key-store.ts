@@ -1,8 +1,10 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import type { KV } from "@nats-io/kv";
+import type { Bus, KvBucket } from "../channels/bus/bus.js";
 import { type ApiKey, ApiKeySchema, type Tenant, TenantSchema } from "../gen/t2v/internal/v1/gateway_state_pb.js";
-import { apiKeyMatches, apiKeyPrefix, isTenantId, mintApiKey, mintWebhookSecret, type Tier } from "./api-key-format.js";
+import type { Tier } from "../task/tiers.js";
+import { API_KEYS_BUCKET, TENANTS_BUCKET } from "./api-key-buckets.js";
+import { apiKeyMatches, apiKeyPrefix, isTenantId, mintApiKey, mintWebhookSecret } from "./api-key-format.js";
 
 export interface CreatedKey {
   /** The whole key, to show once. */
@@ -22,18 +24,20 @@ export interface ApiKeyStore {
   tenant(tenantId: string): Promise<Tenant>;
 }
 
-export function createApiKeyStore(kv: { apiKeys: KV; tenants: KV }): ApiKeyStore {
+/** Opens the key and tenant buckets (creating them when missing). */
+export async function openApiKeyStore(bus: Bus): Promise<ApiKeyStore> {
+  const [apiKeys, tenants] = await Promise.all([bus.kv(API_KEYS_BUCKET), bus.kv(TENANTS_BUCKET)]);
+  return createApiKeyStore({ apiKeys, tenants });
+}
+
+export function createApiKeyStore(kv: { apiKeys: KvBucket; tenants: KvBucket }): ApiKeyStore {
   async function tenant(tenantId: string): Promise<Tenant> {
     for (let i = 0; i < 3; i++) {
       const e = await kv.tenants.get(tenantId);
-      if (e?.operation === "PUT") return fromBinary(TenantSchema, e.value);
+      if (e) return fromBinary(TenantSchema, e.value);
       const t = create(TenantSchema, { tenantId, webhookSecret: mintWebhookSecret(), createTime: timestampNow() });
-      try {
-        await kv.tenants.create(tenantId, toBinary(TenantSchema, t));
-        return t;
-      } catch {
-        // Another writer created it first: read theirs.
-      }
+      // null: another writer created it first; read theirs.
+      if ((await kv.tenants.create(tenantId, toBinary(TenantSchema, t))) !== null) return t;
     }
     throw new Error(`tenant ${tenantId}: could not be read or created`);
   }
@@ -53,15 +57,16 @@ export function createApiKeyStore(kv: { apiKeys: KV; tenants: KV }): ApiKeyStore
         name,
         createTime: timestampNow(),
       });
-      await kv.apiKeys.create(minted.prefix, toBinary(ApiKeySchema, record));
+      if ((await kv.apiKeys.create(minted.prefix, toBinary(ApiKeySchema, record))) === null)
+        throw new Error("key prefix collision; try again");
       return { key: minted.key, record, tenant: t };
     },
 
     async list() {
       const out: ApiKey[] = [];
-      for await (const k of await kv.apiKeys.keys()) {
+      for (const k of await kv.apiKeys.keys()) {
         const e = await kv.apiKeys.get(k);
-        if (e?.operation === "PUT") out.push(fromBinary(ApiKeySchema, e.value));
+        if (e) out.push(fromBinary(ApiKeySchema, e.value));
       }
       return out.sort((a, b) => Number((a.createTime?.seconds ?? 0n) - (b.createTime?.seconds ?? 0n)));
     },
@@ -69,7 +74,7 @@ export function createApiKeyStore(kv: { apiKeys: KV; tenants: KV }): ApiKeyStore
     async revoke(prefix) {
       if (!/^[0-9a-f]{12}$/.test(prefix)) return false;
       const e = await kv.apiKeys.get(prefix);
-      if (e?.operation !== "PUT") return false;
+      if (!e) return false;
       const record = fromBinary(ApiKeySchema, e.value);
       if (record.revoked) return true;
       record.revoked = true;
@@ -82,7 +87,7 @@ export function createApiKeyStore(kv: { apiKeys: KV; tenants: KV }): ApiKeyStore
       const prefix = apiKeyPrefix(key);
       if (prefix === null) return null;
       const e = await kv.apiKeys.get(prefix);
-      if (e?.operation !== "PUT") return null;
+      if (!e) return null;
       const record = fromBinary(ApiKeySchema, e.value);
       return !record.revoked && apiKeyMatches(key, record.secretSha256) ? record : null;
     },

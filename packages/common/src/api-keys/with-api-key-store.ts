@@ -1,6 +1,6 @@
 import { connect } from "@nats-io/transport-node";
-import { type ApiKeyStore, createApiKeyStore } from "./api-key-store.js";
-import { openGatewayBuckets } from "./open-gateway-buckets.js";
+import { createNatsBus } from "../channels/bus/nats-bus.js";
+import { type ApiKeyStore, openApiKeyStore } from "./api-key-store.js";
 
 /**
  * For short-lived tools (the CLI, tests): connects once, fails fast when NATS
@@ -9,7 +9,7 @@ import { openGatewayBuckets } from "./open-gateway-buckets.js";
 export async function withApiKeyStore<T>(natsUrl: string, fn: (keys: ApiKeyStore) => Promise<T>): Promise<T> {
   const nc = await connect({ servers: natsUrl.split(","), name: "t2v-keys", timeout: 5_000 });
   try {
-    return await fn(createApiKeyStore(await openGatewayBuckets(nc)));
+    return await fn(await openApiKeyStore(await createNatsBus(nc)));
   } finally {
     await nc.close();
   }

@@ -12,6 +12,11 @@ export const Attr = {
   step: "t2v.step",
   frames: "t2v.frames",
   resolution: "t2v.resolution",
+  tier: "t2v.tier",
+  object: "t2v.object",
+  expert: "t2v.expert",
+  stepSeconds: "t2v.step_seconds",
+  reconcileAction: "t2v.reconcile.action",
 } as const;
 
 /** NATS header that carries the task id beside W3C traceparent. */

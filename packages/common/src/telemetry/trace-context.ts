@@ -56,5 +56,3 @@ export function recordFailure(span: Span, err: unknown): void {
   span.recordException(err as Error);
   span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
 }
-
-export { context, SpanKind };

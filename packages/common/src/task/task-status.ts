@@ -1,4 +1,4 @@
-import { TaskStatus } from "./gen/t2v/v1/video_service_pb.js";
+import { TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
 
 const TERMINAL: ReadonlySet<TaskStatus> = new Set([TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED]);
 

@@ -36,9 +36,13 @@ export function readConfig<S extends Record<string, Field<unknown>>>(
 }
 
 /** Reads the configuration or exits with status 78 (EX_CONFIG) and a clear message. */
-export function readConfigOrExit<S extends Record<string, Field<unknown>>>(service: string, fields: S): Values<S> {
+export function readConfigOrExit<S extends Record<string, Field<unknown>>>(
+  service: string,
+  fields: S,
+  env: NodeJS.ProcessEnv = process.env,
+): Values<S> {
   try {
-    return readConfig(fields);
+    return readConfig(fields, env);
   } catch (err) {
     process.stderr.write(`${service}: ${(err as Error).message}\n`);
     process.exit(78);
@@ -126,9 +130,28 @@ export function list(env: string, doc: string, def: string[], allowed?: readonly
   };
 }
 
+/** The configuration a schema reads, field by field. */
+export type ConfigOf<S> = Values<S>;
+
+/** Read by every service's instrumentation, before anything else. */
+export const opsFields = {
+  metricsPort: int(
+    "METRICS_PORT",
+    "port of `/metrics` (Prometheus), `/healthz` and `/readyz`; 0 turns them off (9464-9467 under `npm start`)",
+    0,
+    0,
+    65535,
+  ),
+  metricsHost: str("METRICS_HOST", "listen address of METRICS_PORT", "0.0.0.0"),
+};
+
 /** Fields every service reads. */
 export const commonFields = {
-  natsUrl: natsUrl("NATS_URL", "NATS server(s), comma-separated", "nats://127.0.0.1:4222"),
+  natsUrl: natsUrl(
+    "NATS_URL",
+    "NATS server(s), comma-separated; `npm start` starts a local nats-server when none answers",
+    "nats://127.0.0.1:4222",
+  ),
   logLevel: oneOf("LOG_LEVEL", "pino log level", "info", [
     "fatal",
     "error",

@@ -18,3 +18,13 @@ export async function connectNats(url: string, name: string, log: Logger): Promi
   })();
   return nc;
 }
+
+/** Calls `onChange(false)` when the connection drops and `onChange(true)` when it is back, until it closes. */
+export function watchConnection(nc: NatsConnection, onChange: (up: boolean) => void): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") onChange(false);
+      if (s.type === "reconnect") onChange(true);
+    }
+  })();
+}

@@ -1,7 +1,7 @@
 import { clone } from "@bufbuild/protobuf";
 import { type Timestamp, timestampNow } from "@bufbuild/protobuf/wkt";
-import { type TaskRecord, TaskRecordSchema } from "./gen/t2v/internal/v1/task_record_pb.js";
-import type { Task, TaskStatus } from "./gen/t2v/v1/video_service_pb.js";
+import { type TaskRecord, TaskRecordSchema } from "../gen/t2v/internal/v1/task_record_pb.js";
+import type { Task, TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
 import { isTerminal } from "./task-status.js";
 
 type Fields<T> = Partial<Omit<T, "$typeName" | "$unknown">>;

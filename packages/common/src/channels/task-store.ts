@@ -1,13 +1,20 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { KV } from "@nats-io/kv";
-import { KvWatchInclude } from "@nats-io/kv";
 import { type TaskRecord, TaskRecordSchema } from "../gen/t2v/internal/v1/task_record_pb.js";
+import type { BucketSpec, Bus, KvBucket } from "./bus/bus.js";
+import { DAY_MS } from "./durations.js";
+import { lazy } from "./lazy.js";
+
+/** Task records, kept 30 days after their last change (a few revisions, for diagnosis). */
+export const TASKS_BUCKET: BucketSpec = { name: "t2v_tasks", ttlMs: 30 * DAY_MS, history: 5 };
+/** "<tenant>.<task_id>" -> empty: lists a tenant's tasks without reading every record. */
+export const TASK_INDEX_BUCKET: BucketSpec = { name: "t2v_task_index", ttlMs: 30 * DAY_MS, history: 1 };
 
 export interface StoredTask {
   readonly record: TaskRecord;
   readonly revision: number;
 }
 
+/** The durable truth about every task. The scheduler is its only writer after creation, but for cancels. */
 export interface TaskStore {
   get(taskId: string): Promise<StoredTask | null>;
   /** Fails if the id exists: ids are never reused. */
@@ -30,84 +37,64 @@ export interface TaskStore {
 
 const MAX_CAS_TRIES = 20;
 
-export function createTaskStore(kv: KV, index: KV): TaskStore {
+export function taskStore(bus: Bus): TaskStore {
+  const records = lazy(() => bus.kv(TASKS_BUCKET));
+  const index = lazy(() => bus.kv(TASK_INDEX_BUCKET));
   const decode = (value: Uint8Array, revision: number): StoredTask => ({
     record: fromBinary(TaskRecordSchema, value),
     revision,
   });
+  const encode = (r: TaskRecord): Uint8Array => toBinary(TaskRecordSchema, r);
+
+  async function replaceIn(kv: KvBucket, record: TaskRecord, revision: number): Promise<StoredTask | null> {
+    const next = await kv.update(record.task?.taskId ?? "", encode(record), revision);
+    return next === null ? null : { record, revision: next };
+  }
 
   return {
     async get(taskId) {
-      const e = await kv.get(taskId);
-      if (e?.operation !== "PUT") return null;
-      return decode(e.value, e.revision);
+      const e = await (await records()).get(taskId);
+      return e ? decode(e.value, e.revision) : null;
     },
 
     async create(record) {
       const taskId = record.task?.taskId ?? "";
       // Index first: an index entry without a record is skipped when listing,
       // a record missing from the index would never be listed.
-      await index.put(`${record.tenantId}.${taskId}`, new Uint8Array());
-      const revision = await kv.create(taskId, toBinary(TaskRecordSchema, record));
+      await (await index()).put(`${record.tenantId}.${taskId}`, new Uint8Array());
+      const revision = await (await records()).create(taskId, encode(record));
+      if (revision === null) throw new Error(`task ${taskId} already exists`);
       return { record, revision };
     },
 
     async update(taskId, change) {
+      const kv = await records();
       for (let i = 0; i < MAX_CAS_TRIES; i++) {
         const e = await kv.get(taskId);
-        if (e?.operation !== "PUT") return null;
+        if (!e) return null;
         const next = change(fromBinary(TaskRecordSchema, e.value));
         if (next === null) return null;
-        try {
-          const revision = await kv.update(taskId, toBinary(TaskRecordSchema, next), e.revision);
-          return { record: next, revision };
-        } catch (err) {
-          if (!isWrongRevision(err)) throw err;
-        }
+        const written = await replaceIn(kv, next, e.revision);
+        if (written) return written;
       }
       throw new Error(`task ${taskId}: too much contention on the task record`);
     },
 
     async replace(record, revision) {
-      try {
-        const next = await kv.update(record.task?.taskId ?? "", toBinary(TaskRecordSchema, record), revision);
-        return { record, revision: next };
-      } catch (err) {
-        if (isWrongRevision(err)) return null;
-        throw err;
-      }
+      return replaceIn(await records(), record, revision);
     },
 
     async *watch(taskId, signal) {
-      const it = await kv.watch({ key: taskId, include: KvWatchInclude.LastValue });
-      const stop = (): void => it.stop();
-      signal.addEventListener("abort", stop, { once: true });
-      try {
-        for await (const e of it) {
-          if (signal.aborted) break;
-          if (e.operation === "PUT") yield decode(e.value, e.revision);
-        }
-      } finally {
-        signal.removeEventListener("abort", stop);
-        it.stop();
-      }
+      for await (const e of (await records()).watch(taskId, signal)) if (e) yield decode(e.value, e.revision);
     },
 
     async ids() {
-      const out: string[] = [];
-      for await (const k of await kv.keys()) out.push(k);
-      return out;
+      return (await records()).keys();
     },
 
     async idsOf(tenantId) {
       const prefix = `${tenantId}.`;
-      const out: string[] = [];
-      for await (const k of await index.keys(`${prefix}>`)) out.push(k.slice(prefix.length));
-      return out;
+      return (await (await index()).keys(`${prefix}>`)).map((k) => k.slice(prefix.length));
     },
   };
-}
-
-function isWrongRevision(err: unknown): boolean {
-  return /wrong last sequence|key exists/i.test(String(err));
 }

@@ -1,0 +1,320 @@
+import {
+  AckPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import { type KV, Kvm, type KvOptions, KvWatchInclude } from "@nats-io/kv";
+import { type MsgHdrs, type NatsConnection, nanos, headers as natsHeaders } from "@nats-io/nats-core";
+import { Objm } from "@nats-io/obj";
+import { context, propagation, ROOT_CONTEXT } from "@opentelemetry/api";
+import { TASK_ID_HEADER } from "../../telemetry/attributes.js";
+import type { BlobStore, Bus, ConsumerSpec, KvBucket, KvEntry, RawDelivery, RawInbox, StreamSpec } from "./bus.js";
+
+export interface NatsBusOptions {
+  /** Replicas of every stream, bucket and blob store this bus creates (3 on a three-node cluster). */
+  replicas?: number;
+}
+
+/** The Bus on NATS JetStream: streams and pull consumers, core NATS subjects, KV buckets, object stores. */
+export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {}): Promise<Bus> {
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const replicas = opts.replicas ?? 1;
+  const streams = new Map<string, Promise<void>>();
+  const consumers = new Map<string, Promise<void>>();
+  const kvm = new Kvm(js);
+  const objm = new Objm(js);
+
+  const ensureStream = (spec: StreamSpec): Promise<void> => {
+    let p = streams.get(spec.name);
+    if (!p) {
+      p = ensureStreamOnce(jsm, spec, replicas);
+      streams.set(spec.name, p);
+      p.catch(() => streams.delete(spec.name));
+    }
+    return p;
+  };
+  const ensureConsumer = (spec: ConsumerSpec): Promise<void> => {
+    const key = `${spec.stream.name}/${spec.durable}`;
+    let p = consumers.get(key);
+    if (!p) {
+      p = ensureStream(spec.stream).then(() => ensureConsumerOnce(jsm, spec));
+      consumers.set(key, p);
+      p.catch(() => consumers.delete(key));
+    }
+    return p;
+  };
+
+  return {
+    async publish(stream, subject, data, o) {
+      await ensureStream(stream);
+      await js.publish(subject, data, {
+        headers: traceHeaders(o.taskId, o.ctx),
+        ...(o.msgId !== undefined ? { msgID: o.msgId } : {}),
+      });
+    },
+
+    async inbox(spec) {
+      await ensureConsumer(spec);
+      return natsInbox(js, spec);
+    },
+
+    async backlog(spec) {
+      const info = await jsm.consumers.info(spec.stream.name, spec.durable).catch(() => null);
+      return info ? info.num_pending + info.num_ack_pending : null;
+    },
+
+    broadcast(subject, data) {
+      nc.publish(subject, data);
+    },
+
+    subscribe(subject, onMessage) {
+      return nc.subscribe(subject, {
+        // This callback runs inside the NATS client's reader: nothing may escape it,
+        // or the connection stops reading.
+        callback: (err, msg) => {
+          if (err) return;
+          try {
+            onMessage(msg.data);
+          } catch {
+            // A handler's failure is its own; the reader goes on.
+          }
+        },
+      });
+    },
+
+    async request(subject, data, timeoutMs) {
+      return (await nc.request(subject, data, { timeout: timeoutMs })).data;
+    },
+
+    reply(subject, answer) {
+      return nc.subscribe(subject, {
+        callback: (err, msg) => {
+          if (err) return;
+          try {
+            msg.respond(answer(msg.data));
+          } catch {
+            // No answer: the requester times out and carries on without one.
+          }
+        },
+      });
+    },
+
+    async kv(spec) {
+      const options: Partial<KvOptions> = {
+        storage: "file",
+        history: spec.history,
+        replicas,
+        ...(spec.ttlMs > 0 ? { ttl: spec.ttlMs } : {}),
+      };
+      return natsKv(await openOrCreate(() => kvm.create(spec.name, options)));
+    },
+
+    async blobs(spec) {
+      const store = await openOrCreate(() =>
+        objm.create(spec.name, { storage: StorageType.File, replicas, ttl: nanos(spec.ttlMs) }),
+      );
+      return natsBlobs(store);
+    },
+
+    async close() {
+      await nc.drain();
+    },
+  };
+}
+
+async function ensureStreamOnce(jsm: JetStreamManager, spec: StreamSpec, replicas: number): Promise<void> {
+  try {
+    await jsm.streams.info(spec.name);
+    return;
+  } catch {
+    // Missing: create it below.
+  }
+  await ignoringCreateRace(() =>
+    jsm.streams.add({
+      name: spec.name,
+      subjects: [...spec.subjects],
+      retention: spec.retention === "workqueue" ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(spec.maxAgeMs),
+      duplicate_window: nanos(spec.duplicateWindowMs),
+      num_replicas: replicas,
+    }),
+  );
+}
+
+async function ensureConsumerOnce(jsm: JetStreamManager, spec: ConsumerSpec): Promise<void> {
+  try {
+    await jsm.consumers.info(spec.stream.name, spec.durable);
+    return;
+  } catch {
+    // Missing: create it below.
+  }
+  await ignoringCreateRace(() =>
+    jsm.consumers.add(spec.stream.name, {
+      durable_name: spec.durable,
+      filter_subject: spec.filter,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(spec.ackWaitMs),
+      max_deliver: spec.maxDeliver,
+      max_ack_pending: 1000,
+    }),
+  );
+}
+
+function natsInbox(js: JetStreamClient, spec: ConsumerSpec): RawInbox {
+  let consumer: Awaited<ReturnType<JetStreamClient["consumers"]["get"]>> | null = null;
+  return {
+    async next(expiresMs) {
+      consumer ??= await js.consumers.get(spec.stream.name, spec.durable);
+      const msg = await consumer.next({ expires: expiresMs });
+      return msg ? natsDelivery(msg) : null;
+    },
+  };
+}
+
+function natsDelivery(msg: JsMsg): RawDelivery {
+  return {
+    subject: msg.subject,
+    data: msg.data,
+    deliveryCount: msg.info.deliveryCount,
+    taskId: msg.headers?.get(TASK_ID_HEADER) || undefined,
+    traceContext: contextFromHeaders(msg.headers),
+    ack: () => msg.ack(),
+    nak: (delayMs) => msg.nak(delayMs),
+    term: (reason) => msg.term(reason),
+    working: () => msg.working(),
+  };
+}
+
+function natsKv(kv: KV): KvBucket {
+  const conflictOrThrow = (err: unknown): null => {
+    if (isConflict(err)) return null;
+    throw err;
+  };
+  return {
+    async get(key) {
+      const e = await kv.get(key);
+      return e?.operation === "PUT" ? { value: e.value, revision: e.revision } : null;
+    },
+    put: (key, value) => kv.put(key, value),
+    create: (key, value) => kv.create(key, value).catch(conflictOrThrow),
+    update: (key, value, revision) => kv.update(key, value, revision).catch(conflictOrThrow),
+    async delete(key, revision) {
+      await kv.delete(key, revision !== undefined ? { previousSeq: revision } : undefined);
+    },
+    async keys(filter) {
+      const out: string[] = [];
+      for await (const k of await kv.keys(filter)) out.push(k);
+      return out;
+    },
+    async *watch(key, signal) {
+      const it = await kv.watch({ key, include: KvWatchInclude.LastValue });
+      const stop = (): void => it.stop();
+      signal.addEventListener("abort", stop, { once: true });
+      try {
+        for await (const e of it) {
+          if (signal.aborted) break;
+          const entry: KvEntry | null = e.operation === "PUT" ? { value: e.value, revision: e.revision } : null;
+          yield entry;
+        }
+      } finally {
+        signal.removeEventListener("abort", stop);
+        it.stop();
+      }
+    },
+  };
+}
+
+function natsBlobs(store: Awaited<ReturnType<Objm["create"]>>): BlobStore {
+  return {
+    async put(name, data) {
+      const info =
+        data instanceof Uint8Array
+          ? await store.putBlob({ name }, data)
+          : await store.put({ name, options: { max_chunk_size: 256 * 1024 } }, data);
+      return { size: info.size, digest: info.digest };
+    },
+    get: (name) => store.getBlob(name),
+    async info(name) {
+      const info = await store.info(name);
+      return info && !info.deleted ? { size: info.size, digest: info.digest } : null;
+    },
+    async stream(name) {
+      const obj = await store.get(name);
+      return obj ? streamChunks(obj.data) : null;
+    },
+    async delete(name) {
+      await store.delete(name);
+    },
+  };
+}
+
+async function* streamChunks(rs: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const reader = rs.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** A compare-and-swap that lost: the key exists, or is no longer at the expected revision. */
+export function isConflict(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) {
+    return (
+      err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown
+    );
+  }
+  // The KV client reports some conflicts as plain errors.
+  return /wrong last sequence|key exists/i.test(String(err));
+}
+
+/** Two services starting together may both try to create; the loser's error is harmless. */
+async function ignoringCreateRace(add: () => Promise<unknown>): Promise<void> {
+  try {
+    await add();
+  } catch (err) {
+    if (!/already in use|already exists/i.test(String(err))) throw err;
+  }
+}
+
+/** The loser of a create race opens the winner's bucket on its second try. */
+async function openOrCreate<T>(open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    if (!/already in use|already exists/i.test(String(err))) throw err;
+    return open();
+  }
+}
+
+/** NATS headers carrying the trace context (W3C traceparent) and the task id. */
+function traceHeaders(taskId: string | undefined, ctx = context.active()): MsgHdrs {
+  const h = natsHeaders();
+  propagation.inject(ctx, h, { set: (carrier, key, value) => carrier.set(key, value) });
+  if (taskId) h.set(TASK_ID_HEADER, taskId);
+  return h;
+}
+
+function contextFromHeaders(h: MsgHdrs | undefined) {
+  if (!h) return ROOT_CONTEXT;
+  return propagation.extract(ROOT_CONTEXT, h, {
+    get: (carrier, key) => carrier.get(key) || undefined,
+    keys: (carrier) => carrier.keys(),
+  });
+}

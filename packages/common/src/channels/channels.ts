@@ -1,0 +1,59 @@
+import type { Bus } from "./bus/bus.js";
+import { type Cancellations, cancellations } from "./cancellations.js";
+import { type DeadLetters, deadLetters } from "./dead-letters.js";
+import { type DecodeJobs, decodeJobs } from "./decode-jobs.js";
+import { type GenerateJobs, generateJobs } from "./generate-jobs.js";
+import { type QueueEstimates, queueEstimates } from "./queue-estimates.js";
+import { type QueueStats, queueStats } from "./queue-stats.js";
+import { type Submissions, submissions } from "./submissions.js";
+import { type TaskChanges, taskChanges } from "./task-changes.js";
+import { type TaskStore, taskStore } from "./task-store.js";
+import { type UsageLedger, usageLedger } from "./usage-ledger.js";
+import { type WorkerEvents, workerEvents } from "./worker-events.js";
+import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
+
+/**
+ * Every message and record that crosses a process boundary, by what it is:
+ * this is the mesh's data flow. Each channel owns its subjects, stream,
+ * consumer or bucket, codec, message ids and timings; resources are opened
+ * on first use.
+ *
+ *   gateway   -> submissions  -> scheduler -> generateJobs -> inference -> decodeJobs -> encoder
+ *   inference, encoder -> workerEvents -> scheduler -> tasks (CAS) -> taskChanges -> webhooks
+ *   gateway, scheduler -> cancellations -> inference, scheduler
+ *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
+ *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
+ */
+export interface Channels {
+  readonly bus: Bus;
+  readonly tasks: TaskStore;
+  readonly submissions: Submissions;
+  readonly generateJobs: GenerateJobs;
+  readonly decodeJobs: DecodeJobs;
+  readonly workerEvents: WorkerEvents;
+  readonly cancellations: Cancellations;
+  readonly taskChanges: TaskChanges;
+  readonly queueEstimates: QueueEstimates;
+  readonly queueStats: QueueStats;
+  readonly workerRegistry: WorkerRegistry;
+  readonly deadLetters: DeadLetters;
+  readonly usage: UsageLedger;
+}
+
+export function channels(bus: Bus): Channels {
+  return {
+    bus,
+    tasks: taskStore(bus),
+    submissions: submissions(bus),
+    generateJobs: generateJobs(bus),
+    decodeJobs: decodeJobs(bus),
+    workerEvents: workerEvents(bus),
+    cancellations: cancellations(bus),
+    taskChanges: taskChanges(bus),
+    queueEstimates: queueEstimates(bus),
+    queueStats: queueStats(bus),
+    workerRegistry: workerRegistry(bus),
+    deadLetters: deadLetters(bus),
+    usage: usageLedger(bus),
+  };
+}

@@ -1,0 +1,42 @@
+// The `@t2v/common/channels` entry: the mesh's messages and stores, and the buses they run on.
+export type {
+  BlobInfo,
+  BlobStore,
+  BlobStoreSpec,
+  BucketSpec,
+  Bus,
+  ConsumerSpec,
+  KvBucket,
+  KvEntry,
+  StreamSpec,
+  Unsubscribe,
+} from "./bus/bus.js";
+export { createMemoryBus, type MemoryBus } from "./bus/memory-bus.js";
+export { createNatsBus, type NatsBusOptions } from "./bus/nats-bus.js";
+export { connectNats, watchConnection } from "./bus/nats-connect.js";
+export { CANCEL_SUBJECT, type Cancellations } from "./cancellations.js";
+export { type Channels, channels } from "./channels.js";
+export { type ConsumeOptions, consumeEach, handleOne } from "./consume-each.js";
+export type { DeadLetters } from "./dead-letters.js";
+export { DECODE_CONSUMER, type DecodeJobs } from "./decode-jobs.js";
+export { type Delivery, type Inbox, keepAliveEveryMs } from "./delivery.js";
+export { DAY_MS, DUPLICATE_WINDOW_MS, HOUR_MS, SECOND_MS } from "./durations.js";
+export { GENERATE_STREAM, type GenerateJobs, generateConsumer } from "./generate-jobs.js";
+export { lazy } from "./lazy.js";
+export { type LeaderLease, leaderLease } from "./leader-lease.js";
+export {
+  latentObjectName,
+  type MediaStores,
+  openMediaStores,
+  posterObjectName,
+  videoObjectName,
+} from "./media-stores.js";
+export { MAX_ESTIMATE_IDS, type QueueEstimates } from "./queue-estimates.js";
+export type { QueueStats } from "./queue-stats.js";
+export { type ResultCache, resultCache } from "./result-cache.js";
+export { SUBMIT_CONSUMER, type Submissions } from "./submissions.js";
+export { type TaskChanges, taskChangeId, WEBHOOK_CONSUMER } from "./task-changes.js";
+export type { StoredTask, TaskStore } from "./task-store.js";
+export type { UsageLedger } from "./usage-ledger.js";
+export { EVENTS_CONSUMER, type PublishWorkerEvent, type WorkerEventBody, type WorkerEvents } from "./worker-events.js";
+export { HEARTBEAT_EVERY_MS, type HeartbeatInfo, type WorkerGroup, type WorkerRegistry } from "./worker-registry.js";
