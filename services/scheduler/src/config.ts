@@ -1,4 +1,5 @@
-import { commonFields, int, str } from "@t2v/common";
+import { hostname } from "node:os";
+import { type ConfigOf, commonFields, int, str } from "@t2v/common/config";
 
 export const schedulerConfig = {
   ...commonFields,
@@ -66,3 +67,10 @@ export const schedulerConfig = {
   workerFreshMs: int("WORKER_FRESH_MS", "a worker whose heartbeat is older is not counted", 15_000, 1_000, 600_000),
   replicaId: str("REPLICA_ID", "name of this replica in the leader lease (default host-pid)", ""),
 };
+
+export type SchedulerConfig = ConfigOf<typeof schedulerConfig>;
+
+/** This replica's name in the leader lease, logs and its NATS connection: REPLICA_ID, else host-pid. */
+export function replicaIdOf(config: SchedulerConfig): string {
+  return config.replicaId || `${hostname()}-${process.pid}`;
+}

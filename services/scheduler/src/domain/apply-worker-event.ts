@@ -1,8 +1,8 @@
 import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { endTask, isTerminal, patchRecord } from "@t2v/common";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { endTask, isTerminal, patchRecord } from "@t2v/common/task";
 import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
 
 /** Share of progress given to denoising; decode and H.264 take the rest. */

@@ -1,7 +1,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { isTerminal } from "@t2v/common";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { isTerminal } from "@t2v/common/task";
 
 export interface ReconcilePolicy {
   /** A denoising task with no event for this long has lost its worker. */

@@ -1,5 +1,5 @@
 export interface RetryPolicy {
-  /** Tries in all, the first included (the brief asks for 3). */
+  /** Tries in all, the first included (3 by default). */
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { generateJobFor, isDispatchable } from "./plan-dispatch.js";
+import { generateJobFor, isDispatchable } from "./dispatch-job.js";
 
 const rec = (status: TaskStatus, attempt = 1, dispatchedAttempt = 0) =>
   create(TaskRecordSchema, {

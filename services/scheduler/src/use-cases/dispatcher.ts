@@ -1,39 +1,31 @@
-import { timestampMs, timestampNow } from "@bufbuild/protobuf/wkt";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import {
-  Attr,
-  Consumers,
-  contextFromTraceParent,
-  inSpan,
-  type Logger,
-  patchRecord,
-  publishProto,
-  Streams,
-  Subjects,
-  type TaskStore,
-} from "@t2v/common";
-import { GenerateJobSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import type { GenerateJobs, TaskStore } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import type { WriteRecord } from "./adapters/record-writer.js";
-import type { WorkerGroupView } from "./adapters/worker-registry.js";
-import { type AgeingPolicy, pickNext } from "./domain/pick-next.js";
-import { generateJobFor, isDispatchable } from "./domain/plan-dispatch.js";
-import type { SchedulerMetrics } from "./scheduler-metrics.js";
-import type { SchedulerState } from "./state.js";
+import type { Logger } from "@t2v/common/logger";
+import { patchRecord } from "@t2v/common/task";
+import { Attr, contextFromTraceParent, inSpan } from "@t2v/common/telemetry";
+import { generateJobFor, isDispatchable } from "../domain/dispatch-job.js";
+import { type AgeingPolicy, pickNext } from "../domain/pick-next.js";
+import type { SchedulerState } from "../domain/state.js";
+import type { WorkerGroup } from "../domain/worker-group.js";
+import type { SchedulerMetrics } from "../metrics.js";
+import type { WriteRecord } from "./write-record.js";
 
 export interface DispatcherDeps {
   tasks: TaskStore;
   state: SchedulerState;
   write: WriteRecord;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
+  generateJobs: Pick<GenerateJobs, "publish" | "backlog">;
   log: Logger;
   ageing: AgeingPolicy;
   /** Jobs kept waiting per group beyond one per worker, so a worker finishing a task starts the next at once. */
   prefetch: number;
-  groups: () => WorkerGroupView[];
+  groups: () => readonly WorkerGroup[];
   metrics: SchedulerMetrics;
+  now: () => number;
 }
+
+const MAX_CAS_TRIES = 10;
 
 /**
  * Dispatches as late as possible: a group gets a job only when it has a free
@@ -44,28 +36,24 @@ export function createDispatcher(deps: DispatcherDeps) {
   let running = false;
   let again = false;
 
+  /** Publishes a record's GenerateJob; its message id makes a re-publish (after a crash, by the next leader) a no-op. */
   async function publishJob(r: TaskRecord, group: string): Promise<void> {
-    const job = generateJobFor(r);
-    // The id makes a re-publish after a crash (or by the next leader) a no-op.
-    await publishProto(deps.js, Subjects.generate(group), GenerateJobSchema, job, {
-      msgId: `generate:${job.taskId}:${job.attempt}`,
-      taskId: job.taskId,
-    });
+    await deps.generateJobs.publish(generateJobFor(r), group);
   }
 
   async function dispatchOne(taskId: string, group: string): Promise<boolean> {
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < MAX_CAS_TRIES; i++) {
       const stored = await deps.tasks.get(taskId);
       const r = stored?.record;
       if (!stored || !r?.task || !isDispatchable(r)) {
-        if (r) deps.state.track(r);
+        if (r) deps.state.track(r, deps.now());
         else deps.state.forget(taskId);
         return false;
       }
       const task = r.task;
       const next = patchRecord(
         r,
-        { updateTime: timestampNow() },
+        { updateTime: timestampFromMs(deps.now()) },
         { dispatchedAttempt: task.attempt, dispatchedGroup: group },
       );
       const attrs = { [Attr.taskId]: taskId, [Attr.attempt]: task.attempt, [Attr.pool]: r.pool, [Attr.group]: group };
@@ -75,7 +63,7 @@ export function createDispatcher(deps: DispatcherDeps) {
         { ...attrs, [Attr.tenantId]: r.tenantId },
         async () => {
           if (!(await deps.write(stored, next))) return false;
-          deps.state.track(next);
+          deps.state.track(next, deps.now());
           // The record says dispatched; if the publish fails (NATS restarting),
           // the reconciler re-publishes it under the same message id.
           await publishJob(next, group).catch((err: unknown) =>
@@ -87,7 +75,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       );
       if (!ok) continue;
       if (task.attempt === 1 && task.createTime) {
-        deps.metrics.queueWait.record((Date.now() - timestampMs(task.createTime)) / 1000, { [Attr.pool]: r.pool });
+        deps.metrics.queueWait.record((deps.now() - timestampMs(task.createTime)) / 1000, { [Attr.pool]: r.pool });
       }
       deps.log.info(
         { task_id: taskId, attempt: task.attempt, group, pool: r.pool, tenant: r.tenantId },
@@ -99,16 +87,16 @@ export function createDispatcher(deps: DispatcherDeps) {
   }
 
   async function roundOnce(): Promise<void> {
-    const now = Date.now();
+    const now = deps.now();
     for (const g of deps.groups()) {
-      const info = await deps.jsm.consumers.info(Streams.generate, Consumers.inference(g.group)).catch(() => null);
-      if (!info) continue;
-      let slots = g.workers + deps.prefetch - (info.num_pending + info.num_ack_pending);
+      // A group whose consumer does not exist yet has no worker pulling.
+      const backlog = await deps.generateJobs.backlog(g.group).catch(() => null);
+      if (backlog === null) continue;
+      let slots = g.workers + deps.prefetch - backlog;
       while (slots > 0) {
         const entry = pickNext(deps.state.queues, g.pools, now, deps.ageing);
         if (!entry) break;
-        deps.state.queue(entry.pool).take(entry.taskId);
-        deps.state.dirtyTenants.add(entry.tenantId);
+        deps.state.take(entry);
         if (await dispatchOne(entry.taskId, g.group)) slots--;
       }
     }

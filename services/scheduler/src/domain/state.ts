@@ -1,8 +1,9 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { POOLS } from "@t2v/common";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { FairQueue } from "./domain/fair-queue.js";
+import { TIERS } from "@t2v/common/task";
+import { updateMean } from "./estimate-wait.js";
+import { FairQueue, type QueueEntry } from "./fair-queue.js";
 
 export interface InFlight {
   tenantId: string;
@@ -14,18 +15,18 @@ export interface InFlight {
 /**
  * The leader's working memory: the queues, the tasks in flight and the
  * tasks with deadlines. Everything here can be rebuilt from the task records,
- * which stay the source of truth.
+ * which stay the source of truth. Pure: no I/O.
  */
 export class SchedulerState {
-  readonly queues = new Map<string, FairQueue>(POOLS.map((p) => [p, new FairQueue()]));
+  readonly queues = new Map<string, FairQueue>(TIERS.map((p) => [p, new FairQueue()]));
   readonly inFlight = new Map<string, InFlight>();
   readonly deadlines = new Map<string, number>();
-  readonly meanRunSeconds = new Map<string, number>();
-  /** Tenants whose queue stats changed since they were last written. */
-  readonly dirtyTenants = new Set<string>();
+  private readonly meanRunSeconds = new Map<string, number>();
+  /** Tenants whose queue stats changed since they were last taken. */
+  private readonly dirtyTenants = new Set<string>();
 
   /** Files a record where it belongs; ended tasks are forgotten. */
-  track(r: TaskRecord): void {
+  track(r: TaskRecord, now = Date.now()): void {
     const t = r.task;
     if (!t) return;
     const id = t.taskId;
@@ -36,7 +37,7 @@ export class SchedulerState {
         taskId: id,
         tenantId: r.tenantId,
         pool: r.pool,
-        enqueuedAt: t.createTime ? timestampMs(t.createTime) : Date.now(),
+        enqueuedAt: t.createTime ? timestampMs(t.createTime) : now,
         notBefore: r.notBefore ? timestampMs(r.notBefore) : 0,
       });
     } else if (
@@ -62,6 +63,12 @@ export class SchedulerState {
     this.deadlines.delete(taskId);
   }
 
+  /** Takes an entry chosen by pickNext out of its queue, to be dispatched. */
+  take(entry: QueueEntry): void {
+    this.queue(entry.pool).take(entry.taskId);
+    this.dirtyTenants.add(entry.tenantId);
+  }
+
   queue(pool: string): FairQueue {
     let q = this.queues.get(pool);
     if (!q) {
@@ -69,6 +76,22 @@ export class SchedulerState {
       this.queues.set(pool, q);
     }
     return q;
+  }
+
+  /** True when the task is queued or in flight in this term. */
+  knows(taskId: string): boolean {
+    return this.inFlight.has(taskId) || this.poolOf(taskId) !== undefined;
+  }
+
+  /** The pool whose queue holds the task, if it is queued. */
+  poolOf(taskId: string): string | undefined {
+    for (const [pool, q] of this.queues) if (q.has(taskId)) return pool;
+    return undefined;
+  }
+
+  /** Tasks the reconciler watches: in flight, or with a deadline. */
+  watchedIds(): string[] {
+    return [...new Set([...this.inFlight.keys(), ...this.deadlines.keys()])];
   }
 
   counts(tenantId: string): { queued: number; running: number } {
@@ -83,5 +106,26 @@ export class SchedulerState {
     let n = 0;
     for (const f of this.inFlight.values()) if (pools.includes(f.pool)) n++;
     return n;
+  }
+
+  /** Feeds one measured run time (denoise to video ready) into the pool's mean. */
+  recordRunSeconds(pool: string, seconds: number): void {
+    this.meanRunSeconds.set(pool, updateMean(this.meanRunSeconds.get(pool), seconds));
+  }
+
+  meanRunSecondsOf(pool: string): number | undefined {
+    return this.meanRunSeconds.get(pool);
+  }
+
+  /** The tenants whose queue stats changed since the last call; the set starts empty again. */
+  takeDirtyTenants(): string[] {
+    const tenants = [...this.dirtyTenants];
+    this.dirtyTenants.clear();
+    return tenants;
+  }
+
+  /** Asks for a tenant's stats to be written again (after a failed write). */
+  markDirty(tenantId: string): void {
+    this.dirtyTenants.add(tenantId);
   }
 }

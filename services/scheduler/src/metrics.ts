@@ -1,7 +1,6 @@
 import { metrics } from "@opentelemetry/api";
-import { Attr, secondsHistogram } from "@t2v/common";
-import type { WorkerGroupView } from "./adapters/worker-registry.js";
-import type { SchedulerState } from "./state.js";
+import { Attr, secondsHistogram } from "@t2v/common/telemetry";
+import type { LeaderSnapshot } from "./domain/leader-snapshot.js";
 
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
@@ -9,24 +8,24 @@ const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 
  * The scheduler's metrics. Created after telemetry starts (a meter taken
  * earlier would be a no-op); gauges read the current leader term's state.
  */
-export function createSchedulerMetrics(view: () => { state?: SchedulerState; groups: WorkerGroupView[] }) {
+export function createSchedulerMetrics(snapshot: () => LeaderSnapshot) {
   const meter = metrics.getMeter("t2v-scheduler");
   meter
     .createObservableGauge("t2v_queue_depth", { description: "Tasks waiting for a worker, per pool (pool = tier)" })
     .addCallback((o) => {
-      for (const [pool, q] of view().state?.queues ?? []) o.observe(q.size, { [Attr.pool]: pool });
+      for (const [pool, q] of snapshot().state?.queues ?? []) o.observe(q.size, { [Attr.pool]: pool });
     });
   meter
     .createObservableGauge("t2v_tasks_in_flight", { description: "Tasks dispatched or running, per pool" })
     .addCallback((o) => {
       const counts = new Map<string, number>();
-      for (const f of view().state?.inFlight.values() ?? []) counts.set(f.pool, (counts.get(f.pool) ?? 0) + 1);
+      for (const f of snapshot().state?.inFlight.values() ?? []) counts.set(f.pool, (counts.get(f.pool) ?? 0) + 1);
       for (const [pool, n] of counts) o.observe(n, { [Attr.pool]: pool });
     });
   meter
     .createObservableGauge("t2v_workers", { description: "Live inference workers, per worker group" })
     .addCallback((o) => {
-      for (const g of view().groups) o.observe(g.workers, { [Attr.group]: g.group });
+      for (const g of snapshot().groups) o.observe(g.workers, { [Attr.group]: g.group });
     });
   const histogram = (name: string, description: string) => secondsHistogram(meter, name, description, SECONDS_BUCKETS);
   return {

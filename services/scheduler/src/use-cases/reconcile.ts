@@ -1,34 +1,28 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import type { NatsConnection } from "@nats-io/nats-core";
-import {
-  Attr,
-  contextFromTraceParent,
-  endTask,
-  inSpan,
-  isTerminal,
-  type Logger,
-  type StoredTask,
-  Subjects,
-  type TaskStore,
-} from "@t2v/common";
-import { CancelRequestedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { Cancellations, StoredTask, TaskStore } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { type WorkerEvent, WorkerEventSchema } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
+import { WorkerEventSchema } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import type { WriteRecord } from "./adapters/record-writer.js";
-import { type ReconcileAction, type ReconcilePolicy, reconcileTask } from "./domain/reconcile-task.js";
-import type { SchedulerState } from "./state.js";
+import type { Logger } from "@t2v/common/logger";
+import { endTask, isTerminal } from "@t2v/common/task";
+import { Attr, contextFromTraceParent, inSpan } from "@t2v/common/telemetry";
+import { type ReconcileAction, type ReconcilePolicy, reconcileTask } from "../domain/reconcile-task.js";
+import type { SchedulerState } from "../domain/state.js";
+import type { ApplyEvent } from "./apply-worker-event.js";
+import type { WriteRecord } from "./write-record.js";
 
 export interface ReconcilerDeps {
   tasks: TaskStore;
   state: SchedulerState;
   write: WriteRecord;
-  nc: NatsConnection;
-  applyEvent: (ev: WorkerEvent) => Promise<void>;
+  cancellations: Pick<Cancellations, "broadcast">;
+  applyEvent: ApplyEvent;
   /** Publishes a record's GenerateJob again (same message id). */
   republish: (r: TaskRecord, group: string) => Promise<void>;
   policy: ReconcilePolicy;
   log: Logger;
+  now: () => number;
 }
 
 /**
@@ -37,9 +31,8 @@ export interface ReconcilerDeps {
  * Looks only at tasks in flight or with a deadline, never the whole bucket.
  */
 export function createReconciler(deps: ReconcilerDeps) {
-  return async function reconcile(now = Date.now()): Promise<void> {
-    const ids = new Set([...deps.state.inFlight.keys(), ...deps.state.deadlines.keys()]);
-    for (const id of ids) {
+  return async function reconcile(now = deps.now()): Promise<void> {
+    for (const id of deps.state.watchedIds()) {
       const stored = await deps.tasks.get(id);
       const r = stored?.record;
       if (!stored || !r?.task || isTerminal(r.task.status)) {
@@ -50,14 +43,14 @@ export function createReconciler(deps: ReconcilerDeps) {
       if (action.kind === "none") continue;
       await inSpan(
         "scheduler.reconcile",
-        { [Attr.taskId]: id, [Attr.attempt]: r.task.attempt, "t2v.reconcile.action": action.kind },
-        () => act(stored, action),
+        { [Attr.taskId]: id, [Attr.attempt]: r.task.attempt, [Attr.reconcileAction]: action.kind },
+        () => act(stored, action, now),
         { parent: contextFromTraceParent(r.traceParent) },
       );
     }
   };
 
-  async function act(stored: StoredTask, action: Exclude<ReconcileAction, { kind: "none" }>): Promise<void> {
+  async function act(stored: StoredTask, action: Exclude<ReconcileAction, { kind: "none" }>, now: number) {
     const r = stored.record;
     const id = r.task?.taskId ?? "";
     if (action.kind === "republish") {
@@ -65,13 +58,16 @@ export function createReconciler(deps: ReconcilerDeps) {
       return;
     }
     if (action.kind === "deadline") {
-      const next = endTask(r, TaskStatus.FAILED, { errorMessage: "deadline exceeded before the video was ready" });
+      const next = endTask(
+        r,
+        TaskStatus.FAILED,
+        { errorMessage: "deadline exceeded before the video was ready" },
+        timestampFromMs(now),
+      );
       if (next && (await deps.write(stored, next))) {
         deps.state.forget(id);
-        deps.nc.publish(
-          Subjects.cancel,
-          toBinary(CancelRequestedSchema, create(CancelRequestedSchema, { taskId: id })),
-        );
+        // A worker still running the task stops between two steps.
+        deps.cancellations.broadcast(id);
         deps.log.warn({ task_id: id }, "deadline exceeded");
       }
       return;

@@ -1,5 +1,17 @@
-import { isTerminal, type Logger, type TaskStore, taskIdTime } from "@t2v/common";
-import type { SchedulerState } from "./state.js";
+import type { TaskStore } from "@t2v/common/channels";
+import type { Logger } from "@t2v/common/logger";
+import { isTerminal, taskIdTime } from "@t2v/common/task";
+import type { SchedulerState } from "../domain/state.js";
+
+export interface SweeperDeps {
+  tasks: TaskStore;
+  state: SchedulerState;
+  /** How far back task ids are looked at. */
+  windowMs: number;
+  log: Logger;
+  now: () => number;
+  requestDispatch: () => void;
+}
 
 /**
  * The backstop against a lost submission: nats-server 2.9 acknowledges a
@@ -9,33 +21,25 @@ import type { SchedulerState } from "./state.js";
  * know and file any that have not ended. Ended ones are remembered so that
  * each is read once.
  */
-export function createSweeper(deps: {
-  tasks: TaskStore;
-  state: SchedulerState;
-  windowMs: number;
-  log: Logger;
-  kick: () => void;
-}) {
+export function createSweeper(deps: SweeperDeps) {
   const ended = new Set<string>();
-  const known = (id: string): boolean =>
-    deps.state.inFlight.has(id) || [...deps.state.queues.values()].some((q) => q.has(id));
 
-  return async function sweep(now = Date.now()): Promise<void> {
+  return async function sweep(now = deps.now()): Promise<void> {
     const since = now - deps.windowMs;
     for (const id of ended) if (taskIdTime(id) < since) ended.delete(id);
     let found = 0;
     for (const id of await deps.tasks.ids()) {
-      if (taskIdTime(id) < since || ended.has(id) || known(id)) continue;
+      if (taskIdTime(id) < since || ended.has(id) || deps.state.knows(id)) continue;
       const r = (await deps.tasks.get(id))?.record;
       if (!r?.task) continue;
       if (isTerminal(r.task.status)) {
         ended.add(id);
         continue;
       }
-      deps.state.track(r);
+      deps.state.track(r, now);
       found++;
       deps.log.warn({ task_id: id }, "picked up a task whose submission never arrived");
     }
-    if (found > 0) deps.kick();
+    if (found > 0) deps.requestDispatch();
   };
 }

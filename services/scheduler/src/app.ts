@@ -1,0 +1,84 @@
+import { type Bus, channels, GENERATE_STREAM, leaderLease, openMediaStores, resultCache } from "@t2v/common/channels";
+import type { Logger } from "@t2v/common/logger";
+import { replicaIdOf, type SchedulerConfig } from "./config.js";
+import { type LeaderSnapshot, STANDBY_SNAPSHOT } from "./domain/leader-snapshot.js";
+import { serveLeaderTerm } from "./entry-points/serve-leader-term.js";
+import { createSchedulerMetrics } from "./metrics.js";
+import { runLeadership } from "./use-cases/leadership.js";
+import { type LeaderTermDeps, runLeaderTerm } from "./use-cases/run-leader-term.js";
+
+export interface SchedulerDeps {
+  bus: Bus;
+  log: Logger;
+  /** This replica's name in the leader lease; REPLICA_ID, else host-pid. */
+  replicaId?: string;
+  /** Milliseconds since the epoch; Date.now by default. */
+  clock?: () => number;
+  /** In [0, 1), for retry jitter; Math.random by default. */
+  random?: () => number;
+}
+
+export interface SchedulerApp {
+  /** True while this replica holds the leader lease and runs a term. */
+  isLeader(): boolean;
+  /** Ends the term (if leading) once its consumers have handed back their last message, then releases the lease. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The scheduler on any Bus: every replica competes for the leader lease, and
+ * the one holding it runs leader terms (dispatch, event application,
+ * reconciler, sweep, estimates, queue stats). Standbys only wait.
+ */
+export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promise<SchedulerApp> {
+  const now = deps.clock ?? Date.now;
+  const replica = deps.replicaId || replicaIdOf(config);
+  const { log } = deps;
+  const ch = channels(deps.bus);
+  const { videos } = await openMediaStores(deps.bus, { videoTtlHours: config.videoTtlHours });
+  const cache = resultCache(deps.bus, config.cacheTtlHours);
+  const lease = leaderLease(deps.bus, replica, config.leaseMs);
+  let snapshot: LeaderSnapshot = STANDBY_SNAPSHOT;
+  const metrics = createSchedulerMetrics(() => snapshot);
+  let leading = false;
+  const stopping = new AbortController();
+
+  const term: LeaderTermDeps = {
+    config,
+    channels: ch,
+    cache,
+    videos,
+    duplicateWindowMs: GENERATE_STREAM.duplicateWindowMs,
+    metrics,
+    log,
+    now,
+    random: deps.random ?? Math.random,
+    publishSnapshot: (s) => {
+      snapshot = s;
+    },
+    listen: (leaderTerm, signal) =>
+      serveLeaderTerm({ channels: ch, log, defaultRunSeconds: config.defaultRunSeconds, now }, leaderTerm, signal),
+  };
+  const running = runLeadership(
+    {
+      lease,
+      leaseMs: config.leaseMs,
+      log,
+      now,
+      onLeading: (on) => {
+        leading = on;
+      },
+      runTerm: (signal) => runLeaderTerm(term, signal),
+    },
+    stopping.signal,
+  );
+
+  return {
+    isLeader: () => leading,
+    async stop() {
+      stopping.abort();
+      await running;
+      await lease.release();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Channels } from "@t2v/common/channels";
+import type { Logger } from "@t2v/common/logger";
+import type { LeaderTerm } from "../use-cases/run-leader-term.js";
+import { subscribeCancellations } from "./cancel-subscription.js";
+import { answerEstimates } from "./estimates-responder.js";
+import { consumeSubmissions } from "./submission-consumer.js";
+import { consumeWorkerEvents } from "./worker-event-consumer.js";
+
+export interface ServeDeps {
+  channels: Pick<Channels, "submissions" | "workerEvents" | "cancellations" | "queueEstimates">;
+  log: Logger;
+  defaultRunSeconds: number;
+  now: () => number;
+}
+
+/**
+ * Everything a leader term listens to: the cancel broadcast, estimate
+ * requests, and the submission and worker-event consumers. Resolves once
+ * `signal` aborts and both consumers have handed back their last message.
+ */
+export async function serveLeaderTerm(deps: ServeDeps, term: LeaderTerm, signal: AbortSignal): Promise<void> {
+  const { channels: ch, log } = deps;
+  const subscriptions = [
+    subscribeCancellations(ch.cancellations, term.state),
+    answerEstimates(ch.queueEstimates, {
+      state: term.state,
+      groups: term.groups,
+      defaultRunSeconds: deps.defaultRunSeconds,
+      now: deps.now,
+    }),
+  ];
+  try {
+    await Promise.all([
+      consumeSubmissions(ch.submissions, term.handleSubmission, { signal, log }),
+      consumeWorkerEvents(ch.workerEvents, term.applyEvent, { signal, log }),
+    ]);
+  } finally {
+    for (const s of subscriptions) s.unsubscribe();
+  }
+}

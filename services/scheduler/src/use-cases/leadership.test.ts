@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { LeaderLease } from "@t2v/common/channels";
+import { createLogger } from "@t2v/common/logger";
+import { waitUntil } from "../testing/wait-until.js";
+import { runLeadership } from "./leadership.js";
+
+const log = createLogger("scheduler", "silent");
+const LEASE_MS = 200;
+
+/** A lease that is always acquired and renews with the answers given, then "renewed". */
+function fakeLease(renewals: ("renewed" | "lost" | "error")[]): LeaderLease & { acquired: number } {
+  return {
+    acquired: 0,
+    async tryAcquire() {
+      this.acquired++;
+      return true;
+    },
+    async renew() {
+      return renewals.shift() ?? "renewed";
+    },
+    async release() {},
+  };
+}
+
+/** Runs leadership until `terms` terms have started, then stops it; returns how each term ended. */
+async function run(lease: LeaderLease & { acquired: number }, terms: number): Promise<number[]> {
+  const stop = new AbortController();
+  const lengths: number[] = [];
+  const done = runLeadership(
+    {
+      lease,
+      leaseMs: LEASE_MS,
+      log,
+      now: Date.now,
+      runTerm: async (signal) => {
+        const started = Date.now();
+        await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+        lengths.push(Date.now() - started);
+      },
+    },
+    stop.signal,
+  );
+  await waitUntil(
+    async () => lease.acquired,
+    (n) => n >= terms,
+    `${terms} terms`,
+    5_000,
+  );
+  stop.abort();
+  await done;
+  return lengths;
+}
+
+describe("runLeadership", () => {
+  it("ends the term at once when another replica took the lease, and tries for it again", async () => {
+    const lengths = await run(fakeLease(["lost"]), 2);
+    assert.ok((lengths[0] ?? Infinity) < LEASE_MS, "ended at the first renewal");
+  });
+
+  it("ends the term when renewals fail for most of the lease", async () => {
+    const lengths = await run(fakeLease(["error", "error", "error", "error", "error"]), 2);
+    assert.ok((lengths[0] ?? 0) >= LEASE_MS * 0.8, "kept leading while the lease could still be ours");
+    assert.ok((lengths[0] ?? Infinity) < LEASE_MS * 2);
+  });
+
+  it("keeps leading while renewals succeed", async () => {
+    const lease = fakeLease([]);
+    const stop = new AbortController();
+    let ended = false;
+    const done = runLeadership(
+      {
+        lease,
+        leaseMs: LEASE_MS,
+        log,
+        now: Date.now,
+        runTerm: (signal) =>
+          new Promise((r) =>
+            signal.addEventListener(
+              "abort",
+              () => {
+                ended = true;
+                r();
+              },
+              { once: true },
+            ),
+          ),
+      },
+      stop.signal,
+    );
+    await new Promise((r) => setTimeout(r, LEASE_MS * 3));
+    assert.equal(ended, false);
+    assert.equal(lease.acquired, 1);
+    stop.abort();
+    await done;
+    assert.equal(ended, true);
+  });
+});

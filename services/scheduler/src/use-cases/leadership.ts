@@ -1,0 +1,66 @@
+import { setTimeout as delay } from "node:timers/promises";
+import type { LeaderLease } from "@t2v/common/channels";
+import type { Logger } from "@t2v/common/logger";
+
+export interface LeadershipDeps {
+  lease: LeaderLease;
+  leaseMs: number;
+  log: Logger;
+  now: () => number;
+  /** One term as leader; runs until its signal aborts. */
+  runTerm: (signal: AbortSignal) => Promise<void>;
+  /** Told when a term starts (true) and ends (false). */
+  onLeading?: (leading: boolean) => void;
+}
+
+/** After a term failed, the next attempt waits this long. */
+const TERM_RETRY_DELAY_MS = 1_000;
+/** A lease not renewed for this share of its length is given up before it could expire under us. */
+const RENEWAL_GRACE_SHARE = 0.8;
+
+/**
+ * Only the replica holding the lease dispatches. It renews the lease four
+ * times per lease length; a replica that loses it (another took over, or NATS
+ * was unreachable for most of the lease) ends its term and stands by again,
+ * so two replicas never dispatch at once. Standbys try for the lease three
+ * times per lease length. Returns once `signal` aborts and the term has ended.
+ */
+export async function runLeadership(deps: LeadershipDeps, signal: AbortSignal): Promise<void> {
+  const { lease, leaseMs, log } = deps;
+  while (!signal.aborted) {
+    if (!(await lease.tryAcquire(deps.now()))) {
+      await pause(leaseMs / 3, signal);
+      continue;
+    }
+    log.info("leader: this replica dispatches");
+    const term = new AbortController();
+    const endTerm = (): void => term.abort();
+    signal.addEventListener("abort", endTerm, { once: true });
+    let renewedAt = deps.now();
+    const renewOnce = async (): Promise<void> => {
+      const result = await lease.renew(deps.now());
+      if (result === "renewed") renewedAt = deps.now();
+      if (!term.signal.aborted && (result === "lost" || deps.now() - renewedAt > leaseMs * RENEWAL_GRACE_SHARE)) {
+        log.error({ result }, "leader lease lost: standing by");
+        term.abort();
+      }
+    };
+    const renewal = setInterval(() => void renewOnce(), leaseMs / 4);
+    deps.onLeading?.(true);
+    try {
+      await deps.runTerm(term.signal);
+    } catch (err) {
+      log.error({ err }, "leader term failed");
+      await pause(TERM_RETRY_DELAY_MS, signal);
+    } finally {
+      clearInterval(renewal);
+      signal.removeEventListener("abort", endTerm);
+      deps.onLeading?.(false);
+    }
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts first. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal }).catch(() => undefined);
+}

@@ -1,0 +1,180 @@
+import { type BlobStore, type Channels, HOUR_MS, type ResultCache } from "@t2v/common/channels";
+import type { Logger } from "@t2v/common/logger";
+import type { SchedulerConfig } from "../config.js";
+import { type LeaderSnapshot, STANDBY_SNAPSHOT } from "../domain/leader-snapshot.js";
+import type { ReconcilePolicy } from "../domain/reconcile-task.js";
+import { SchedulerState } from "../domain/state.js";
+import type { WorkerGroup } from "../domain/worker-group.js";
+import type { SchedulerMetrics } from "../metrics.js";
+import { type ApplyEvent, createEventApplier } from "./apply-worker-event.js";
+import { createDispatcher } from "./dispatcher.js";
+import { createSubmissionHandler, type HandleSubmission } from "./handle-submission.js";
+import { publishQueueStats } from "./publish-queue-stats.js";
+import { rebuildState } from "./rebuild.js";
+import { createReconciler } from "./reconcile.js";
+import { createSweeper } from "./sweep.js";
+import { createRecordWriter } from "./write-record.js";
+
+/** A dispatched job not started after this long is published again (deduplicated). */
+export const REPUBLISH_AFTER_MS = 15_000;
+/** How often live worker groups are read, each time followed by a dispatch round. */
+const WORKER_REFRESH_MS = 1_000;
+/** How often changed per-tenant queue stats are written. */
+const QUEUE_STATS_EVERY_MS = 1_000;
+
+export type TermChannels = Pick<
+  Channels,
+  "tasks" | "generateJobs" | "taskChanges" | "cancellations" | "queueStats" | "workerRegistry" | "deadLetters" | "usage"
+>;
+
+/** What one term offers its entry points (consumers, subscriptions, responders). */
+export interface LeaderTerm {
+  readonly state: SchedulerState;
+  groups(): readonly WorkerGroup[];
+  handleSubmission: HandleSubmission;
+  applyEvent: ApplyEvent;
+}
+
+export interface LeaderTermDeps {
+  config: SchedulerConfig;
+  channels: TermChannels;
+  cache: ResultCache;
+  videos: Pick<BlobStore, "info">;
+  /** How long the generate stream drops a re-published job as a duplicate. */
+  duplicateWindowMs: number;
+  metrics: SchedulerMetrics;
+  log: Logger;
+  now: () => number;
+  random: () => number;
+  /** Where metrics read the current term's state from. */
+  publishSnapshot: (snapshot: LeaderSnapshot) => void;
+  /** Starts the term's entry points; resolves once `signal` aborts and they have stopped. */
+  listen: (term: LeaderTerm, signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * One term as leader: rebuild the queues from the task records, then take
+ * submissions and worker events, dispatch, reconcile, sweep and publish queue
+ * stats until `signal` fires (lease lost, or shutdown). Everything the term
+ * built is dropped with it; the next term rebuilds from the records.
+ */
+export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): Promise<void> {
+  const { config, channels: ch, log, now } = deps;
+  const state = new SchedulerState();
+  let groups: readonly WorkerGroup[] = await ch.workerRegistry.liveGroups(config.workerFreshMs, now());
+  deps.publishSnapshot({ state, groups });
+  const write = createRecordWriter({
+    tasks: ch.tasks,
+    taskChanges: ch.taskChanges,
+    usage: ch.usage,
+    metrics: deps.metrics,
+    log,
+  });
+  const dispatcher = createDispatcher({
+    tasks: ch.tasks,
+    state,
+    write,
+    generateJobs: ch.generateJobs,
+    log,
+    ageing: { batchPromoteAfterMs: config.batchPromoteAfterMs },
+    prefetch: config.prefetch,
+    groups: () => groups,
+    metrics: deps.metrics,
+    now,
+  });
+  const requestDispatch = (): void => {
+    if (!signal.aborted) void dispatcher.round();
+  };
+  const applyEvent = createEventApplier({
+    tasks: ch.tasks,
+    state,
+    write,
+    cache: deps.cache,
+    deadLetters: ch.deadLetters,
+    usage: ch.usage,
+    metrics: deps.metrics,
+    retry: {
+      maxAttempts: config.maxAttempts,
+      baseDelayMs: config.retryBaseDelayMs,
+      maxDelayMs: config.retryMaxDelayMs,
+    },
+    model: config.modelId,
+    random: deps.random,
+    now,
+    log,
+    requestDispatch,
+  });
+  const policy: ReconcilePolicy = {
+    stallTimeoutMs: config.stallTimeoutMs,
+    dispatchTimeoutMs: config.dispatchTimeoutMs,
+    republishAfterMs: REPUBLISH_AFTER_MS,
+    duplicateWindowMs: deps.duplicateWindowMs,
+  };
+  const reconcile = createReconciler({
+    tasks: ch.tasks,
+    state,
+    write,
+    cancellations: ch.cancellations,
+    applyEvent,
+    republish: dispatcher.publishJob,
+    policy,
+    log,
+    now,
+  });
+  const sweep = createSweeper({
+    tasks: ch.tasks,
+    state,
+    windowMs: config.sweepWindowHours * HOUR_MS,
+    log,
+    now,
+    requestDispatch,
+  });
+  const handleSubmission = createSubmissionHandler({
+    tasks: ch.tasks,
+    state,
+    cache: deps.cache,
+    videos: deps.videos,
+    write,
+    model: config.modelId,
+    metrics: deps.metrics,
+    log,
+    now,
+    requestDispatch,
+  });
+
+  await rebuildState({ tasks: ch.tasks, state, republish: dispatcher.publishJob, log, now });
+
+  const timers = [
+    every(WORKER_REFRESH_MS, log, async () => {
+      groups = await ch.workerRegistry.liveGroups(config.workerFreshMs, now());
+      deps.publishSnapshot({ state, groups });
+      await dispatcher.round();
+    }),
+    every(QUEUE_STATS_EVERY_MS, log, () => publishQueueStats(state, ch.queueStats)),
+    every(config.reconcileIntervalMs, log, () => reconcile()),
+    every(config.sweepIntervalMs, log, () => sweep()),
+  ];
+  try {
+    const listening = deps.listen({ state, groups: () => groups, handleSubmission, applyEvent }, signal);
+    requestDispatch();
+    log.info("scheduler running");
+    await listening;
+  } finally {
+    for (const t of timers) clearInterval(t);
+    deps.publishSnapshot(STANDBY_SNAPSHOT);
+  }
+}
+
+/** Runs `fn` every `ms`, skipping a beat while the previous run is still going. */
+function every(ms: number, log: Logger, fn: () => Promise<void>): NodeJS.Timeout {
+  let busy = false;
+  return setInterval(() => {
+    if (busy) return;
+    busy = true;
+    fn()
+      .catch((err: unknown) => log.error({ err }, "periodic job failed"))
+      .finally(() => {
+        busy = false;
+      });
+  }, ms);
+}

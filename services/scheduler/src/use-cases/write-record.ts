@@ -1,0 +1,52 @@
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import type { StoredTask, TaskChanges, TaskStore, UsageLedger } from "@t2v/common/channels";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { Logger } from "@t2v/common/logger";
+import { isTerminal, statusName } from "@t2v/common/task";
+import { Attr } from "@t2v/common/telemetry";
+import type { SchedulerMetrics } from "../metrics.js";
+import { recordUsage } from "./record-usage.js";
+
+/** Writes a task record; null when another writer got there first (the caller re-reads and decides again). */
+export type WriteRecord = (stored: StoredTask, next: TaskRecord) => Promise<StoredTask | null>;
+
+export interface WriteRecordDeps {
+  tasks: TaskStore;
+  taskChanges: TaskChanges;
+  usage: UsageLedger;
+  metrics: SchedulerMetrics;
+  log: Logger;
+}
+
+/**
+ * Every state change of a task goes through here: a compare-and-swap of the
+ * record, then on a status change a task-change notification for webhooks
+ * and other listeners, and when the task ends its metrics and (once
+ * completed) its usage record.
+ */
+export function createRecordWriter(deps: WriteRecordDeps): WriteRecord {
+  return async (stored, next) => {
+    const written = await deps.tasks.replace(next, stored.revision);
+    if (!written) return null;
+    const before = stored.record.task?.status;
+    const task = next.task;
+    if (!task || before === task.status) return written;
+    const taskId = task.taskId;
+    deps.log.info({ task_id: taskId, attempt: task.attempt, status: statusName(task.status) }, "task status");
+    if (isTerminal(task.status)) {
+      const labels = { [Attr.pool]: next.pool, [Attr.status]: statusName(task.status) };
+      deps.metrics.finished.add(1, labels);
+      if (task.createTime && task.finishTime) {
+        deps.metrics.endToEnd.record((timestampMs(task.finishTime) - timestampMs(task.createTime)) / 1000, labels);
+      }
+    }
+    if (task.status === TaskStatus.COMPLETED) await recordUsage(deps, next);
+    // Published after the write: a crash in between loses one notification,
+    // never a state change. The channel deduplicates per status and attempt.
+    await deps.taskChanges
+      .publish(next)
+      .catch((err: unknown) => deps.log.warn({ err, task_id: taskId }, "task notification not published"));
+    return written;
+  };
+}
