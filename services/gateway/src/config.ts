@@ -1,4 +1,5 @@
-import { commonFields, type Field, int, str } from "@t2v/common";
+import { type ConfigOf, commonFields, type Field, int, str } from "@t2v/common/config";
+import { type AllowList, parseAllowList } from "./domain/allow-list.js";
 
 /** "<per minute>/<burst>", e.g. "600/120". */
 function rate(env: string, doc: string, def: string): Field<{ perMinute: number; burst: number }> {
@@ -16,9 +17,14 @@ function rate(env: string, doc: string, def: string): Field<{ perMinute: number;
   };
 }
 
+/** Comma-separated host names, addresses and CIDRs; empty allows nothing. */
+function allowList(env: string, doc: string): Field<AllowList> {
+  return { env, doc, parse: (raw) => parseAllowList(raw ?? "") };
+}
+
 export const gatewayConfig = {
   ...commonFields,
-  port: int("PORT", "port for gRPC, gRPC-Web, Connect and HTTP downloads", 8080, 1, 65535),
+  port: int("PORT", "port for gRPC, gRPC-Web, Connect, REST and HTTP downloads (0: any free port)", 8080, 0, 65535),
   host: str("HOST", "address to listen on", "0.0.0.0"),
   publicBaseUrl: str("PUBLIC_BASE_URL", "base of result_url links (default http://127.0.0.1:PORT)", ""),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
@@ -46,10 +52,9 @@ export const gatewayConfig = {
     1_000_000,
   ),
   maxQueuedBatch: int("MAX_QUEUED_PER_TENANT_BATCH", "queued tasks a batch tenant may have", 5000, 0, 1_000_000),
-  webhookAllowHosts: str(
+  webhookAllow: allowList(
     "WEBHOOK_ALLOW_HOSTS",
     "host names, IP addresses or CIDRs webhooks may reach over http or at private addresses (development only)",
-    "",
   ),
   webhookTimeoutMs: int("WEBHOOK_TIMEOUT_MS", "time allowed for one webhook delivery", 10_000, 100, 60_000),
   webhookRetryBaseMs: int(
@@ -61,3 +66,5 @@ export const gatewayConfig = {
   ),
   webhookMaxAttempts: int("WEBHOOK_MAX_ATTEMPTS", "deliveries tried per event before giving up", 12, 1, 50),
 };
+
+export type GatewayConfig = ConfigOf<typeof gatewayConfig>;

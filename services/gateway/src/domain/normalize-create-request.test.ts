@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
 import { type CreateTaskRequest, CreateTaskRequestSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { checkContract } from "../validation/contract-check.js";
+import { checkContract } from "./check-contract.js";
 import { DEFAULT_NEGATIVE_PROMPT, normalizeCreateRequest } from "./normalize-create-request.js";
 
 const seed = () => 1234;
@@ -32,7 +32,7 @@ function violations(init: Parameters<typeof req>[0]): string[] {
 }
 
 describe("checkContract + normalizeCreateRequest", () => {
-  it("fills the brief's defaults", () => {
+  it("fills the documented defaults", () => {
     const r = validate(req({ prompt: "a cat" }));
     assert.ok(r.ok);
     assert.equal(r.params.resolution, "720p");

@@ -1,12 +1,13 @@
 import { create } from "@bufbuild/protobuf";
-import { type FieldViolation, isResolution, RESOLUTIONS } from "@t2v/common";
 import {
   type CreateTaskRequest,
   type GenerationParams,
   GenerationParamsSchema,
 } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { isResolution, RESOLUTIONS } from "./resolutions.js";
+import type { FieldViolation } from "./rpc-errors.js";
 
-/** Applied when the caller gives no negative prompt (the brief's list, plus common artefacts). */
+/** Applied when the caller gives no negative prompt (the product's list, plus common artefacts). */
 export const DEFAULT_NEGATIVE_PROMPT =
   "blurry, distorted, flickering, extra limbs, deformed hands, low quality, jpeg artifacts, watermark, text";
 

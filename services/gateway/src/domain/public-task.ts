@@ -2,13 +2,19 @@ import { clone } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { type Task, TaskSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { signedPath } from "../http/signed-url.js";
 
 export interface DownloadLinks {
-  baseUrl: string;
-  secret: Uint8Array;
-  /** Seconds a link works after the task finished (already capped by the video TTL). */
+  /** Where clients reach this gateway (no trailing slash needed). */
+  baseUrl: () => string;
+  /** The signed path of `file` that works until `expUnix` (e.g. `signedPath` with the download secret). */
+  sign: (file: string, expUnix: number) => string;
+  /** Seconds a link works after the task finished (already capped by the video TTL: `linkTtlSeconds`). */
   ttlSeconds: number;
+}
+
+/** A download link dies with the stored video at the latest. */
+export function linkTtlSeconds(resultUrlTtlSeconds: number, videoTtlHours: number): number {
+  return Math.min(resultUrlTtlSeconds, videoTtlHours * 3600);
 }
 
 /**
@@ -22,9 +28,9 @@ export function publicTask(record: TaskRecord, links: DownloadLinks): Task {
   if (task.status === TaskStatus.COMPLETED && record.videoObject !== "") {
     const finished = task.finishTime ?? task.updateTime;
     const exp = Number(finished?.seconds ?? 0n) + links.ttlSeconds;
-    const base = links.baseUrl.replace(/\/$/, "");
-    task.resultUrl = `${base}${signedPath(links.secret, `${task.taskId}.mp4`, exp)}`;
-    if (record.posterObject !== "") task.posterUrl = `${base}${signedPath(links.secret, `${task.taskId}.jpg`, exp)}`;
+    const base = links.baseUrl().replace(/\/$/, "");
+    task.resultUrl = `${base}${links.sign(`${task.taskId}.mp4`, exp)}`;
+    if (record.posterObject !== "") task.posterUrl = `${base}${links.sign(`${task.taskId}.jpg`, exp)}`;
     task.resultExpireTime = timestampFromMs(exp * 1000);
   }
   return task;

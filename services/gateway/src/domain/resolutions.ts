@@ -1,4 +1,4 @@
-/** The sizes the brief allows; width x height as Wan2.2 renders them. */
+/** The sizes the API allows; width x height as Wan2.2 renders them. */
 export const RESOLUTIONS = {
   "480p": { width: 832, height: 480 },
   "720p": { width: 1280, height: 720 },

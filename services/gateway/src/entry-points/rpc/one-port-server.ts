@@ -25,6 +25,10 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 export function createOnePortServer(handler: RequestHandler): OnePortServer {
   const h1 = http.createServer(handler);
   h1.keepAliveTimeout = 5_000;
+  // h1 never listens itself (the sniffer hands it sockets), but Node only
+  // tracks its connections once it has: without this, closeIdleConnections()
+  // is a no-op and a keep-alive client holds the shutdown up.
+  h1.emit("listening");
   const h2 = http2.createServer({}, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {

@@ -1,6 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { type Context, context, propagation, ROOT_CONTEXT, type Span, SpanKind, trace } from "@opentelemetry/api";
-import { recordFailure, tracer } from "./trace-context.js";
+import { recordFailure, tracer } from "@t2v/common/telemetry";
 
 /**
  * A server span per RPC (Connect's HTTP/2 server is not covered by the http

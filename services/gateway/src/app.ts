@@ -1,0 +1,207 @@
+import { randomInt } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { openApiKeyStore } from "@t2v/common/api-keys";
+import { type Bus, channels, openMediaStores } from "@t2v/common/channels";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import type { Logger } from "@t2v/common/logger";
+import { createAdmission } from "./adapters/admission.js";
+import { systemResolver } from "./adapters/dns-resolver.js";
+import { downloadSecret } from "./adapters/download-secret.js";
+import { openIdempotencyStore } from "./adapters/idempotency-store.js";
+import { createEstimator } from "./adapters/queue-estimates.js";
+import { createRateLimiter } from "./adapters/rate-limiter.js";
+import { openWebhookDisabled } from "./adapters/webhook-disabled.js";
+import { sendWebhook } from "./adapters/webhook-sender.js";
+import type { GatewayConfig } from "./config.js";
+import { linkTtlSeconds, publicTask } from "./domain/public-task.js";
+import { signedPath } from "./domain/signed-url.js";
+import type { Resolver } from "./domain/webhook-target.js";
+import { createHttpFallback } from "./entry-points/http/http-fallback.js";
+import type { HttpHandler } from "./entry-points/http/node-http.js";
+import { createProbes } from "./entry-points/http/probes.js";
+import { createVideoDownload } from "./entry-points/http/video-download.js";
+import { createT2vRestApi } from "./entry-points/rest/t2v-rest-api.js";
+import { gatewayNodeAdapter } from "./entry-points/rpc/node-adapter.js";
+import { createOnePortServer } from "./entry-points/rpc/one-port-server.js";
+import { buildRoutes } from "./entry-points/rpc/routes.js";
+import { createServingState, type ServingState } from "./entry-points/rpc/serving-state.js";
+import { startWebhookDispatcher } from "./entry-points/webhooks/webhook-dispatcher.js";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
+import { cancelTaskUseCase } from "./use-cases/cancel-task.js";
+import { createTaskUseCase } from "./use-cases/create-task.js";
+import { deliverWebhookUseCase } from "./use-cases/deliver-webhook.js";
+import { createGetTaskForCaller } from "./use-cases/get-task-for-caller.js";
+import { createGuard } from "./use-cases/guard.js";
+import { listTasksUseCase } from "./use-cases/list-tasks.js";
+import { watchTaskUseCase } from "./use-cases/watch-task.js";
+
+export interface GatewayDeps {
+  bus: Bus;
+  log: Logger;
+  /** Webhook host lookups; the system resolver by default. */
+  resolve?: Resolver;
+  /** Milliseconds since the epoch; Date.now by default. */
+  clock?: () => number;
+  /** Seeds for requests that give none; any int32 by default. */
+  randomSeed?: () => number;
+  metrics?: GatewayMetrics;
+}
+
+/** Largest request body accepted on any protocol; prompts are small. */
+export const READ_MAX_BYTES = 64 * 1024;
+
+/** The largest seed the contract allows (int32). */
+const MAX_SEED = 2_147_483_647;
+
+/** The gateway's parts, wired but not listening: routes for a Connect router, the HTTP fallback, the webhook dispatcher. */
+export interface GatewayParts {
+  routes: (router: ConnectRouter) => void;
+  http: HttpHandler;
+  health: ServingState;
+  /** Aborted on shutdown: open streams end. */
+  stopping: AbortController;
+  startWebhooks(): { stop(): Promise<void> };
+}
+
+/**
+ * Builds the whole gateway on `deps.bus`. `baseUrl` is where download links
+ * point; it is asked each time a link is made, so it may depend on the bound port.
+ */
+export async function buildGateway(
+  config: GatewayConfig,
+  deps: GatewayDeps,
+  baseUrl: () => string = () => config.publicBaseUrl || `http://127.0.0.1:${config.port}`,
+): Promise<GatewayParts> {
+  const { bus, log } = deps;
+  const now = deps.clock ?? Date.now;
+  const resolve = deps.resolve ?? systemResolver();
+  const metrics = deps.metrics ?? createGatewayMetrics();
+  const ch = channels(bus);
+  const [media, keys, idempotency, disabled, secret] = await Promise.all([
+    openMediaStores(bus, { videoTtlHours: config.videoTtlHours }),
+    openApiKeyStore(bus),
+    openIdempotencyStore(bus),
+    openWebhookDisabled(bus),
+    downloadSecret(config.downloadSigningSecret, bus),
+  ]);
+
+  const links = {
+    baseUrl,
+    sign: (file: string, exp: number) => signedPath(secret, file, exp),
+    ttlSeconds: linkTtlSeconds(config.resultUrlTtlSeconds, config.videoTtlHours),
+  };
+  const view = (r: TaskRecord) => publicTask(r, links);
+  const estimate = createEstimator(ch.queueEstimates);
+  const guard = createGuard(
+    keys,
+    createRateLimiter(now),
+    { vip: config.rateVip, standard: config.rateStandard, batch: config.rateBatch },
+    (tier) => metrics.rateLimited.add(1, { "t2v.tier": tier }),
+  );
+  const getTask = createGetTaskForCaller(ch.tasks);
+  const createTask = createTaskUseCase({
+    tasks: ch.tasks,
+    submissions: ch.submissions,
+    log,
+    randomSeed: deps.randomSeed ?? (() => randomInt(0, MAX_SEED)),
+    now,
+    idempotency,
+    admit: createAdmission(ch.queueStats, {
+      vip: config.maxQueuedVip,
+      standard: config.maxQueuedStandard,
+      batch: config.maxQueuedBatch,
+    }),
+    webhookAllow: config.webhookAllow,
+    resolve,
+  });
+
+  const health = createServingState(true);
+  const stopping = new AbortController();
+  const routes = buildRoutes({
+    guard,
+    health,
+    log,
+    createTask,
+    getTask,
+    cancelTask: cancelTaskUseCase({
+      tasks: ch.tasks,
+      getTask,
+      cancellations: ch.cancellations,
+      taskChanges: ch.taskChanges,
+      log,
+    }),
+    listTasks: listTasksUseCase(ch.tasks),
+    watchTask: watchTaskUseCase({ getTask, tasks: ch.tasks, view, estimate }),
+    view,
+    estimate,
+    stopping: stopping.signal,
+  });
+  const http = createHttpFallback(
+    [
+      createProbes(health),
+      createT2vRestApi({ guard, createTask, getTask, view, estimate, log, maxBodyBytes: READ_MAX_BYTES }),
+      createVideoDownload({ tasks: ch.tasks, videos: media.videos, guard, secret, now }),
+    ],
+    log,
+  );
+  const deliver = deliverWebhookUseCase({
+    secretOf: async (tenantId) => (await keys.tenant(tenantId)).webhookSecret,
+    disabled,
+    view,
+    allow: config.webhookAllow,
+    resolve,
+    send: sendWebhook,
+    log,
+    now,
+    timeoutMs: config.webhookTimeoutMs,
+    maxAttempts: config.webhookMaxAttempts,
+    retryBaseMs: config.webhookRetryBaseMs,
+    onOutcome: (outcome) => metrics.webhookDeliveries.add(1, { outcome }),
+  });
+  return {
+    routes,
+    http,
+    health,
+    stopping,
+    startWebhooks: () =>
+      startWebhookDispatcher({ inbox: ch.taskChanges.inbox, deliver, log, retryBaseMs: config.webhookRetryBaseMs }),
+  };
+}
+
+export interface Gateway {
+  /** The bound port (config.port, or the free one picked for 0). */
+  port: number;
+  /** SERVING while the gateway can do its job; main.ts turns it off while NATS is away. */
+  health: ServingState;
+  /** NOT_SERVING at once, end open streams, let unary calls in flight finish, stop the webhook dispatcher. */
+  stop(): Promise<void>;
+}
+
+/** Builds the gateway on `deps.bus` and serves every protocol on one port. */
+export async function start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
+  let port = config.port;
+  const parts = await buildGateway(config, deps, () => config.publicBaseUrl || `http://127.0.0.1:${port}`);
+  const server = createOnePortServer(
+    gatewayNodeAdapter({ readMaxBytes: READ_MAX_BYTES, routes: parts.routes, fallback: parts.http }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.server.once("error", reject);
+    server.server.listen(config.port, config.host, () => {
+      server.server.off("error", reject);
+      resolve();
+    });
+  });
+  port = (server.server.address() as AddressInfo).port;
+  const webhooks = parts.startWebhooks();
+  deps.log.info({ port }, "gateway listening");
+  return {
+    port,
+    health: parts.health,
+    async stop() {
+      parts.health.set(false);
+      parts.stopping.abort();
+      await Promise.all([server.close(), webhooks.stop()]);
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { GetTaskRequestSchema, type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { Logger } from "@t2v/common/logger";
+import { statusName } from "@t2v/common/task";
+import type { Estimator } from "../../adapters/queue-estimates.js";
+import { checkContract } from "../../domain/check-contract.js";
+import type { CreateTask } from "../../use-cases/create-task.js";
+import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
+import type { Guard } from "../../use-cases/guard.js";
+import { asServiceError } from "../dependency-failure.js";
+import { type HttpResponse, type HttpRoute, header, sendJson } from "../http/node-http.js";
+import { errorResponse } from "./error-response.js";
+import { parseGenerateBody } from "./parse-generate-body.js";
+import { readBody } from "./read-body.js";
+
+export interface T2vRestDeps {
+  guard: Guard;
+  createTask: CreateTask;
+  getTask: GetTaskForCaller;
+  view: (r: TaskRecord) => Task;
+  estimate: Estimator;
+  log: Logger;
+  maxBodyBytes: number;
+}
+
+/**
+ * The REST compatibility API, as existing Python clients call it:
+ *   POST /v1/t2v/generate  {prompt, negative_prompt, resolution, duration, frame_rate, style} -> {"task_id"}
+ *   GET  /v1/t2v/status?task_id=...  -> {status, progress, result_url, error_message, ...}
+ * Same auth, limits and validation as the RPC API.
+ */
+export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
+  return async function serveRest(req, res, url) {
+    const route = url.pathname;
+    if (route !== "/v1/t2v/generate" && route !== "/v1/t2v/status") return false;
+    try {
+      if (route === "/v1/t2v/generate") {
+        if (req.method !== "POST") return methodNotAllowed(res, "POST");
+        const caller = await deps.guard.admit(header(req, "authorization"));
+        const request = parseGenerateBody(await readBody(req, deps.maxBodyBytes));
+        const idem = header(req, "idempotency-key");
+        if (idem !== undefined) request.idempotencyKey = idem;
+        // createTask checks the contract, then the semantic rules.
+        const task = deps.view(await deps.createTask(caller, request));
+        return sendJson(res, 200, { ...statusBody(task), task_id: task.taskId });
+      }
+      if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET");
+      const caller = await deps.guard.admit(header(req, "authorization"));
+      const taskId = url.searchParams.get("task_id") ?? "";
+      checkContract(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskId }));
+      const task = deps.view((await deps.getTask(caller, taskId)).record);
+      await deps.estimate([task]);
+      return sendJson(res, 200, statusBody(task));
+    } catch (err) {
+      const r = errorResponse(asServiceError(err, deps.log, { path: route }));
+      if (!res.headersSent) sendJson(res, r.status, r.body, r.headers);
+      else res.end();
+      return true;
+    }
+  };
+}
+
+/** ENCODING is our own split of the legacy "processing" state. */
+function legacyStatus(s: TaskStatus): string {
+  return s === TaskStatus.ENCODING ? "processing" : statusName(s);
+}
+
+function iso(t: Parameters<typeof timestampDate>[0] | undefined): string | null {
+  return t ? timestampDate(t).toISOString() : null;
+}
+
+function statusBody(t: Task): Record<string, unknown> {
+  const queued = t.status === TaskStatus.QUEUED;
+  return {
+    task_id: t.taskId,
+    status: legacyStatus(t.status),
+    progress: t.progress,
+    result_url: t.resultUrl || null,
+    poster_url: t.posterUrl || null,
+    error_message: t.errorMessage || null,
+    tier: t.tier,
+    queue_position: queued && t.estimatedStartTime ? t.queuePosition : null,
+    estimated_start_time: iso(t.estimatedStartTime),
+    estimated_finish_time: iso(t.estimatedFinishTime),
+    create_time: iso(t.createTime),
+    finish_time: iso(t.finishTime),
+    result_expire_time: iso(t.resultExpireTime),
+  };
+}
+
+function methodNotAllowed(res: HttpResponse, allow: string): true {
+  return sendJson(
+    res,
+    405,
+    { detail: `use ${allow}`, error: { code: "method_not_allowed", message: `use ${allow}` } },
+    { allow },
+  );
+}

@@ -1,0 +1,25 @@
+import type { Interceptor, StreamResponse } from "@connectrpc/connect";
+import type { Logger } from "@t2v/common/logger";
+import { asServiceError } from "../dependency-failure.js";
+
+/** A dependency's failure, in a unary call or mid-stream, answers UNAVAILABLE (see `asServiceError`). */
+export function unavailableInterceptor(log: Logger): Interceptor {
+  return (next) => async (req) => {
+    let res: Awaited<ReturnType<typeof next>>;
+    try {
+      res = await next(req);
+    } catch (err) {
+      throw asServiceError(err, log, { procedure: req.url });
+    }
+    if (!res.stream) return res;
+    const inner = res.message;
+    async function* guarded(): AsyncIterable<unknown> {
+      try {
+        yield* inner;
+      } catch (err) {
+        throw asServiceError(err, log, { procedure: req.url });
+      }
+    }
+    return { ...res, message: guarded() } as StreamResponse;
+  };
+}

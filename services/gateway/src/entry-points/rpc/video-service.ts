@@ -1,0 +1,77 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { type Task, TaskEventSchema, type VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { Estimator } from "../../adapters/queue-estimates.js";
+import { invalidArgument } from "../../domain/rpc-errors.js";
+import type { CancelTask } from "../../use-cases/cancel-task.js";
+import type { CreateTask } from "../../use-cases/create-task.js";
+import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
+import type { ListTasks } from "../../use-cases/list-tasks.js";
+import type { WatchTask } from "../../use-cases/watch-task.js";
+import { callerOf } from "./caller-context.js";
+
+export interface VideoServiceDeps {
+  createTask: CreateTask;
+  getTask: GetTaskForCaller;
+  cancelTask: CancelTask;
+  listTasks: ListTasks;
+  watchTask: WatchTask;
+  view: (record: TaskRecord) => Task;
+  estimate: Estimator;
+  /** Aborts on shutdown: open WatchTask streams then end cleanly. */
+  stopping: AbortSignal;
+}
+
+/**
+ * t2v.v1.VideoService over the use cases. Requests reach these handlers only
+ * after `contractInterceptor` has checked them against the protovalidate
+ * rules of the .proto, and `authInterceptor` has set the caller.
+ */
+export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof VideoService> {
+  const { view } = deps;
+
+  async function viewWithEstimates(records: TaskRecord[]): Promise<Task[]> {
+    const out = records.map(view);
+    await deps.estimate(out);
+    return out;
+  }
+
+  async function one(record: TaskRecord): Promise<Task> {
+    const [task] = await viewWithEstimates([record]);
+    if (!task) throw new Error("no task");
+    return task;
+  }
+
+  return {
+    async createTask(req, ctx) {
+      const header = ctx.requestHeader.get("idempotency-key");
+      if (header !== null && req.idempotencyKey !== "" && header !== req.idempotencyKey)
+        throw invalidArgument([
+          { field: "idempotency_key", description: "differs from the Idempotency-Key header; send one or the same" },
+        ]);
+      if (header !== null) req.idempotencyKey = header;
+      return one(await deps.createTask(callerOf(ctx), req));
+    },
+
+    async getTask(req, ctx) {
+      return one((await deps.getTask(callerOf(ctx), req.taskId)).record);
+    },
+
+    async cancelTask(req, ctx) {
+      return view(await deps.cancelTask(callerOf(ctx), req.taskId));
+    },
+
+    async listTasks(req, ctx) {
+      const page = await deps.listTasks(callerOf(ctx), req);
+      return { tasks: await viewWithEstimates(page.items), nextPageToken: page.next };
+    },
+
+    async *watchTask(req, ctx) {
+      const signal = AbortSignal.any([ctx.signal, deps.stopping]);
+      for await (const task of deps.watchTask(callerOf(ctx), req.taskId, signal))
+        yield create(TaskEventSchema, { task, eventTime: timestampNow() });
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { trace } from "@opentelemetry/api";
+import type { Submissions, TaskStore } from "@t2v/common/channels";
+import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { type CreateTaskRequest, CreateTaskRequestSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { Logger } from "@t2v/common/logger";
+import { endTask, newTaskId } from "@t2v/common/task";
+import { Attr, currentTraceParent } from "@t2v/common/telemetry";
+import type { Admission } from "../adapters/admission.js";
+import type { IdempotencyStore } from "../adapters/idempotency-store.js";
+import type { AllowList } from "../domain/allow-list.js";
+import type { Caller } from "../domain/caller.js";
+import { checkContract } from "../domain/check-contract.js";
+import { normalizeCreateRequest } from "../domain/normalize-create-request.js";
+import { requestHash } from "../domain/request-hash.js";
+import { type FieldViolation, invalidArgument } from "../domain/rpc-errors.js";
+import { checkWebhookTarget, type Resolver } from "../domain/webhook-target.js";
+
+export interface CreateTaskDeps {
+  tasks: TaskStore;
+  submissions: Submissions;
+  log: Logger;
+  randomSeed: () => number;
+  now: () => number;
+  idempotency: IdempotencyStore;
+  admit: Admission;
+  webhookAllow: AllowList;
+  resolve: Resolver;
+}
+
+export type CreateTask = (caller: Caller, req: CreateTaskRequest) => Promise<TaskRecord>;
+
+/**
+ * The CreateTask use case, shared by every protocol: validate, replay an
+ * idempotent retry, admit, persist, queue. The pool is the caller's tier.
+ */
+export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
+  const { tasks, log } = deps;
+
+  /**
+   * The contract (protovalidate rules) first, then the semantic checks. The
+   * RPC interceptor has already checked the contract, but this also covers
+   * REST and an idempotency key taken from the Idempotency-Key header.
+   */
+  async function validate(req: CreateTaskRequest) {
+    checkContract(CreateTaskRequestSchema, req);
+    const result = normalizeCreateRequest(req, deps.randomSeed);
+    const violations: FieldViolation[] = result.ok ? [] : [...result.violations];
+    if (req.webhookUrl !== "") {
+      const target = await checkWebhookTarget(req.webhookUrl, deps.webhookAllow, deps.resolve);
+      if (!target.ok) violations.push({ field: "webhook_url", description: target.reason });
+    }
+    if (!result.ok || violations.length > 0) throw invalidArgument(violations);
+    return result;
+  }
+
+  async function replay(caller: Caller, taskId: string): Promise<TaskRecord | null> {
+    const found = await tasks.get(taskId);
+    return found && found.record.tenantId === caller.tenantId ? found.record : null;
+  }
+
+  /** The task id to use: a fresh one, or the one an earlier request with the same key claimed. */
+  async function claimId(caller: Caller, key: string, hash: string): Promise<string | TaskRecord> {
+    let taskId = newTaskId();
+    if (key !== "") {
+      const earlier = await deps.idempotency.find(caller.tenantId, key);
+      if (earlier) {
+        if (earlier.requestHash !== hash) throw sameKeyOtherRequest();
+        const existing = await replay(caller, earlier.taskId);
+        if (existing) return existing;
+        // Claimed but never persisted (a crash in between): finish the job under the claimed id.
+        taskId = earlier.taskId;
+      }
+    }
+    await deps.admit(caller.tenantId, caller.tier);
+    if (key !== "") {
+      const claim = await deps.idempotency.claim(caller.tenantId, key, taskId, hash);
+      if (claim.requestHash !== hash) throw sameKeyOtherRequest();
+      taskId = claim.taskId;
+    }
+    return taskId;
+  }
+
+  return async (caller, req) => {
+    const valid = await validate(req);
+    const hash = requestHash(req);
+    const key = req.idempotencyKey;
+    const claimed = await claimId(caller, key, hash);
+    if (typeof claimed !== "string") return claimed;
+    const taskId = claimed;
+
+    const nowMs = deps.now();
+    const now = timestampFromMs(nowMs);
+    const pool = caller.tier;
+    const record = create(TaskRecordSchema, {
+      task: {
+        taskId,
+        status: TaskStatus.QUEUED,
+        progress: 0,
+        createTime: now,
+        updateTime: now,
+        params: valid.params,
+        attempt: 1,
+        tier: caller.tier,
+        webhookUrl: req.webhookUrl,
+        idempotencyKey: key,
+        ...(valid.timeoutMs !== undefined ? { deadline: timestampFromMs(nowMs + valid.timeoutMs) } : {}),
+      },
+      tenantId: caller.tenantId,
+      pool,
+      requestHash: hash,
+      // Every later span of this task, in every service, joins this trace.
+      traceParent: currentTraceParent(),
+    });
+    trace.getActiveSpan()?.setAttributes({ [Attr.taskId]: taskId, [Attr.tenantId]: caller.tenantId });
+    try {
+      await tasks.create(record);
+    } catch (err) {
+      // Two retries with one key may both get here; the first write wins.
+      const existing = key !== "" ? await replay(caller, taskId) : null;
+      if (existing) return existing;
+      throw err;
+    }
+    try {
+      await deps.submissions.submit({ taskId, tenantId: caller.tenantId, pool });
+    } catch (err) {
+      log.error({ err, task_id: taskId }, "could not queue task");
+      await tasks.update(taskId, (r) =>
+        endTask(r, TaskStatus.FAILED, { errorMessage: "could not be queued; please retry" }),
+      );
+      throw new ConnectError("the task queue is unavailable; please retry", Code.Unavailable);
+    }
+    log.info(
+      {
+        task_id: taskId,
+        tenant_id: caller.tenantId,
+        pool,
+        resolution: valid.params.resolution,
+        frames: valid.params.numFrames,
+      },
+      "task queued",
+    );
+    return record;
+  };
+}
+
+function sameKeyOtherRequest(): ConnectError {
+  return new ConnectError("this idempotency key was already used with a different request", Code.AlreadyExists);
+}
