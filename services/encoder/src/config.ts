@@ -1,4 +1,4 @@
-import { commonFields, int, list, oneOf, str } from "@t2v/common";
+import { type ConfigOf, commonFields, int, list, oneOf, str } from "@t2v/common/config";
 
 export const encoderConfig = {
   ...commonFields,
@@ -25,3 +25,5 @@ export const encoderConfig = {
   workerId: str("WORKER_ID", "name in logs (default: host name and pid)", ""),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
 };
+
+export type EncoderConfig = ConfigOf<typeof encoderConfig>;

@@ -1,4 +1,4 @@
-import { startTelemetry } from "@t2v/common";
+import { startTelemetry } from "@t2v/common/telemetry/start";
 
 /** Imported first by main.ts, so tracing and metrics exist before any other module runs. */
 export const telemetry = startTelemetry("encoder");

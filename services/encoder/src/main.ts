@@ -2,22 +2,13 @@ import "./instrumentation.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { jetstream } from "@nats-io/jetstream";
-import {
-  Consumers,
-  connectNats,
-  createLogger,
-  createWorkerEventPublisher,
-  onShutdown,
-  openStores,
-  pullLoop,
-  readConfigOrExit,
-  Streams,
-} from "@t2v/common";
+import { connectNats, createNatsBus, watchConnection } from "@t2v/common/channels";
+import { readConfigOrExit } from "@t2v/common/config";
+import { createLogger } from "@t2v/common/logger";
+import { onShutdown } from "@t2v/common/process";
 import { startDecoder } from "@t2v/model";
+import { start } from "./app.js";
 import { encoderConfig } from "./config.js";
-import { createDecodeHandler } from "./decode-handler.js";
-import { createEncoderMetrics } from "./encoder-metrics.js";
 import { telemetry } from "./instrumentation.js";
 
 const config = readConfigOrExit("encoder", encoderConfig);
@@ -32,37 +23,17 @@ const decoder = await startDecoder({
 log.info({ model: decoder.info.name, provider: decoder.info.executionProvider }, "VAE decoder loaded");
 
 const nc = await connectNats(config.natsUrl, `encoder-${workerId}`, log);
-const stores = await openStores(nc, { videoTtlHours: config.videoTtlHours });
-const js = jetstream(nc);
+const bus = await createNatsBus(nc);
 const tmpDir = await mkdtemp(join(tmpdir(), "t2v-encoder-"));
-const stop = new AbortController();
-
-const handle = createDecodeHandler({
-  tasks: stores.tasks,
-  latents: stores.latents,
-  videos: stores.videos,
-  decoder,
-  publishEvent: createWorkerEventPublisher(js, workerId),
-  log,
-  ffmpegPath: config.ffmpegPath,
-  settings: { preset: config.x264Preset, crf: config.x264Crf, threads: config.x264Threads },
-  tmpDir,
-  shutdown: stop.signal,
-  metrics: createEncoderMetrics(),
-});
-
-const loop = pullLoop(await js.consumers.get(Streams.decode, Consumers.encoder), handle, {
-  signal: stop.signal,
-  log,
-  name: "t2v.job.decode",
-});
-log.info("encoder running");
+const app = await start({ ...config, workerId }, { bus, log, decoder, ffmpegPath: config.ffmpegPath, tmpDir });
+telemetry.setReady(true);
+watchConnection(nc, (up) => telemetry.setReady(up));
 
 onShutdown(log, async () => {
-  stop.abort(new Error("shutdown"));
-  await loop;
+  telemetry.setReady(false);
+  await app.stop();
   await decoder.close();
-  await nc.drain();
+  await bus.close();
   await rm(tmpDir, { recursive: true, force: true });
   await telemetry.shutdown();
 });

@@ -1,4 +1,5 @@
-import { commonFields, int, list, oneOf, POOLS, str } from "@t2v/common";
+import { bool, type ConfigOf, commonFields, int, list, str } from "@t2v/common/config";
+import { TIERS } from "@t2v/common/task";
 
 export const inferenceConfig = {
   ...commonFields,
@@ -9,14 +10,15 @@ export const inferenceConfig = {
     ["cuda", "cpu"],
     ["cuda", "cpu"],
   ),
-  pools: list("POOLS", "GPU pools this worker serves, highest priority first", ["standard"], POOLS),
+  pools: list("POOLS", "GPU pools this worker serves, highest priority first", ["standard"], TIERS),
   intraOpThreads: int("INTRA_OP_THREADS", "onnxruntime threads (0 = one per core)", 0, 0, 256),
-  pipelineNextTask: oneOf(
+  pipelineNextTask: bool(
     "PIPELINE_NEXT_TASK",
     "1: hold and prepare the next job while one denoises; 0: pull only after a job is done",
-    "1",
-    ["0", "1"],
+    true,
   ),
   workerId: str("WORKER_ID", "name in task records and logs (default: host name and pid)", ""),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
 };
+
+export type InferenceConfig = ConfigOf<typeof inferenceConfig>;

@@ -1,5 +1,5 @@
 import { metrics } from "@opentelemetry/api";
-import { secondsHistogram } from "@t2v/common";
+import { secondsHistogram } from "@t2v/common/telemetry";
 
 const SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 

@@ -1,5 +1,5 @@
 import { metrics } from "@opentelemetry/api";
-import { secondsHistogram } from "@t2v/common";
+import { secondsHistogram } from "@t2v/common/telemetry";
 
 const SECONDS_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200];
 const WINDOW_MS = 60_000;

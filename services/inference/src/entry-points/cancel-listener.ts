@@ -1,31 +1,22 @@
-import { fromBinary } from "@bufbuild/protobuf";
-import type { NatsConnection } from "@nats-io/nats-core";
-import { Subjects } from "@t2v/common";
-import { CancelRequestedSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import type { Cancellations } from "@t2v/common/channels";
 
-export interface Cancellations {
+export interface RunningTasks {
   /** An AbortSignal that fires when the task is cancelled, or when `also` fires. */
   track(taskId: string, also: AbortSignal): { signal: AbortSignal; release(): void };
+  /** Stops listening. */
+  close(): void;
 }
 
 /** Listens to cancel broadcasts and aborts the running task they name. */
-export function watchCancellations(nc: NatsConnection): Cancellations {
+export function listenForCancellations(cancellations: Cancellations): RunningTasks {
   const running = new Map<string, AbortController>();
-  nc.subscribe(Subjects.cancel, {
-    callback: (err, msg) => {
-      if (err) return;
-      try {
-        running.get(fromBinary(CancelRequestedSchema, msg.data).taskId)?.abort(new Error("cancelled"));
-      } catch {
-        // A malformed broadcast cancels nothing.
-      }
-    },
-  });
+  const subscription = cancellations.subscribe((taskId) => running.get(taskId)?.abort(new Error("cancelled")));
   return {
     track(taskId, also) {
       const ctl = new AbortController();
       const onAlso = (): void => ctl.abort(also.reason);
-      also.addEventListener("abort", onAlso, { once: true });
+      if (also.aborted) onAlso();
+      else also.addEventListener("abort", onAlso, { once: true });
       running.set(taskId, ctl);
       return {
         signal: ctl.signal,
@@ -36,5 +27,6 @@ export function watchCancellations(nc: NatsConnection): Cancellations {
         },
       };
     },
+    close: () => subscription.unsubscribe(),
   };
 }

@@ -1,14 +1,15 @@
-import type { Consumer, JsMsg } from "@nats-io/jetstream";
-import type { Logger } from "@t2v/common";
+import { setTimeout as delay } from "node:timers/promises";
+import type { Delivery, Inbox } from "@t2v/common/channels";
+import type { Logger } from "@t2v/common/logger";
 
 export interface RunHooks {
   /** The model is free for the next job: this one's denoise ended (or never started). */
   onModelFree: () => void;
 }
 
-export type JobHandler = (msg: JsMsg, hooks: RunHooks) => Promise<void>;
+export type JobHandler<T> = (d: Delivery<T>, hooks: RunHooks) => Promise<void>;
 
-export interface WorkLoopOptions {
+export interface WorkLoopOptions<T> {
   signal: AbortSignal;
   log: Logger;
   /**
@@ -18,16 +19,14 @@ export interface WorkLoopOptions {
    */
   pipeline: boolean;
   /** Work done ahead for a held job (text encoding); a failure only costs that head start. */
-  prepare: (msg: JsMsg) => Promise<void>;
-  /** In-progress acks for a held job, well inside the consumer's ack_wait. */
-  heartbeatMs?: number;
+  prepare: (d: Delivery<T>) => Promise<void>;
   pullExpiresMs?: number;
 }
 
-interface HeldJob {
-  msg: JsMsg;
-  /** Stops its heartbeats and hands the message over (to run it, or to nak it). */
-  release(): JsMsg;
+interface HeldJob<T> {
+  d: Delivery<T>;
+  /** Stops its keep-alive and hands the delivery over (to run it, or to nak it). */
+  release(): Delivery<T>;
 }
 
 const FREE: unique symbol = Symbol("model free");
@@ -35,21 +34,22 @@ const STOP: unique symbol = Symbol("stop");
 
 /**
  * One job denoising at a time per worker, pulled one message at a time from the group's
- * consumer. With `pipeline`, a second message is pulled while the first runs and kept alive
- * with `working()`, so the hand-off to the next task costs no fetch round trip and no text
- * encoding. On abort a held job is naked at once; running ones finish or hand themselves back
- * (the handler watches the same signal), and the returned promise waits for them.
+ * inbox. With `pipeline`, a second message is pulled while the first runs and kept alive
+ * (`keepAlive`, derived from the consumer's ack wait), so the hand-off to the next task costs no
+ * fetch round trip and no text encoding. On abort a held job is naked at once; running ones
+ * finish or hand themselves back (the handler watches the same signal), and the returned
+ * promise waits for them.
  */
-export async function workLoop(consumer: Consumer, handle: JobHandler, opts: WorkLoopOptions): Promise<void> {
+export async function workLoop<T>(inbox: Inbox<T>, handle: JobHandler<T>, opts: WorkLoopOptions<T>): Promise<void> {
   const { signal, log } = opts;
   const inFlight = new Set<Promise<void>>();
-  let pending: Promise<JsMsg | null> | undefined;
-  let held: HeldJob | undefined;
+  let pending: Promise<Delivery<T> | null> | undefined;
+  let held: HeldJob<T> | undefined;
 
-  const startPull = (): Promise<JsMsg | null> => {
-    pending ??= consumer.next({ expires: opts.pullExpiresMs ?? 2_000 }).catch(async (err: unknown) => {
+  const startPull = (): Promise<Delivery<T> | null> => {
+    pending ??= inbox.next(opts.pullExpiresMs ?? 2_000).catch(async (err: unknown) => {
       log.warn({ err }, "pull failed; retrying");
-      await sleep(500);
+      await delay(500);
       return null;
     });
     return pending;
@@ -67,14 +67,14 @@ export async function workLoop(consumer: Consumer, handle: JobHandler, opts: Wor
   };
   signal.addEventListener("abort", nakHeld, { once: true });
 
-  const hold = (msg: JsMsg): HeldJob => {
-    const timer = setInterval(() => msg.working(), opts.heartbeatMs ?? 10_000);
-    opts.prepare(msg).catch((err: unknown) => log.warn({ err }, "preparing the next job failed"));
+  const hold = (d: Delivery<T>): HeldJob<T> => {
+    const stopKeepAlive = d.keepAlive();
+    opts.prepare(d).catch((err: unknown) => log.warn({ err }, "preparing the next job failed"));
     return {
-      msg,
+      d,
       release() {
-        clearInterval(timer);
-        return msg;
+        stopKeepAlive();
+        return d;
       },
     };
   };
@@ -97,15 +97,15 @@ export async function workLoop(consumer: Consumer, handle: JobHandler, opts: Wor
     }
   };
 
-  const run = (msg: JsMsg): { free: Promise<void> } => {
+  const run = (d: Delivery<T>): { free: Promise<void> } => {
     let onModelFree = (): void => undefined;
     const free = new Promise<void>((resolve) => {
       onModelFree = resolve;
     });
-    const done = handle(msg, { onModelFree })
+    const done = handle(d, { onModelFree })
       .catch((err: unknown) => {
-        log.error({ err, subject: msg.subject }, "message handler failed; redelivering");
-        msg.nak(1_000);
+        log.error({ err, subject: d.subject, task_id: d.taskId }, "message handler failed; redelivering");
+        d.nak(1_000);
       })
       .finally(() => {
         onModelFree();
@@ -117,23 +117,23 @@ export async function workLoop(consumer: Consumer, handle: JobHandler, opts: Wor
   };
 
   while (!signal.aborted) {
-    let msg: JsMsg | null;
+    let d: Delivery<T> | null;
     if (held !== undefined) {
-      msg = held.release();
+      d = held.release();
       held = undefined;
     } else {
       const pull = startPull();
       const got = await Promise.race([pull, stopped]);
       if (got === STOP) break;
       pending = undefined;
-      msg = got;
+      d = got;
     }
-    if (msg === null) continue;
+    if (d === null) continue;
     if (signal.aborted) {
-      msg.nak();
+      d.nak();
       break;
     }
-    const { free } = run(msg);
+    const { free } = run(d);
     if (opts.pipeline) await holdNext(free);
     await Promise.race([free, stopped]);
   }
@@ -143,8 +143,4 @@ export async function workLoop(consumer: Consumer, handle: JobHandler, opts: Wor
   const late = pending;
   pending = undefined;
   await Promise.all([late?.then((m) => m?.nak()), ...inFlight]);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

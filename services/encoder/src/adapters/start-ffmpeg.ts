@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { type EncodeSettings, type EncodeTarget, ffmpegArgs, posterArgs } from "./domain/ffmpeg-args.js";
+import { type EncodeSettings, type EncodeTarget, ffmpegArgs } from "../domain/ffmpeg-args.js";
 
 export interface FrameSink {
   /** Resolves when ffmpeg has taken the frames (back-pressure). */
@@ -40,19 +40,4 @@ export function startFfmpeg(ffmpegPath: string, t: EncodeTarget, s: EncodeSettin
       child.kill("SIGKILL");
     },
   };
-}
-
-/** Writes the first frame of `videoFile` to `jpegFile`. */
-export function extractPoster(ffmpegPath: string, videoFile: string, jpegFile: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath, posterArgs(videoFile, jpegFile), { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve() : reject(new Error(`poster extraction failed: ${stderr.trim()}`)),
-    );
-  });
 }

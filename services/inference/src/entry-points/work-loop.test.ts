@@ -1,37 +1,38 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Consumer, JsMsg } from "@nats-io/jetstream";
-import { createLogger } from "@t2v/common";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
+import type { Delivery, Inbox } from "@t2v/common/channels";
+import { createLogger } from "@t2v/common/logger";
 import { type RunHooks, workLoop } from "./work-loop.js";
 
-interface FakeMsg {
-  id: string;
-  events: string[];
+/** An inbox that hands out queued deliveries (the message is their id) and otherwise answers null after a short wait. */
+function fakeInbox(ids: string[], events: string[]): Inbox<string> {
+  const queue = ids.map(
+    (id): Delivery<string> => ({
+      message: id,
+      subject: "t2v.job.generate.standard",
+      deliveryCount: 1,
+      taskId: id,
+      traceContext: ROOT_CONTEXT,
+      working: () => void events.push(`working ${id}`),
+      nak: () => void events.push(`nak ${id}`),
+      ack: () => void events.push(`ack ${id}`),
+      term: () => void events.push(`term ${id}`),
+      keepAlive: () => () => undefined,
+    }),
+  );
+  return { next: async () => queue.shift() ?? (await sleep(20).then(() => null)) };
 }
 
-/** A consumer that hands out queued messages and otherwise answers null after a short wait. */
-function fakeConsumer(ids: string[], events: string[]): Consumer {
-  const queue = ids.map((id) => ({
-    id,
-    subject: "t2v.job.generate.standard",
-    working: () => events.push(`working ${id}`),
-    nak: () => events.push(`nak ${id}`),
-    ack: () => events.push(`ack ${id}`),
-  }));
-  return {
-    next: async (): Promise<unknown> => queue.shift() ?? (await sleep(20).then(() => null)),
-  } as unknown as Consumer;
-}
-
-const idOf = (msg: JsMsg): string => (msg as unknown as FakeMsg).id;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const idOf = (d: Delivery<string>): string => d.message;
 const log = createLogger("inference-test", "silent");
 
 test("pipelined: the next job is prepared during the running one and starts when the model frees", async () => {
   const events: string[] = [];
   const stop = new AbortController();
-  const handle = async (msg: JsMsg, hooks: RunHooks): Promise<void> => {
-    const id = idOf(msg);
+  const handle = async (d: Delivery<string>, hooks: RunHooks): Promise<void> => {
+    const id = idOf(d);
     events.push(`start ${id}`);
     await sleep(60); // denoising
     events.push(`free ${id}`);
@@ -39,11 +40,11 @@ test("pipelined: the next job is prepared during the running one and starts when
     await sleep(60); // latents upload, DecodeJob
     events.push(`done ${id}`);
   };
-  const loop = workLoop(fakeConsumer(["a", "b"], events), handle, {
+  const loop = workLoop(fakeInbox(["a", "b"], events), handle, {
     signal: stop.signal,
     log,
     pipeline: true,
-    prepare: async (msg) => void events.push(`prepare ${idOf(msg)}`),
+    prepare: async (d) => void events.push(`prepare ${idOf(d)}`),
   });
   await sleep(300);
   stop.abort();
@@ -58,13 +59,13 @@ test("off: the next job is pulled only after the previous one is done", async ()
   const events: string[] = [];
   const stop = new AbortController();
   const loop = workLoop(
-    fakeConsumer(["a", "b"], events),
-    async (msg, hooks) => {
-      events.push(`start ${idOf(msg)}`);
+    fakeInbox(["a", "b"], events),
+    async (d, hooks) => {
+      events.push(`start ${idOf(d)}`);
       await sleep(30);
       hooks.onModelFree();
       await sleep(30);
-      events.push(`done ${idOf(msg)}`);
+      events.push(`done ${idOf(d)}`);
     },
     { signal: stop.signal, log, pipeline: false, prepare: async () => void events.push("prepare") },
   );
@@ -79,15 +80,15 @@ test("abort naks the held job at once and waits for the running one", async () =
   const stop = new AbortController();
   let release = (): void => undefined;
   const loop = workLoop(
-    fakeConsumer(["a", "b"], events),
-    async (msg) => {
-      events.push(`start ${idOf(msg)}`);
+    fakeInbox(["a", "b"], events),
+    async (d) => {
+      events.push(`start ${idOf(d)}`);
       await new Promise<void>((r) => {
         release = r;
       });
-      events.push(`handed back ${idOf(msg)}`);
+      events.push(`handed back ${idOf(d)}`);
     },
-    { signal: stop.signal, log, pipeline: true, prepare: async (msg) => void events.push(`prepare ${idOf(msg)}`) },
+    { signal: stop.signal, log, pipeline: true, prepare: async (d) => void events.push(`prepare ${idOf(d)}`) },
   );
   await sleep(50);
   stop.abort();

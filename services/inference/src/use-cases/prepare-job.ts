@@ -1,18 +1,15 @@
-import { fromBinary } from "@bufbuild/protobuf";
-import type { JsMsg } from "@nats-io/jetstream";
-import type { Logger } from "@t2v/common";
-import { GenerateJobSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
-import type { Generator } from "@t2v/model";
-import { toGenerationSpec } from "./domain/to-generation-spec.js";
+import type { GenerateJob } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import type { Logger } from "@t2v/common/logger";
+import type { GeneratorEngine } from "../adapters/generator-engine.js";
+import { toGenerationSpec } from "../domain/to-generation-spec.js";
 
 /**
  * Encodes a held job's prompt pair in the engine worker (between the running task's steps), so
  * the job starts without text encoding. The exact spec mapping the handler uses keeps the
  * cache key identical to the one its generate looks up.
  */
-export function createJobPreparer(generator: Generator, log: Logger) {
-  return async function prepareJob(msg: JsMsg): Promise<void> {
-    const job = fromBinary(GenerateJobSchema, msg.data);
+export function createJobPreparer(generator: Pick<GeneratorEngine, "prepare">, log: Logger) {
+  return async function prepareJob(job: GenerateJob): Promise<void> {
     if (!job.spec) return;
     const started = performance.now();
     await generator.prepare(toGenerationSpec(job.spec));

@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { create } from "@bufbuild/protobuf";
+import {
+  type Channels,
+  channels,
+  createMemoryBus,
+  latentObjectName,
+  type MemoryBus,
+  openMediaStores,
+} from "@t2v/common/channels";
+import { readConfig } from "@t2v/common/config";
+import { GenerateJobSchema, GenerationSpecSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { createLogger } from "@t2v/common/logger";
+import { newTaskId } from "@t2v/common/task";
+import { buildReferenceModel, type Generator, startGenerator } from "@t2v/model";
+import { type InferenceApp, start } from "./app.js";
+import { inferenceConfig } from "./config.js";
+
+// One model and one generator for the file: starting the engine is the slow part.
+let modelDir: string;
+let generator: Generator;
+
+before(async () => {
+  modelDir = await mkdtemp(join(tmpdir(), "inference-app-"));
+  await buildReferenceModel(modelDir);
+  generator = await startGenerator({ modelDir, executionProviders: ["cpu"] });
+});
+
+after(async () => {
+  await generator?.close();
+  await rm(modelDir, { recursive: true, force: true });
+});
+
+const log = createLogger("inference-test", "silent");
+
+interface Worker {
+  bus: MemoryBus;
+  ch: Channels;
+  app: InferenceApp;
+}
+
+async function startWorker(): Promise<Worker> {
+  const bus = createMemoryBus();
+  const config = readConfig(inferenceConfig, { MODEL_DIR: modelDir, EXECUTION_PROVIDERS: "cpu", WORKER_ID: "w1" });
+  const app = await start(config, { bus, log, generator });
+  return { bus, ch: channels(bus), app };
+}
+
+/** A task record at `status` and its GenerateJob: the smallest clip wan-tiny serves (480p, 17 frames at 16 fps). */
+async function submit(ch: Channels, opts: { status: TaskStatus; steps: number }): Promise<string> {
+  const taskId = newTaskId();
+  const task = { taskId, status: opts.status, attempt: 1 };
+  await ch.tasks.create(create(TaskRecordSchema, { task, tenantId: "t", pool: "standard" }));
+  const spec = create(GenerationSpecSchema, {
+    prompt: "a paper boat on a rainy street",
+    negativePrompt: "blurry",
+    width: 832,
+    height: 480,
+    numFrames: 17,
+    frameRate: 16,
+    seed: 7,
+    steps: opts.steps,
+  });
+  await ch.generateJobs.publish(create(GenerateJobSchema, { taskId, attempt: 1, spec }), "standard");
+  return taskId;
+}
+
+/** Worker events (acked) until `done` says so, or until `ms` pass. */
+async function eventsUntil(ch: Channels, done: (e: WorkerEvent) => boolean, ms = 30_000): Promise<WorkerEvent[]> {
+  const inbox = await ch.workerEvents.inbox();
+  const events: WorkerEvent[] = [];
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const d = await inbox.next(Math.max(1, until - Date.now()));
+    if (!d) break;
+    d.ack();
+    events.push(d.message);
+    if (done(d.message)) break;
+  }
+  return events;
+}
+
+const cases = (events: WorkerEvent[]): string[] => events.map((e) => e.event.case ?? "");
+
+test("a job of a queued task: started, one step event per step, denoised; latents stored and a DecodeJob", async () => {
+  const { bus, ch, app } = await startWorker();
+  try {
+    const taskId = await submit(ch, { status: TaskStatus.QUEUED, steps: 3 });
+    const events = await eventsUntil(ch, (e) => e.event.case === "denoised" || e.event.case === "failed");
+    assert.deepEqual(cases(events), ["started", "step", "step", "step", "denoised"]);
+    const [started] = events;
+    assert.equal(started?.event.case, "started");
+    if (started?.event.case === "started") {
+      assert.equal(started.event.value.executionProvider, "cpu");
+      assert.equal(started.event.value.totalSteps, 3);
+      assert.equal(started.event.value.model, `${generator.info.name}@${generator.info.version}`);
+    }
+    assert.ok(events.every((e) => e.taskId === taskId && e.attempt === 1 && e.workerId === "w1"));
+
+    const { latents } = await openMediaStores(bus, { videoTtlHours: 1 });
+    const latentObject = latentObjectName(taskId, 1);
+    assert.ok((await latents.info(latentObject))?.size, "latents in the latents store");
+    const decode = await (await ch.decodeJobs.inbox()).next(1_000);
+    assert.equal(decode?.message.taskId, taskId);
+    assert.equal(decode?.message.latentObject, latentObject);
+    assert.equal(decode?.message.spec?.numFrames, 17);
+    assert.equal(bus.streamMessages("T2V_GENERATE").length, 0, "the job was acked");
+  } finally {
+    await app.stop();
+  }
+});
+
+test("two jobs: one denoising at a time, the second started once the first's last step is done", async () => {
+  const { ch, app } = await startWorker();
+  try {
+    const a = await submit(ch, { status: TaskStatus.QUEUED, steps: 3 });
+    const b = await submit(ch, { status: TaskStatus.QUEUED, steps: 3 });
+    let denoised = 0;
+    const events = await eventsUntil(ch, (e) => e.event.case === "denoised" && ++denoised === 2);
+    const at = (taskId: string, what: string, last = false): number =>
+      events[last ? "findLastIndex" : "findIndex"]((e) => e.taskId === taskId && e.event.case === what);
+    assert.ok(at(b, "step") > at(a, "step", true), "b's first step after a's last");
+    assert.equal(events.filter((e) => e.event.case === "step").length, 6);
+    const inbox = await ch.decodeJobs.inbox();
+    const decoded = [(await inbox.next(1_000))?.message.taskId, (await inbox.next(1_000))?.message.taskId];
+    assert.deepEqual(decoded, [a, b]);
+  } finally {
+    await app.stop();
+  }
+});
+
+test("a cancel broadcast mid-run stops the task between steps: no denoised event, no DecodeJob", async () => {
+  const { bus, ch, app } = await startWorker();
+  try {
+    const taskId = await submit(ch, { status: TaskStatus.QUEUED, steps: 40 });
+    const first = await eventsUntil(ch, (e) => e.event.case === "step");
+    assert.deepEqual(cases(first).slice(-1), ["step"]);
+    ch.cancellations.broadcast(taskId);
+    for (let i = 0; i < 200 && bus.streamMessages("T2V_GENERATE").length > 0; i++) await delay(25);
+    assert.equal(bus.streamMessages("T2V_GENERATE").length, 0, "the cancelled job was acked");
+    const rest = await eventsUntil(ch, () => false, 300);
+    assert.ok(
+      rest.every((e) => e.event.case === "step"),
+      `only steps already under way: ${cases(rest).join(", ")}`,
+    );
+    assert.ok(first.length + rest.length < 40, "it stopped before the last step");
+    assert.equal(await (await ch.decodeJobs.inbox()).next(100), null, "no DecodeJob");
+  } finally {
+    await app.stop();
+  }
+});
+
+test("shutdown mid-run hands the task back: the job is naked, no failed event", async () => {
+  const { bus, ch, app } = await startWorker();
+  await submit(ch, { status: TaskStatus.QUEUED, steps: 40 });
+  await eventsUntil(ch, (e) => e.event.case === "step");
+  await app.stop();
+  assert.equal(bus.streamMessages("T2V_GENERATE").length, 1, "the job is back in the stream");
+  const rest = await eventsUntil(ch, () => false, 200);
+  assert.ok(
+    rest.every((e) => e.event.case === "step"),
+    cases(rest).join(", "),
+  );
+});
+
+test("a job of a task that already ended is acked and skipped", async () => {
+  const { bus, ch, app } = await startWorker();
+  try {
+    await submit(ch, { status: TaskStatus.CANCELLED, steps: 3 });
+    for (let i = 0; i < 200 && bus.streamMessages("T2V_GENERATE").length > 0; i++) await delay(10);
+    assert.equal(bus.streamMessages("T2V_GENERATE").length, 0, "acked");
+    assert.deepEqual(await eventsUntil(ch, () => false, 200), [], "no event");
+    assert.equal(await (await ch.decodeJobs.inbox()).next(100), null, "no DecodeJob");
+  } finally {
+    await app.stop();
+  }
+});

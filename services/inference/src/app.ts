@@ -1,0 +1,86 @@
+import { type Bus, channels, openMediaStores } from "@t2v/common/channels";
+import type { Logger } from "@t2v/common/logger";
+import { workerGroup } from "@t2v/common/task";
+import type { GeneratorEngine } from "./adapters/generator-engine.js";
+import { startHeartbeat } from "./adapters/heartbeat.js";
+import type { InferenceConfig } from "./config.js";
+import { listenForCancellations } from "./entry-points/cancel-listener.js";
+import { createGenerateConsumer } from "./entry-points/generate-consumer.js";
+import { workLoop } from "./entry-points/work-loop.js";
+import { createInferenceMetrics } from "./metrics.js";
+import { createGenerateVideo } from "./use-cases/generate-video.js";
+import { createJobPreparer } from "./use-cases/prepare-job.js";
+
+export interface InferenceDeps {
+  bus: Bus;
+  log: Logger;
+  /** Loaded and warmed by the caller, which also closes it. */
+  generator: GeneratorEngine;
+}
+
+export interface InferenceApp {
+  /** Hands the held and the running job back (or lets it finish its upload), then leaves the registry. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The inference worker on a bus: one task denoising at a time, from its
+ * group's consumer (the scheduler decides which pool's work comes next); the
+ * next job is held and its text encoded meanwhile. `config.workerId` must be
+ * set (main.ts defaults it to host name and pid).
+ */
+export async function start(config: InferenceConfig, deps: InferenceDeps): Promise<InferenceApp> {
+  const { bus, log, generator } = deps;
+  const ch = channels(bus);
+  const group = workerGroup(config.pools);
+  const stopping = new AbortController();
+  const metrics = createInferenceMetrics(generator.info.executionProvider);
+  const { latents } = await openMediaStores(bus, { videoTtlHours: config.videoTtlHours });
+  const inbox = await ch.generateJobs.inbox(group);
+
+  let busyTask = "";
+  const heartbeat = startHeartbeat(
+    ch.workerRegistry,
+    {
+      workerId: config.workerId,
+      group,
+      pools: config.pools,
+      model: `${generator.info.name}@${generator.info.version}`,
+      executionProvider: generator.info.executionProvider,
+    },
+    () => busyTask,
+    log,
+  );
+  const running = listenForCancellations(ch.cancellations);
+  const publishEvent = ch.workerEvents.publisher(config.workerId);
+  const handle = createGenerateConsumer({
+    tasks: ch.tasks,
+    publishEvent,
+    generateVideo: createGenerateVideo({ generator, latents, decodeJobs: ch.decodeJobs, publishEvent, metrics }),
+    running,
+    shutdown: stopping.signal,
+    log,
+    onBusy: (taskId) => {
+      busyTask = taskId;
+      metrics.busy(taskId !== "");
+      void heartbeat.beat();
+    },
+  });
+  const prepare = createJobPreparer(generator, log);
+  const loop = workLoop(inbox, handle, {
+    signal: stopping.signal,
+    log,
+    pipeline: config.pipelineNextTask,
+    prepare: (d) => prepare(d.message),
+  });
+  log.info({ pools: config.pools, group, pipeline: config.pipelineNextTask }, "inference worker running");
+
+  return {
+    async stop() {
+      stopping.abort(new Error("shutdown"));
+      await loop;
+      running.close();
+      await heartbeat.stop();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { SpanKind } from "@opentelemetry/api";
+import {
+  type Attempt,
+  type AttemptOptions,
+  type Delivery,
+  type PublishWorkerEvent,
+  runAttempt,
+  type TaskStore,
+} from "@t2v/common/channels";
+import type { GenerateJob } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import type { Logger } from "@t2v/common/logger";
+import { Attr, inSpan } from "@t2v/common/telemetry";
+import { classifyFailure } from "../domain/classify-failure.js";
+import type { GenerateVideo } from "../use-cases/generate-video.js";
+import type { RunningTasks } from "./cancel-listener.js";
+import type { JobHandler, RunHooks } from "./work-loop.js";
+
+export interface GenerateConsumerDeps {
+  tasks: Pick<TaskStore, "get">;
+  publishEvent: PublishWorkerEvent;
+  generateVideo: GenerateVideo;
+  running: Pick<RunningTasks, "track">;
+  /** Fires on SIGTERM: the running task is handed back for another worker. */
+  shutdown: AbortSignal;
+  log: Logger;
+  /** Told the task id when denoising starts and "" when the model is free again (heartbeat, busy ratio). */
+  onBusy(taskId: string): void;
+}
+
+/**
+ * Handles one GenerateJob delivery: skipped when its task ended or moved on,
+ * otherwise denoised with cancel broadcasts and shutdown stopping it between
+ * two steps. Each job runs in a span continuing the dispatcher's, so the
+ * task stays one trace.
+ */
+export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<GenerateJob> {
+  const attemptOptions: AttemptOptions<GenerateJob> = {
+    tasks: deps.tasks,
+    publishEvent: deps.publishEvent,
+    stage: "generate",
+    work: "generation",
+    shutdown: deps.shutdown,
+    log: deps.log,
+    classify: classifyFailure,
+  };
+
+  async function denoise(a: Attempt<GenerateJob>, hooks: RunHooks): Promise<void> {
+    const { taskId } = a.job;
+    const run = deps.running.track(taskId, deps.shutdown);
+    deps.onBusy(taskId);
+    let freed = false;
+    // The next job may start denoising while this one uploads its latents and publishes.
+    const onModelFree = (): void => {
+      if (freed) return;
+      freed = true;
+      deps.onBusy("");
+      hooks.onModelFree();
+    };
+    try {
+      await deps.generateVideo({ ...a, signal: run.signal, onModelFree });
+    } finally {
+      run.release();
+      onModelFree();
+    }
+  }
+
+  return (d: Delivery<GenerateJob>, hooks: RunHooks) =>
+    inSpan(
+      "inference.generate",
+      {
+        [Attr.taskId]: d.message.taskId,
+        [Attr.attempt]: d.message.attempt,
+        "messaging.message.delivery_count": d.deliveryCount,
+      },
+      () => runAttempt(d, { ...attemptOptions, onSkip: hooks.onModelFree }, (a) => denoise(a, hooks)),
+      { parent: d.traceContext, kind: SpanKind.CONSUMER },
+    );
+}
