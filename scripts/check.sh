@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Static checks: types, lint and format, Protobuf lint, and generated code drift.
+# Static checks: types, the README's configuration table, lint and format, Protobuf lint, and generated code drift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "check: typescript"
 npx tsc -b
+echo "check: configuration table in README.md"
+config_tmp="$(mktemp)"
+trap 'rm -f "$config_tmp"' EXIT
+cp README.md "$config_tmp"
+node scripts/config-table.mjs "$config_tmp"
+if ! cmp -s README.md "$config_tmp"; then
+  diff -u README.md "$config_tmp" || true
+  echo "check: the configuration table in README.md differs from the schemas: run 'npm run docs:config'" >&2
+  exit 1
+fi
 echo "check: biome"
 npx biome check .
 echo "check: buf lint"

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { readConfigOrExit } from "@t2v/common/config";
 import { generate } from "./commands/generate.js";
 import { keysCommand } from "./commands/keys.js";
 import { savedDevKey } from "./commands/keys-dev.js";
 import { deadLettersReport, usageReport } from "./commands/operator-reports.js";
 import { up } from "./commands/up.js";
+import { cliConfig } from "./config.js";
 import { defaultDataDir } from "./mesh/paths.js";
 
 const USAGE = `usage:
@@ -35,6 +37,8 @@ function num(name: string, v: string | undefined): number | undefined {
 }
 
 const [command, ...rest] = process.argv.slice(2);
+const env = readConfigOrExit("t2v", cliConfig);
+const dataDir = env.dataDir || defaultDataDir();
 try {
   if (command === "generate") {
     const { values, positionals } = parseArgs({
@@ -59,11 +63,10 @@ try {
     if (protocol !== "connect" && protocol !== "grpc") fail(`--protocol must be connect or grpc`);
     await generate(
       {
-        server: values.server ?? process.env.T2V_SERVER ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`,
+        server: values.server ?? (env.server || `http://127.0.0.1:${env.port}`),
         protocol,
         // --api-key, else T2V_API_KEY, else the development key `t2v up` saved.
-        apiKey:
-          values["api-key"] ?? process.env.T2V_API_KEY ?? savedDevKey(process.env.DATA_DIR ?? defaultDataDir()) ?? "",
+        apiKey: values["api-key"] ?? (env.apiKey || savedDevKey(dataDir)) ?? "",
         prompt,
         ...(values.resolution !== undefined ? { resolution: values.resolution } : {}),
         ...(values["negative-prompt"] !== undefined ? { negativePrompt: values["negative-prompt"] } : {}),
@@ -80,14 +83,12 @@ try {
       args: rest,
       options: { demo: { type: "boolean", default: false }, "raw-logs": { type: "boolean", default: false } },
     });
-    const dataDir = process.env.DATA_DIR ?? defaultDataDir();
-    const port = num("PORT", process.env.PORT) ?? 8080;
     await up({
-      port,
-      natsUrl: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+      port: env.port,
+      natsUrl: env.natsUrl,
       dataDir,
-      modelDir: process.env.MODEL_DIR ?? join(dataDir, "models", "wan-tiny"),
-      rawLogs: values["raw-logs"] || process.env.LOG_FORMAT === "json",
+      modelDir: env.modelDir || join(dataDir, "models", "wan-tiny"),
+      rawLogs: values["raw-logs"] || env.logFormat === "json",
       demo: values.demo,
     });
   } else if (command === "keys") {
@@ -105,19 +106,15 @@ try {
     };
     const since = day("since", values.since, new Date(Date.now() - 30 * 86_400_000));
     const until = day("until", values.until, new Date(Date.now() + 86_400_000));
-    await usageReport(natsUrl(), { tenant: values.tenant, since, until }, process.stdout);
+    await usageReport(env.natsUrl, { tenant: values.tenant, since, until }, process.stdout);
   } else if (command === "dead-letters") {
-    await deadLettersReport(natsUrl(), process.stdout);
+    await deadLettersReport(env.natsUrl, process.stdout);
   } else {
     fail(command ? `unknown command "${command}"` : "a command is required");
   }
 } catch (err) {
   process.stderr.write(`\nt2v: ${(err as Error).message}\n`);
   process.exit(1);
-}
-
-function natsUrl(): string {
-  return process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 }
 
 function optionalNumber<K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> {

@@ -3,8 +3,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream } from "node:stream/web";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isTerminal } from "@t2v/common";
 import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { isTerminal } from "@t2v/common/task";
 import { type Protocol, videoClient } from "./client.js";
 import { renderProgress } from "./render-progress.js";
 

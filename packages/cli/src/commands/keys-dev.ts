@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { withApiKeyStore } from "@t2v/common";
+import { withApiKeyStore } from "@t2v/common/api-keys";
 
 /**
  * The local development key: created on the first `t2v up` for tenant "dev"

@@ -1,6 +1,9 @@
 import { parseArgs } from "node:util";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { apiKeyPrefix, isTier, type Tier, withApiKeyStore } from "@t2v/common";
+import { apiKeyPrefix, withApiKeyStore } from "@t2v/common/api-keys";
+import { readConfigOrExit } from "@t2v/common/config";
+import { isTier, type Tier } from "@t2v/common/task";
+import { cliConfig } from "../config.js";
 
 export interface KeysOutput {
   write(s: string): void;
@@ -46,7 +49,7 @@ export async function keysRevoke(natsUrl: string, prefixOrKey: string, out: Keys
 /** `t2v keys create|list|revoke`, against the NATS at NATS_URL. */
 export async function keysCommand(args: string[], fail: (message: string) => never): Promise<void> {
   const [sub, ...rest] = args;
-  const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+  const { natsUrl } = readConfigOrExit("t2v", { natsUrl: cliConfig.natsUrl });
   const out = { write: (s: string) => void process.stdout.write(s) };
   const { values, positionals } = parseArgs({
     args: rest,

@@ -1,19 +1,21 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Buckets, createUsageLedger, openBucket } from "@t2v/common";
-import { DeadLetterSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_state_pb";
+import { connect } from "@nats-io/transport-node";
+import { type Channels, channels, createNatsBus } from "@t2v/common/channels";
 
 export interface ReportOutput {
   write(s: string): void;
 }
 
-async function withNats<T>(natsUrl: string, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+async function withChannels<T>(natsUrl: string, fn: (c: Channels) => Promise<T>): Promise<T> {
   const nc = await connect({ servers: natsUrl.split(","), name: "t2v-cli", timeout: 5_000 });
-  try {
-    return await fn(nc);
-  } finally {
+  const bus = await createNatsBus(nc).catch(async (err: unknown) => {
     await nc.close();
+    throw err;
+  });
+  try {
+    return await fn(channels(bus));
+  } finally {
+    await bus.close();
   }
 }
 
@@ -23,9 +25,7 @@ export async function usageReport(
   o: { tenant: string; since: Date; until: Date },
   out: ReportOutput,
 ): Promise<void> {
-  const records = await withNats(natsUrl, async (nc) =>
-    createUsageLedger(await openBucket(nc, Buckets.usage)).list(o.tenant, o.since, o.until),
-  );
+  const records = await withChannels(natsUrl, (c) => c.usage.list(o.tenant, o.since, o.until));
   out.write(`${"COMPLETED".padEnd(22)}${"TASK".padEnd(38)}${"RES".padEnd(6)}${"SECONDS".padEnd(9)}GPU_S    BILLED\n`);
   let gpu = 0;
   let billed = 0;
@@ -44,15 +44,7 @@ export async function usageReport(
 
 /** Tasks that failed for good, newest first. */
 export async function deadLettersReport(natsUrl: string, out: ReportOutput): Promise<void> {
-  const letters = await withNats(natsUrl, async (nc) => {
-    const kv = await openBucket(nc, Buckets.deadLetters);
-    const found = [];
-    for await (const k of await kv.keys()) {
-      const e = await kv.get(k);
-      if (e?.operation === "PUT") found.push(fromBinary(DeadLetterSchema, e.value));
-    }
-    return found.sort((a, b) => b.taskId.localeCompare(a.taskId));
-  });
+  const letters = await withChannels(natsUrl, (c) => c.deadLetters.list());
   for (const d of letters) {
     const when = d.failTime ? timestampDate(d.failTime).toISOString().slice(0, 19) : "";
     out.write(

@@ -1,5 +1,5 @@
-import { statusName } from "@t2v/common";
 import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { statusName } from "@t2v/common/task";
 
 /** One line such as `[#########-----------]  45% processing step 5/10`. */
 export function renderProgress(task: Task, width = 30): string {

@@ -34,6 +34,7 @@ export {
 export { MAX_ESTIMATE_IDS, type QueueEstimates } from "./queue-estimates.js";
 export type { QueueStats } from "./queue-stats.js";
 export { type ResultCache, resultCache } from "./result-cache.js";
+export { type Attempt, type AttemptEnd, type AttemptJob, type AttemptOptions, runAttempt } from "./run-attempt.js";
 export { SUBMIT_CONSUMER, type Submissions } from "./submissions.js";
 export { type TaskChanges, taskChangeId, WEBHOOK_CONSUMER } from "./task-changes.js";
 export type { StoredTask, TaskStore } from "./task-store.js";

@@ -6,6 +6,8 @@
 export interface Field<T> {
   readonly env: string;
   readonly doc: string;
+  /** The default as the configuration table shows it; absent when the variable is required or has none to show. */
+  readonly default?: string;
   parse(raw: string | undefined): T;
 }
 
@@ -57,6 +59,7 @@ export function str(env: string, doc: string, def?: string): Field<string> {
   return {
     env,
     doc,
+    ...(def !== undefined ? { default: def } : {}),
     parse(raw) {
       if (raw !== undefined) return raw;
       if (def === undefined) throw new Error("is required");
@@ -69,6 +72,7 @@ export function int(env: string, doc: string, def: number, min: number, max: num
   return {
     env,
     doc,
+    default: String(def),
     parse(raw) {
       if (raw === undefined) return def;
       if (!/^-?\d+$/.test(raw)) throw new Error(`"${raw}" is not an integer`);
@@ -83,6 +87,7 @@ export function oneOf<const T extends string>(env: string, doc: string, def: T, 
   return {
     env,
     doc,
+    default: def,
     parse(raw) {
       if (raw === undefined) return def;
       const found = allowed.find((a) => a === raw);
@@ -96,6 +101,7 @@ export function natsUrl(env: string, doc: string, def: string): Field<string> {
   return {
     env,
     doc,
+    default: def,
     parse(raw) {
       const value = raw ?? def;
       for (const part of value.split(",")) {
@@ -116,6 +122,7 @@ export function list(env: string, doc: string, def: string[], allowed?: readonly
   return {
     env,
     doc,
+    default: def.join(","),
     parse(raw) {
       if (raw === undefined) return def;
       const items = raw
@@ -126,6 +133,22 @@ export function list(env: string, doc: string, def: string[], allowed?: readonly
       const bad = allowed ? items.filter((i) => !allowed.includes(i)) : [];
       if (bad.length > 0) throw new Error(`${bad.join(", ")} not one of ${allowed?.join(", ")}`);
       return items;
+    },
+  };
+}
+
+/** A switch: `1`/`true` or `0`/`false` (any case). */
+export function bool(env: string, doc: string, def: boolean): Field<boolean> {
+  return {
+    env,
+    doc,
+    default: def ? "1" : "0",
+    parse(raw) {
+      if (raw === undefined) return def;
+      const v = raw.toLowerCase();
+      if (v === "1" || v === "true") return true;
+      if (v === "0" || v === "false") return false;
+      throw new Error(`"${raw}" is not one of 0, 1, true, false`);
     },
   };
 }

@@ -200,7 +200,7 @@ class MemoryConsumer implements RawInbox {
         if (i >= 0) this.waiters.splice(i, 1);
         resolve(null);
       }, expiresMs);
-      timer.unref();
+      // Not unref'd: a pending pull keeps the process alive, as a NATS pull does.
       this.waiters.push(waiter);
     });
   }
@@ -330,7 +330,7 @@ function memoryKv(spec: BucketSpec, clock: () => number): KvBucket {
       return [...entries.keys()].filter((k) => live(k) && (filter === undefined || subjectMatches(filter, k)));
     },
     watch(key, signal) {
-      return watchKey(key, signal, live(key), watchers);
+      return watchKey(key, signal, () => live(key), watchers);
     },
   };
 }
@@ -338,9 +338,12 @@ function memoryKv(spec: BucketSpec, clock: () => number): KvBucket {
 async function* watchKey(
   key: string,
   signal: AbortSignal,
-  current: KvEntry | null,
+  currentOf: () => KvEntry | null,
   watchers: Map<string, Set<(e: KvEntry | null) => void>>,
 ): AsyncGenerator<KvEntry | null> {
+  // Read when the watch starts (the first next()), not when it was created,
+  // so no write in between is lost: the generator registers at this point too.
+  const current = currentOf();
   const queue: (KvEntry | null)[] = current ? [{ value: current.value, revision: current.revision }] : [];
   let wake: (() => void) | undefined;
   const push = (e: KvEntry | null): void => {
@@ -408,5 +411,6 @@ async function readAll(rs: ReadableStream<Uint8Array>): Promise<Uint8Array> {
     if (done) break;
     parts.push(value);
   }
-  return Buffer.concat(parts);
+  // A plain Uint8Array, as NATS gives back: a Buffer's slice() is a view, not a copy.
+  return new Uint8Array(Buffer.concat(parts));
 }

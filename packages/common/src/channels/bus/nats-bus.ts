@@ -64,7 +64,7 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
 
     async inbox(spec) {
       await ensureConsumer(spec);
-      return natsInbox(js, spec);
+      return natsInbox(js, jsm, spec);
     },
 
     async backlog(spec) {
@@ -171,18 +171,21 @@ async function ensureConsumerOnce(jsm: JetStreamManager, spec: ConsumerSpec): Pr
   );
 }
 
-function natsInbox(js: JetStreamClient, spec: ConsumerSpec): RawInbox {
+const MIN_PULL_MS = 1_000;
+
+function natsInbox(js: JetStreamClient, jsm: JetStreamManager, spec: ConsumerSpec): RawInbox {
   let consumer: Awaited<ReturnType<JetStreamClient["consumers"]["get"]>> | null = null;
   return {
     async next(expiresMs) {
       consumer ??= await js.consumers.get(spec.stream.name, spec.durable);
-      const msg = await consumer.next({ expires: expiresMs });
-      return msg ? natsDelivery(msg) : null;
+      // The client refuses pulls shorter than a second; a shorter wait is a second here.
+      const msg = await consumer.next({ expires: Math.max(expiresMs, MIN_PULL_MS) });
+      return msg ? natsDelivery(msg, spec, jsm) : null;
     },
   };
 }
 
-function natsDelivery(msg: JsMsg): RawDelivery {
+function natsDelivery(msg: JsMsg, spec: ConsumerSpec, jsm: JetStreamManager): RawDelivery {
   return {
     subject: msg.subject,
     data: msg.data,
@@ -191,7 +194,14 @@ function natsDelivery(msg: JsMsg): RawDelivery {
     traceContext: contextFromHeaders(msg.headers),
     ack: () => msg.ack(),
     nak: (delayMs) => msg.nak(delayMs),
-    term: (reason) => msg.term(reason),
+    term: (reason) => {
+      msg.term(reason);
+      // nats-server 2.9 keeps a terminated message of a work queue, counted as
+      // pending for ever (backlog, hence dispatch slots); gone is what term means.
+      if (spec.stream.retention === "workqueue") {
+        jsm.streams.deleteMessage(spec.stream.name, msg.info.streamSequence, false).catch(() => undefined);
+      }
+    },
     working: () => msg.working(),
   };
 }
@@ -210,7 +220,8 @@ function natsKv(kv: KV): KvBucket {
     create: (key, value) => kv.create(key, value).catch(conflictOrThrow),
     update: (key, value, revision) => kv.update(key, value, revision).catch(conflictOrThrow),
     async delete(key, revision) {
-      await kv.delete(key, revision !== undefined ? { previousSeq: revision } : undefined);
+      // A delete at a stale revision changes nothing, as in memory; it is not an error.
+      await kv.delete(key, revision !== undefined ? { previousSeq: revision } : undefined).catch(conflictOrThrow);
     },
     async keys(filter) {
       const out: string[] = [];

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/v1/video_service.proto.
  */
 export const file_t2v_v1_video_service: GenFile = /*@__PURE__*/
-  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIrQDChFDcmVhdGVUYXNrUmVxdWVzdBIaCgZwcm9tcHQYASABKAlCCrpIB3IFEAEYyAESIQoPbmVnYXRpdmVfcHJvbXB0GAIgASgJQgi6SAVyAxj0AxInCgpyZXNvbHV0aW9uGAMgASgJQhO6SBByDlIAUgQ0ODBwUgQ3MjBwEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgAiAEBEiQKCmZyYW1lX3JhdGUYBSABKA1CC7pICCoGMBAwGDAeSAGIAQESFgoFc3R5bGUYBiABKAlCB7pIBHICGCgSHgoEc2VlZBgHIAEoDUILukgIKgYY/////wdIAogBARIhCg9pZGVtcG90ZW5jeV9rZXkYCCABKAlCCLpIBXIDGP8BEiMKC3dlYmhvb2tfdXJsGAkgASgJQg66SAvYAQFyBhiAEIgBARI8Cgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBAiAowUyAgg8QgsKCV9kdXJhdGlvbkINCgtfZnJhbWVfcmF0ZUIHCgVfc2VlZCLcAQoQR2VuZXJhdGlvblBhcmFtcxIOCgZwcm9tcHQYASABKAkSFwoPbmVnYXRpdmVfcHJvbXB0GAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSDQoFd2lkdGgYBCABKA0SDgoGaGVpZ2h0GAUgASgNEhAKCGR1cmF0aW9uGAYgASgBEhIKCmZyYW1lX3JhdGUYByABKA0SEgoKbnVtX2ZyYW1lcxgIIAEoDRINCgVzdHlsZRgJIAEoCRIMCgRzZWVkGAogASgNEhUKDXNlZWRfZXhwbGljaXQYCyABKAgi9wUKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkiLAoOR2V0VGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAIi8KEUNhbmNlbFRhc2tSZXF1ZXN0EhoKB3Rhc2tfaWQYASABKAlCCbpIBnIEEAEYQCJ9ChBMaXN0VGFza3NSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABBIsCgZzdGF0dXMYAyABKA4yEi50MnYudjEuVGFza1N0YXR1c0IIukgFggECEAEiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLgoQV2F0Y2hUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAiVwoJVGFza0V2ZW50EhoKBHRhc2sYASABKAsyDC50MnYudjEuVGFzaxIuCgpldmVudF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCrFAQoKVGFza1N0YXR1cxIbChdUQVNLX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElRBU0tfU1RBVFVTX1FVRVVFRBABEhoKFlRBU0tfU1RBVFVTX1BST0NFU1NJTkcQAhIYChRUQVNLX1NUQVRVU19FTkNPRElORxADEhkKFVRBU0tfU1RBVFVTX0NPTVBMRVRFRBAEEhYKElRBU0tfU1RBVFVTX0ZBSUxFRBAFEhkKFVRBU0tfU1RBVFVTX0NBTkNFTExFRBAGMroCCgxWaWRlb1NlcnZpY2USNQoKQ3JlYXRlVGFzaxIZLnQydi52MS5DcmVhdGVUYXNrUmVxdWVzdBoMLnQydi52MS5UYXNrEjQKB0dldFRhc2sSFi50MnYudjEuR2V0VGFza1JlcXVlc3QaDC50MnYudjEuVGFzayIDkAIBEjUKCkNhbmNlbFRhc2sSGS50MnYudjEuQ2FuY2VsVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxJFCglMaXN0VGFza3MSGC50MnYudjEuTGlzdFRhc2tzUmVxdWVzdBoZLnQydi52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBEj8KCVdhdGNoVGFzaxIYLnQydi52MS5XYXRjaFRhc2tSZXF1ZXN0GhEudDJ2LnYxLlRhc2tFdmVudCIDkAIBMAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIq0EChFDcmVhdGVUYXNrUmVxdWVzdBIaCgZwcm9tcHQYASABKAlCCrpIB3IFEAEYyAESIQoPbmVnYXRpdmVfcHJvbXB0GAIgASgJQgi6SAVyAxj0AxInCgpyZXNvbHV0aW9uGAMgASgJQhO6SBByDlIAUgQ0ODBwUgQ3MjBwEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgAiAEBEiQKCmZyYW1lX3JhdGUYBSABKA1CC7pICCoGMBAwGDAeSAGIAQESFgoFc3R5bGUYBiABKAlCB7pIBHICGCgSHgoEc2VlZBgHIAEoDUILukgIKgYY/////wdIAogBARIhCg9pZGVtcG90ZW5jeV9rZXkYCCABKAlCCLpIBXIDGP8BEiMKC3dlYmhvb2tfdXJsGAkgASgJQg66SAvYAQFyBhiAEIgBARI8Cgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBAiAowUyAgg8EiQKE3ByZXZpZXdfZXZlcnlfc3RlcHMYCyABKA1CB7pIBCoCGGQSDQoFZHJhZnQYDCABKAgSQgoNc3RhcnRfdGltZW91dBgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIICkILCglfZHVyYXRpb25CDQoLX2ZyYW1lX3JhdGVCBwoFX3NlZWQiugMKEEdlbmVyYXRpb25QYXJhbXMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRISCgpyZXNvbHV0aW9uGAMgASgJEg0KBXdpZHRoGAQgASgNEg4KBmhlaWdodBgFIAEoDRIQCghkdXJhdGlvbhgGIAEoARISCgpmcmFtZV9yYXRlGAcgASgNEhIKCm51bV9mcmFtZXMYCCABKA0SDQoFc3R5bGUYCSABKAkSDAoEc2VlZBgKIAEoDRIVCg1zZWVkX2V4cGxpY2l0GAsgASgIEg0KBW1vZGVsGAwgASgJEhUKDW1vZGVsX3ZlcnNpb24YDSABKAkSDQoFc3RlcHMYDiABKA0SFgoOZ3VpZGFuY2Vfc2NhbGUYDyABKAESDQoFc2hpZnQYECABKAESFwoPZXhwZXJ0X2JvdW5kYXJ5GBEgASgBEhgKEGVmZmVjdGl2ZV9wcm9tcHQYEiABKAkSIQoZZWZmZWN0aXZlX25lZ2F0aXZlX3Byb21wdBgTIAEoCRINCgVkcmFmdBgUIAEoCBIbChNwcmV2aWV3X2V2ZXJ5X3N0ZXBzGBUgASgNIpkCCgtUYXNrVGltaW5ncxItCgpxdWV1ZV93YWl0GAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KC3RleHRfZW5jb2RlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEioKB2Rlbm9pc2UYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoGZGVjb2RlGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKBmVuY29kZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCgZ1cGxvYWQYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iWAoHUHJldmlldxINCgVpbWFnZRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkSDAoEc3RlcBgDIAEoDRINCgV3aWR0aBgEIAEoDRIOCgZoZWlnaHQYBSABKA0iqwcKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkSJAoHdGltaW5ncxgYIAEoCzITLnQydi52MS5UYXNrVGltaW5ncxISCgplcnJvcl9jb2RlGBkgASgJEh0KFWVzdGltYXRlZF9ncHVfc2Vjb25kcxgaIAEoARITCgtncHVfc2Vjb25kcxgbIAEoARIQCghyZXJ1bl9vZhgcIAEoCRIyCg5zdGFydF9kZWFkbGluZRgdIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLAoOR2V0VGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAIi8KEUNhbmNlbFRhc2tSZXF1ZXN0EhoKB3Rhc2tfaWQYASABKAlCCbpIBnIEEAEYQCJ9ChBMaXN0VGFza3NSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABBIsCgZzdGF0dXMYAyABKA4yEi50MnYudjEuVGFza1N0YXR1c0IIukgFggECEAEiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLgoQV2F0Y2hUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAieQoJVGFza0V2ZW50EhoKBHRhc2sYASABKAsyDC50MnYudjEuVGFzaxIuCgpldmVudF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIgCgdwcmV2aWV3GAMgASgLMg8udDJ2LnYxLlByZXZpZXciWQoQUmVydW5UYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEASKQoJb3ZlcnJpZGVzGAIgASgLMhYudDJ2LnYxLlJlcnVuT3ZlcnJpZGVzIvgBCg5SZXJ1bk92ZXJyaWRlcxIeCgRzZWVkGAEgASgNQgu6SAgqBhj/////B0gAiAEBEh0KBXN0ZXBzGAIgASgNQgm6SAYqBBhkKAFIAYgBARIqCgpyZXNvbHV0aW9uGAMgASgJQhG6SA5yDFIENDgwcFIENzIwcEgCiAEBEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgDiAEBEhIKBWRyYWZ0GAUgASgISASIAQFCBwoFX3NlZWRCCAoGX3N0ZXBzQg0KC19yZXNvbHV0aW9uQgsKCV9kdXJhdGlvbkIICgZfZHJhZnQqxQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRVU19RVUVVRUQQARIaChZUQVNLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUVEFTS19TVEFUVVNfRU5DT0RJTkcQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIWChJUQVNLX1NUQVRVU19GQUlMRUQQBRIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBjLvAgoMVmlkZW9TZXJ2aWNlEjUKCkNyZWF0ZVRhc2sSGS50MnYudjEuQ3JlYXRlVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxI0CgdHZXRUYXNrEhYudDJ2LnYxLkdldFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACARI1CgpDYW5jZWxUYXNrEhkudDJ2LnYxLkNhbmNlbFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2sSRQoJTGlzdFRhc2tzEhgudDJ2LnYxLkxpc3RUYXNrc1JlcXVlc3QaGS50MnYudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARI/CglXYXRjaFRhc2sSGC50MnYudjEuV2F0Y2hUYXNrUmVxdWVzdBoRLnQydi52MS5UYXNrRXZlbnQiA5ACATABEjMKCVJlcnVuVGFzaxIYLnQydi52MS5SZXJ1blRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2tiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message t2v.v1.CreateTaskRequest
@@ -101,6 +101,30 @@ export type CreateTaskRequest = Message<"t2v.v1.CreateTaskRequest"> & {
    * @generated from field: google.protobuf.Duration timeout = 10;
    */
   timeout?: Duration | undefined;
+
+  /**
+   * Send a preview image of the clip as it is being denoised on WatchTask
+   * every this many steps: 0 (the default) sends none; at most 100.
+   *
+   * @generated from field: uint32 preview_every_steps = 11;
+   */
+  previewEverySteps: number;
+
+  /**
+   * A cheap draft of the same composition: 480p, a quarter of the steps, the
+   * same seed. RerunTask with draft false renders it in full.
+   *
+   * @generated from field: bool draft = 12;
+   */
+  draft: boolean;
+
+  /**
+   * Fail the task with error_code START_TIMEOUT, unbilled, if no worker has
+   * started it this long after submission: 10 seconds to 24 hours.
+   *
+   * @generated from field: google.protobuf.Duration start_timeout = 13;
+   */
+  startTimeout?: Duration | undefined;
 };
 
 /**
@@ -169,11 +193,76 @@ export type GenerationParams = Message<"t2v.v1.GenerationParams"> & {
   seed: number;
 
   /**
-   * True when the caller gave the seed (only then is output reproducible).
+   * True when the caller gave the seed. A seed drawn by the service is
+   * reported too, and resubmitting with it reproduces the video.
    *
    * @generated from field: bool seed_explicit = 11;
    */
   seedExplicit: boolean;
+
+  /**
+   * The model that renders the clip and its version, e.g. "wan-tiny" and "1".
+   *
+   * @generated from field: string model = 12;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string model_version = 13;
+   */
+  modelVersion: string;
+
+  /**
+   * Denoising steps, classifier-free guidance scale, flow-matching sigma shift
+   * and the timestep (0 to 1000) at which the high-noise expert hands over to
+   * the low-noise one. Known once a worker has started the task.
+   *
+   * @generated from field: uint32 steps = 14;
+   */
+  steps: number;
+
+  /**
+   * @generated from field: double guidance_scale = 15;
+   */
+  guidanceScale: number;
+
+  /**
+   * @generated from field: double shift = 16;
+   */
+  shift: number;
+
+  /**
+   * @generated from field: double expert_boundary = 17;
+   */
+  expertBoundary: number;
+
+  /**
+   * The prompt the model is conditioned on: the caller's prompt in its
+   * style's template.
+   *
+   * @generated from field: string effective_prompt = 18;
+   */
+  effectivePrompt: string;
+
+  /**
+   * The negative prompt actually used: the caller's, or the default, plus the
+   * style's additions.
+   *
+   * @generated from field: string effective_negative_prompt = 19;
+   */
+  effectiveNegativePrompt: string;
+
+  /**
+   * A draft render (480p, fewer steps).
+   *
+   * @generated from field: bool draft = 20;
+   */
+  draft: boolean;
+
+  /**
+   * @generated from field: uint32 preview_every_steps = 21;
+   */
+  previewEverySteps: number;
 };
 
 /**
@@ -182,6 +271,103 @@ export type GenerationParams = Message<"t2v.v1.GenerationParams"> & {
  */
 export const GenerationParamsSchema: GenMessage<GenerationParams> = /*@__PURE__*/
   messageDesc(file_t2v_v1_video_service, 1);
+
+/**
+ * TaskTimings says where a task's time went, stage by stage, filled as each
+ * stage finishes.
+ *
+ * @generated from message t2v.v1.TaskTimings
+ */
+export type TaskTimings = Message<"t2v.v1.TaskTimings"> & {
+  /**
+   * From submission to the start of the attempt that completed it.
+   *
+   * @generated from field: google.protobuf.Duration queue_wait = 1;
+   */
+  queueWait?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration text_encode = 2;
+   */
+  textEncode?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration denoise = 3;
+   */
+  denoise?: Duration | undefined;
+
+  /**
+   * VAE decoding of the latents to frames.
+   *
+   * @generated from field: google.protobuf.Duration decode = 4;
+   */
+  decode?: Duration | undefined;
+
+  /**
+   * H.264 encoding.
+   *
+   * @generated from field: google.protobuf.Duration encode = 5;
+   */
+  encode?: Duration | undefined;
+
+  /**
+   * Storing the MP4 and its poster.
+   *
+   * @generated from field: google.protobuf.Duration upload = 6;
+   */
+  upload?: Duration | undefined;
+};
+
+/**
+ * Describes the message t2v.v1.TaskTimings.
+ * Use `create(TaskTimingsSchema)` to create a new message.
+ */
+export const TaskTimingsSchema: GenMessage<TaskTimings> = /*@__PURE__*/
+  messageDesc(file_t2v_v1_video_service, 2);
+
+/**
+ * Preview is a small image of the middle frame of the clip as the model
+ * currently estimates it, sent on WatchTask when preview_every_steps asks.
+ *
+ * @generated from message t2v.v1.Preview
+ */
+export type Preview = Message<"t2v.v1.Preview"> & {
+  /**
+   * A JPEG of at most 64 KiB.
+   *
+   * @generated from field: bytes image = 1;
+   */
+  image: Uint8Array;
+
+  /**
+   * @generated from field: string mime_type = 2;
+   */
+  mimeType: string;
+
+  /**
+   * The denoising step it shows.
+   *
+   * @generated from field: uint32 step = 3;
+   */
+  step: number;
+
+  /**
+   * @generated from field: uint32 width = 4;
+   */
+  width: number;
+
+  /**
+   * @generated from field: uint32 height = 5;
+   */
+  height: number;
+};
+
+/**
+ * Describes the message t2v.v1.Preview.
+ * Use `create(PreviewSchema)` to create a new message.
+ */
+export const PreviewSchema: GenMessage<Preview> = /*@__PURE__*/
+  messageDesc(file_t2v_v1_video_service, 3);
 
 /**
  * @generated from message t2v.v1.Task
@@ -327,6 +513,52 @@ export type Task = Message<"t2v.v1.Task"> & {
    * @generated from field: string idempotency_key = 23;
    */
   idempotencyKey: string;
+
+  /**
+   * Where the time went.
+   *
+   * @generated from field: t2v.v1.TaskTimings timings = 24;
+   */
+  timings?: TaskTimings | undefined;
+
+  /**
+   * Why the task FAILED or was CANCELLED, as a stable code (documented in
+   * the README): INVALID_INPUT, MODEL_RUNTIME_ERROR, ENCODER_ERROR,
+   * DEADLINE_EXCEEDED, START_TIMEOUT, CANCELLED_BY_USER, RETRIES_EXHAUSTED,
+   * QUOTA_EXCEEDED, INTERNAL. error_message is short and safe to show a user.
+   *
+   * @generated from field: string error_code = 25;
+   */
+  errorCode: string;
+
+  /**
+   * Accelerator seconds the task should take, from the pool's measured step
+   * times and the request's size.
+   *
+   * @generated from field: double estimated_gpu_seconds = 26;
+   */
+  estimatedGpuSeconds: number;
+
+  /**
+   * Accelerator seconds spent, as billed by the usage ledger, once COMPLETED.
+   *
+   * @generated from field: double gpu_seconds = 27;
+   */
+  gpuSeconds: number;
+
+  /**
+   * The task this one is a rerun of (RerunTask).
+   *
+   * @generated from field: string rerun_of = 28;
+   */
+  rerunOf: string;
+
+  /**
+   * When the task fails with START_TIMEOUT if no worker has started it.
+   *
+   * @generated from field: google.protobuf.Timestamp start_deadline = 29;
+   */
+  startDeadline?: Timestamp | undefined;
 };
 
 /**
@@ -334,7 +566,7 @@ export type Task = Message<"t2v.v1.Task"> & {
  * Use `create(TaskSchema)` to create a new message.
  */
 export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 2);
+  messageDesc(file_t2v_v1_video_service, 4);
 
 /**
  * @generated from message t2v.v1.GetTaskRequest
@@ -353,7 +585,7 @@ export type GetTaskRequest = Message<"t2v.v1.GetTaskRequest"> & {
  * Use `create(GetTaskRequestSchema)` to create a new message.
  */
 export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 3);
+  messageDesc(file_t2v_v1_video_service, 5);
 
 /**
  * @generated from message t2v.v1.CancelTaskRequest
@@ -372,7 +604,7 @@ export type CancelTaskRequest = Message<"t2v.v1.CancelTaskRequest"> & {
  * Use `create(CancelTaskRequestSchema)` to create a new message.
  */
 export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 4);
+  messageDesc(file_t2v_v1_video_service, 6);
 
 /**
  * @generated from message t2v.v1.ListTasksRequest
@@ -406,7 +638,7 @@ export type ListTasksRequest = Message<"t2v.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 5);
+  messageDesc(file_t2v_v1_video_service, 7);
 
 /**
  * @generated from message t2v.v1.ListTasksResponse
@@ -430,7 +662,7 @@ export type ListTasksResponse = Message<"t2v.v1.ListTasksResponse"> & {
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 6);
+  messageDesc(file_t2v_v1_video_service, 8);
 
 /**
  * @generated from message t2v.v1.WatchTaskRequest
@@ -449,7 +681,7 @@ export type WatchTaskRequest = Message<"t2v.v1.WatchTaskRequest"> & {
  * Use `create(WatchTaskRequestSchema)` to create a new message.
  */
 export const WatchTaskRequestSchema: GenMessage<WatchTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 7);
+  messageDesc(file_t2v_v1_video_service, 9);
 
 /**
  * @generated from message t2v.v1.TaskEvent
@@ -466,6 +698,13 @@ export type TaskEvent = Message<"t2v.v1.TaskEvent"> & {
    * @generated from field: google.protobuf.Timestamp event_time = 2;
    */
   eventTime?: Timestamp | undefined;
+
+  /**
+   * A preview of the clip being denoised, when the task asked for previews.
+   *
+   * @generated from field: t2v.v1.Preview preview = 3;
+   */
+  preview?: Preview | undefined;
 };
 
 /**
@@ -473,7 +712,80 @@ export type TaskEvent = Message<"t2v.v1.TaskEvent"> & {
  * Use `create(TaskEventSchema)` to create a new message.
  */
 export const TaskEventSchema: GenMessage<TaskEvent> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 8);
+  messageDesc(file_t2v_v1_video_service, 10);
+
+/**
+ * @generated from message t2v.v1.RerunTaskRequest
+ */
+export type RerunTaskRequest = Message<"t2v.v1.RerunTaskRequest"> & {
+  /**
+   * The task_id of a Task; 1 to 64 characters.
+   *
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * What to change; everything else is the earlier task's effective request.
+   *
+   * @generated from field: t2v.v1.RerunOverrides overrides = 2;
+   */
+  overrides?: RerunOverrides | undefined;
+};
+
+/**
+ * Describes the message t2v.v1.RerunTaskRequest.
+ * Use `create(RerunTaskRequestSchema)` to create a new message.
+ */
+export const RerunTaskRequestSchema: GenMessage<RerunTaskRequest> = /*@__PURE__*/
+  messageDesc(file_t2v_v1_video_service, 11);
+
+/**
+ * @generated from message t2v.v1.RerunOverrides
+ */
+export type RerunOverrides = Message<"t2v.v1.RerunOverrides"> & {
+  /**
+   * 0 to 2147483647.
+   *
+   * @generated from field: optional uint32 seed = 1;
+   */
+  seed?: number | undefined;
+
+  /**
+   * Denoising steps, 1 to 100.
+   *
+   * @generated from field: optional uint32 steps = 2;
+   */
+  steps?: number | undefined;
+
+  /**
+   * "480p" or "720p".
+   *
+   * @generated from field: optional string resolution = 3;
+   */
+  resolution?: string | undefined;
+
+  /**
+   * 3.0 to 10.0 seconds.
+   *
+   * @generated from field: optional double duration = 4;
+   */
+  duration?: number | undefined;
+
+  /**
+   * False renders a draft in full.
+   *
+   * @generated from field: optional bool draft = 5;
+   */
+  draft?: boolean | undefined;
+};
+
+/**
+ * Describes the message t2v.v1.RerunOverrides.
+ * Use `create(RerunOverridesSchema)` to create a new message.
+ */
+export const RerunOverridesSchema: GenMessage<RerunOverrides> = /*@__PURE__*/
+  messageDesc(file_t2v_v1_video_service, 12);
 
 /**
  * TaskStatus is the lifecycle of a task. COMPLETED, FAILED and CANCELLED are
@@ -596,6 +908,18 @@ export const VideoService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchTaskRequestSchema;
     output: typeof TaskEventSchema;
+  },
+  /**
+   * RerunTask creates a new task from an earlier task's effective request,
+   * with some of its fields changed (a new seed, more steps, the full render
+   * of a draft). The new task's rerun_of names the earlier one. Owner only.
+   *
+   * @generated from rpc t2v.v1.VideoService.RerunTask
+   */
+  rerunTask: {
+    methodKind: "unary";
+    input: typeof RerunTaskRequestSchema;
+    output: typeof TaskSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_t2v_v1_video_service, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/jobs.proto.
  */
 export const file_t2v_internal_v1_jobs: GenFile = /*@__PURE__*/
-  fileDesc("Chp0MnYvaW50ZXJuYWwvdjEvam9icy5wcm90bxIPdDJ2LmludGVybmFsLnYxIoIBCg1UYXNrU3VibWl0dGVkEg8KB3Rhc2tfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSDwoHYXR0ZW1wdBgEIAEoDRIuCgpub3RfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKdAQoOR2VuZXJhdGlvblNwZWMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRINCgV3aWR0aBgDIAEoDRIOCgZoZWlnaHQYBCABKA0SEgoKbnVtX2ZyYW1lcxgFIAEoDRISCgpmcmFtZV9yYXRlGAYgASgNEgwKBHNlZWQYByABKA0SDQoFc3RlcHMYCCABKA0iXgoLR2VuZXJhdGVKb2ISDwoHdGFza19pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEi0KBHNwZWMYAyABKAsyHy50MnYuaW50ZXJuYWwudjEuR2VuZXJhdGlvblNwZWMicwoJRGVjb2RlSm9iEg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRItCgRzcGVjGAMgASgLMh8udDJ2LmludGVybmFsLnYxLkdlbmVyYXRpb25TcGVjEhUKDWxhdGVudF9vYmplY3QYBCABKAkiIgoPQ2FuY2VsUmVxdWVzdGVkEg8KB3Rhc2tfaWQYASABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chp0MnYvaW50ZXJuYWwvdjEvam9icy5wcm90bxIPdDJ2LmludGVybmFsLnYxIoIBCg1UYXNrU3VibWl0dGVkEg8KB3Rhc2tfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSDwoHYXR0ZW1wdBgEIAEoDRIuCgpub3RfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLJAQoOR2VuZXJhdGlvblNwZWMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRINCgV3aWR0aBgDIAEoDRIOCgZoZWlnaHQYBCABKA0SEgoKbnVtX2ZyYW1lcxgFIAEoDRISCgpmcmFtZV9yYXRlGAYgASgNEgwKBHNlZWQYByABKA0SDQoFc3RlcHMYCCABKA0SDQoFZHJhZnQYCSABKAgSGwoTcHJldmlld19ldmVyeV9zdGVwcxgKIAEoDSJeCgtHZW5lcmF0ZUpvYhIPCgd0YXNrX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SLQoEc3BlYxgDIAEoCzIfLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3BlYyJzCglEZWNvZGVKb2ISDwoHdGFza19pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEi0KBHNwZWMYAyABKAsyHy50MnYuaW50ZXJuYWwudjEuR2VuZXJhdGlvblNwZWMSFQoNbGF0ZW50X29iamVjdBgEIAEoCSIiCg9DYW5jZWxSZXF1ZXN0ZWQSDwoHdGFza19pZBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * TaskSubmitted is published by the gateway once the task record exists, and
@@ -101,11 +101,27 @@ export type GenerationSpec = Message<"t2v.internal.v1.GenerationSpec"> & {
   seed: number;
 
   /**
-   * 0 means the model's default.
+   * 0 means the model's default (a quarter of it for a draft).
    *
    * @generated from field: uint32 steps = 8;
    */
   steps: number;
+
+  /**
+   * A draft render: with steps 0, the worker runs a quarter of the model's
+   * default steps (at least 1). Width and height are already the draft's.
+   *
+   * @generated from field: bool draft = 9;
+   */
+  draft: boolean;
+
+  /**
+   * Publish a preview of the current clean-video estimate every this many
+   * steps on the previews channel; 0 publishes none.
+   *
+   * @generated from field: uint32 preview_every_steps = 10;
+   */
+  previewEverySteps: number;
 };
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/scheduler_queries.proto.
  */
 export const file_t2v_internal_v1_scheduler_queries: GenFile = /*@__PURE__*/
-  fileDesc("Cid0MnYvaW50ZXJuYWwvdjEvc2NoZWR1bGVyX3F1ZXJpZXMucHJvdG8SD3Qydi5pbnRlcm5hbC52MSIpChVRdWV1ZUVzdGltYXRlc1JlcXVlc3QSEAoIdGFza19pZHMYASADKAkipwEKDVF1ZXVlRXN0aW1hdGUSDwoHdGFza19pZBgBIAEoCRIQCghwb3NpdGlvbhgCIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJLChZRdWV1ZUVzdGltYXRlc1Jlc3BvbnNlEjEKCWVzdGltYXRlcxgBIAMoCzIeLnQydi5pbnRlcm5hbC52MS5RdWV1ZUVzdGltYXRlIncKEFRlbmFudFF1ZXVlU3RhdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBnF1ZXVlZBgCIAEoDRIPCgdydW5uaW5nGAMgASgNEi8KC3VwZGF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Cid0MnYvaW50ZXJuYWwvdjEvc2NoZWR1bGVyX3F1ZXJpZXMucHJvdG8SD3Qydi5pbnRlcm5hbC52MSJTChVRdWV1ZUVzdGltYXRlc1JlcXVlc3QSEAoIdGFza19pZHMYASADKAkSKAoFc2l6ZXMYAiADKAsyGS50MnYuaW50ZXJuYWwudjEuVGFza1NpemUiegoIVGFza1NpemUSDwoHdGFza19pZBgBIAEoCRIMCgRwb29sGAIgASgJEg0KBXdpZHRoGAMgASgNEg4KBmhlaWdodBgEIAEoDRISCgpudW1fZnJhbWVzGAUgASgNEg0KBXN0ZXBzGAYgASgNEg0KBWRyYWZ0GAcgASgIIsYBCg1RdWV1ZUVzdGltYXRlEg8KB3Rhc2tfaWQYASABKAkSEAoIcG9zaXRpb24YAiABKA0SOAoUZXN0aW1hdGVkX3N0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKFWVzdGltYXRlZF9maW5pc2hfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHQoVZXN0aW1hdGVkX2dwdV9zZWNvbmRzGAUgASgBIksKFlF1ZXVlRXN0aW1hdGVzUmVzcG9uc2USMQoJZXN0aW1hdGVzGAEgAygLMh4udDJ2LmludGVybmFsLnYxLlF1ZXVlRXN0aW1hdGUidwoQVGVuYW50UXVldWVTdGF0cxIRCgl0ZW5hbnRfaWQYASABKAkSDgoGcXVldWVkGAIgASgNEg8KB3J1bm5pbmcYAyABKA0SLwoLdXBkYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * QueueEstimatesRequest asks the scheduler (core NATS request/reply on
@@ -25,6 +25,14 @@ export type QueueEstimatesRequest = Message<"t2v.internal.v1.QueueEstimatesReque
    * @generated from field: repeated string task_ids = 1;
    */
   taskIds: string[];
+
+  /**
+   * Tasks whose accelerator seconds should be estimated, queued or not (a
+   * task just created may not have reached the scheduler yet).
+   *
+   * @generated from field: repeated t2v.internal.v1.TaskSize sizes = 2;
+   */
+  sizes: TaskSize[];
 };
 
 /**
@@ -33,6 +41,57 @@ export type QueueEstimatesRequest = Message<"t2v.internal.v1.QueueEstimatesReque
  */
 export const QueueEstimatesRequestSchema: GenMessage<QueueEstimatesRequest> = /*@__PURE__*/
   messageDesc(file_t2v_internal_v1_scheduler_queries, 0);
+
+/**
+ * TaskSize is what the accelerator time of a task scales with.
+ *
+ * @generated from message t2v.internal.v1.TaskSize
+ */
+export type TaskSize = Message<"t2v.internal.v1.TaskSize"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string pool = 2;
+   */
+  pool: string;
+
+  /**
+   * @generated from field: uint32 width = 3;
+   */
+  width: number;
+
+  /**
+   * @generated from field: uint32 height = 4;
+   */
+  height: number;
+
+  /**
+   * @generated from field: uint32 num_frames = 5;
+   */
+  numFrames: number;
+
+  /**
+   * 0: the model's default.
+   *
+   * @generated from field: uint32 steps = 6;
+   */
+  steps: number;
+
+  /**
+   * @generated from field: bool draft = 7;
+   */
+  draft: boolean;
+};
+
+/**
+ * Describes the message t2v.internal.v1.TaskSize.
+ * Use `create(TaskSizeSchema)` to create a new message.
+ */
+export const TaskSizeSchema: GenMessage<TaskSize> = /*@__PURE__*/
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 1);
 
 /**
  * @generated from message t2v.internal.v1.QueueEstimate
@@ -59,6 +118,13 @@ export type QueueEstimate = Message<"t2v.internal.v1.QueueEstimate"> & {
    * @generated from field: google.protobuf.Timestamp estimated_finish_time = 4;
    */
   estimatedFinishTime?: Timestamp | undefined;
+
+  /**
+   * Accelerator seconds the task should take; 0 when it was not asked for.
+   *
+   * @generated from field: double estimated_gpu_seconds = 5;
+   */
+  estimatedGpuSeconds: number;
 };
 
 /**
@@ -66,7 +132,7 @@ export type QueueEstimate = Message<"t2v.internal.v1.QueueEstimate"> & {
  * Use `create(QueueEstimateSchema)` to create a new message.
  */
 export const QueueEstimateSchema: GenMessage<QueueEstimate> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_scheduler_queries, 1);
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 2);
 
 /**
  * Only tasks the scheduler holds in its queue are answered; others are left out.
@@ -85,7 +151,7 @@ export type QueueEstimatesResponse = Message<"t2v.internal.v1.QueueEstimatesResp
  * Use `create(QueueEstimatesResponseSchema)` to create a new message.
  */
 export const QueueEstimatesResponseSchema: GenMessage<QueueEstimatesResponse> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_scheduler_queries, 2);
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 3);
 
 /**
  * TenantQueueStats is written by the scheduler to the t2v_queue_stats KV
@@ -121,5 +187,5 @@ export type TenantQueueStats = Message<"t2v.internal.v1.TenantQueueStats"> & {
  * Use `create(TenantQueueStatsSchema)` to create a new message.
  */
 export const TenantQueueStatsSchema: GenMessage<TenantQueueStats> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_scheduler_queries, 3);
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 4);
 

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Task } from "../../v1/video_service_pb.js";
+import type { CreateTaskRequest, Task } from "../../v1/video_service_pb.js";
 import { file_t2v_v1_video_service } from "../../v1/video_service_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/task_record.proto.
  */
 export const file_t2v_internal_v1_task_record: GenFile = /*@__PURE__*/
-  fileDesc("CiF0MnYvaW50ZXJuYWwvdjEvdGFza19yZWNvcmQucHJvdG8SD3Qydi5pbnRlcm5hbC52MSKzAwoKVGFza1JlY29yZBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSFAoMdmlkZW9fb2JqZWN0GAQgASgJEhUKDWxhdGVudF9vYmplY3QYBSABKAkSEQoJd29ya2VyX2lkGAYgASgJEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgHIAEoCRIYChB2aWRlb19zaXplX2J5dGVzGAggASgEEhUKDXBvc3Rlcl9vYmplY3QYCSABKAkSGgoSZGlzcGF0Y2hlZF9hdHRlbXB0GAogASgNEi4KCm5vdF9iZWZvcmUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNhY2hlX2tleRgMIAEoCRITCgtncHVfc2Vjb25kcxgNIAEoARINCgVtb2RlbBgOIAEoCRIUCgxyZXF1ZXN0X2hhc2gYDyABKAkSEgoKbGFzdF9lcnJvchgQIAEoCRIYChBkaXNwYXRjaGVkX2dyb3VwGBEgASgJEhQKDHRyYWNlX3BhcmVudBgSIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2v_v1_video_service]);
+  fileDesc("CiF0MnYvaW50ZXJuYWwvdjEvdGFza19yZWNvcmQucHJvdG8SD3Qydi5pbnRlcm5hbC52MSL4AwoKVGFza1JlY29yZBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSFAoMdmlkZW9fb2JqZWN0GAQgASgJEhUKDWxhdGVudF9vYmplY3QYBSABKAkSEQoJd29ya2VyX2lkGAYgASgJEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgHIAEoCRIYChB2aWRlb19zaXplX2J5dGVzGAggASgEEhUKDXBvc3Rlcl9vYmplY3QYCSABKAkSGgoSZGlzcGF0Y2hlZF9hdHRlbXB0GAogASgNEi4KCm5vdF9iZWZvcmUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNhY2hlX2tleRgMIAEoCRITCgtncHVfc2Vjb25kcxgNIAEoARINCgVtb2RlbBgOIAEoCRIUCgxyZXF1ZXN0X2hhc2gYDyABKAkSEgoKbGFzdF9lcnJvchgQIAEoCRIYChBkaXNwYXRjaGVkX2dyb3VwGBEgASgJEhQKDHRyYWNlX3BhcmVudBgSIAEoCRIqCgdyZXF1ZXN0GBMgASgLMhkudDJ2LnYxLkNyZWF0ZVRhc2tSZXF1ZXN0EhcKD3JlcXVlc3RlZF9zdGVwcxgUIAEoDWIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2v_v1_video_service]);
 
 /**
  * TaskRecord is the durable state of one task, stored in the task KV bucket
@@ -146,6 +146,23 @@ export type TaskRecord = Message<"t2v.internal.v1.TaskRecord"> & {
    * @generated from field: string trace_parent = 18;
    */
   traceParent: string;
+
+  /**
+   * The request the task was created from (without its idempotency key), for
+   * RerunTask: a rerun's is its origin's with the overrides applied. Its
+   * seed is unset when the service drew one (params.seed holds it).
+   *
+   * @generated from field: t2v.v1.CreateTaskRequest request = 19;
+   */
+  request?: CreateTaskRequest | undefined;
+
+  /**
+   * Denoising steps asked for by a RerunTask override; 0: the model's
+   * default (a quarter of it for a draft).
+   *
+   * @generated from field: uint32 requested_steps = 20;
+   */
+  requestedSteps: number;
 };
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/worker_event.proto.
  */
 export const file_t2v_internal_v1_worker_event: GenFile = /*@__PURE__*/
-  fileDesc("CiJ0MnYvaW50ZXJuYWwvdjEvd29ya2VyX2V2ZW50LnByb3RvEg90MnYuaW50ZXJuYWwudjEirgMKC1dvcmtlckV2ZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHc3RhcnRlZBgKIAEoCzIiLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3RhcnRlZEgAEi4KBHN0ZXAYCyABKAsyHi50MnYuaW50ZXJuYWwudjEuU3RlcENvbXBsZXRlZEgAEi0KCGRlbm9pc2VkGAwgASgLMhkudDJ2LmludGVybmFsLnYxLkRlbm9pc2VkSAASMgoLdmlkZW9fcmVhZHkYDSABKAsyGy50MnYuaW50ZXJuYWwudjEuVmlkZW9SZWFkeUgAEi0KBmZhaWxlZBgOIAEoCzIbLnQydi5pbnRlcm5hbC52MS5UYXNrRmFpbGVkSAASPgoRZW5jb2RpbmdfcHJvZ3Jlc3MYDyABKAsyIS50MnYuaW50ZXJuYWwudjEuRW5jb2RpbmdQcm9ncmVzc0gAQgcKBWV2ZW50IlMKEUdlbmVyYXRpb25TdGFydGVkEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgBIAEoCRITCgt0b3RhbF9zdGVwcxgCIAEoDRINCgVtb2RlbBgDIAEoCSJICg1TdGVwQ29tcGxldGVkEgwKBHN0ZXAYASABKA0SEwoLdG90YWxfc3RlcHMYAiABKA0SFAoMc3RlcF9zZWNvbmRzGAMgASgBIjoKCERlbm9pc2VkEhUKDWxhdGVudF9vYmplY3QYASABKAkSFwoPZGVub2lzZV9zZWNvbmRzGAIgASgBIo0BCgpWaWRlb1JlYWR5EhQKDHZpZGVvX29iamVjdBgBIAEoCRISCgpzaXplX2J5dGVzGAIgASgEEg4KBmZyYW1lcxgDIAEoDRIWCg5kZWNvZGVfc2Vjb25kcxgEIAEoARIWCg5lbmNvZGVfc2Vjb25kcxgFIAEoARIVCg1wb3N0ZXJfb2JqZWN0GAYgASgJIj0KEEVuY29kaW5nUHJvZ3Jlc3MSEwoLZnJhbWVzX2RvbmUYASABKA0SFAoMdG90YWxfZnJhbWVzGAIgASgNIj8KClRhc2tGYWlsZWQSDwoHbWVzc2FnZRgBIAEoCRIRCglyZXRyeWFibGUYAiABKAgSDQoFc3RhZ2UYAyABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiJ0MnYvaW50ZXJuYWwvdjEvd29ya2VyX2V2ZW50LnByb3RvEg90MnYuaW50ZXJuYWwudjEirgMKC1dvcmtlckV2ZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHc3RhcnRlZBgKIAEoCzIiLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3RhcnRlZEgAEi4KBHN0ZXAYCyABKAsyHi50MnYuaW50ZXJuYWwudjEuU3RlcENvbXBsZXRlZEgAEi0KCGRlbm9pc2VkGAwgASgLMhkudDJ2LmludGVybmFsLnYxLkRlbm9pc2VkSAASMgoLdmlkZW9fcmVhZHkYDSABKAsyGy50MnYuaW50ZXJuYWwudjEuVmlkZW9SZWFkeUgAEi0KBmZhaWxlZBgOIAEoCzIbLnQydi5pbnRlcm5hbC52MS5UYXNrRmFpbGVkSAASPgoRZW5jb2RpbmdfcHJvZ3Jlc3MYDyABKAsyIS50MnYuaW50ZXJuYWwudjEuRW5jb2RpbmdQcm9ncmVzc0gAQgcKBWV2ZW50Ir4BChFHZW5lcmF0aW9uU3RhcnRlZBIaChJleGVjdXRpb25fcHJvdmlkZXIYASABKAkSEwoLdG90YWxfc3RlcHMYAiABKA0SDQoFbW9kZWwYAyABKAkSEgoKbW9kZWxfbmFtZRgEIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAUgASgJEhYKDmd1aWRhbmNlX3NjYWxlGAYgASgBEg0KBXNoaWZ0GAcgASgBEhcKD2V4cGVydF9ib3VuZGFyeRgIIAEoASJICg1TdGVwQ29tcGxldGVkEgwKBHN0ZXAYASABKA0SEwoLdG90YWxfc3RlcHMYAiABKA0SFAoMc3RlcF9zZWNvbmRzGAMgASgBIlcKCERlbm9pc2VkEhUKDWxhdGVudF9vYmplY3QYASABKAkSFwoPZGVub2lzZV9zZWNvbmRzGAIgASgBEhsKE3RleHRfZW5jb2RlX3NlY29uZHMYAyABKAEipQEKClZpZGVvUmVhZHkSFAoMdmlkZW9fb2JqZWN0GAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAQSDgoGZnJhbWVzGAMgASgNEhYKDmRlY29kZV9zZWNvbmRzGAQgASgBEhYKDmVuY29kZV9zZWNvbmRzGAUgASgBEhUKDXBvc3Rlcl9vYmplY3QYBiABKAkSFgoOdXBsb2FkX3NlY29uZHMYByABKAEiPQoQRW5jb2RpbmdQcm9ncmVzcxITCgtmcmFtZXNfZG9uZRgBIAEoDRIUCgx0b3RhbF9mcmFtZXMYAiABKA0iUwoKVGFza0ZhaWxlZBIPCgdtZXNzYWdlGAEgASgJEhEKCXJldHJ5YWJsZRgCIAEoCBINCgVzdGFnZRgDIAEoCRISCgplcnJvcl9jb2RlGAQgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * WorkerEvent is what inference and encoder workers report about a task. The
@@ -110,6 +110,36 @@ export type GenerationStarted = Message<"t2v.internal.v1.GenerationStarted"> & {
    * @generated from field: string model = 3;
    */
   model: string;
+
+  /**
+   * The effective sampler settings of this attempt, read from the model
+   * package's manifest: name and version apart, classifier-free guidance
+   * scale (of the high-noise expert), flow-matching sigma shift and the
+   * timestep at which the high-noise expert hands over to the low-noise one.
+   *
+   * @generated from field: string model_name = 4;
+   */
+  modelName: string;
+
+  /**
+   * @generated from field: string model_version = 5;
+   */
+  modelVersion: string;
+
+  /**
+   * @generated from field: double guidance_scale = 6;
+   */
+  guidanceScale: number;
+
+  /**
+   * @generated from field: double shift = 7;
+   */
+  shift: number;
+
+  /**
+   * @generated from field: double expert_boundary = 8;
+   */
+  expertBoundary: number;
 };
 
 /**
@@ -156,9 +186,19 @@ export type Denoised = Message<"t2v.internal.v1.Denoised"> & {
   latentObject: string;
 
   /**
+   * Text encoding plus denoising, as billed.
+   *
    * @generated from field: double denoise_seconds = 2;
    */
   denoiseSeconds: number;
+
+  /**
+   * The text-encoding part of denoise_seconds (near 0 when the prompt pair
+   * was encoded ahead, while the previous task ran).
+   *
+   * @generated from field: double text_encode_seconds = 3;
+   */
+  textEncodeSeconds: number;
 };
 
 /**
@@ -203,6 +243,13 @@ export type VideoReady = Message<"t2v.internal.v1.VideoReady"> & {
    * @generated from field: string poster_object = 6;
    */
   posterObject: string;
+
+  /**
+   * Storing the MP4 and the poster in the object store.
+   *
+   * @generated from field: double upload_seconds = 7;
+   */
+  uploadSeconds: number;
 };
 
 /**
@@ -258,6 +305,16 @@ export type TaskFailed = Message<"t2v.internal.v1.TaskFailed"> & {
    * @generated from field: string stage = 3;
    */
   stage: string;
+
+  /**
+   * Stable code of the failure, as in t2v.v1.Task.error_code:
+   * MODEL_RUNTIME_ERROR, INVALID_INPUT or ENCODER_ERROR. Empty from older
+   * workers: the scheduler then derives it from stage and retryable.
+   * message is the detail for logs and dead letters, never shown to users.
+   *
+   * @generated from field: string error_code = 4;
+   */
+  errorCode: string;
 };
 
 /**
