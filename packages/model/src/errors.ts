@@ -15,3 +15,8 @@ export class ModelInputError extends Error {
 export class GenerationCancelledError extends Error {
   override readonly name = "GenerationCancelledError";
 }
+
+/** A checkpoint given to resume from was made for another spec or model version, or is malformed; start over from step 0. */
+export class CheckpointMismatchError extends Error {
+  override readonly name = "CheckpointMismatchError";
+}

@@ -57,6 +57,18 @@ export interface Resolution {
   height: number;
 }
 
+/** Latent-to-RGB map for live previews (ComfyUI's latent_rgb_factors, plus two optional steps). */
+export interface PreviewSpec {
+  /** One [r, g, b] row per latent channel. */
+  latentRgbFactors: number[][];
+  /** [r, g, b] added after the sum. */
+  latentRgbBias: number[];
+  /** "linear" (default): the sum is the 0..255 colour; "sigmoid": the sum is a logit, colour = 255 sigmoid(sum). */
+  activation?: "linear" | "sigmoid";
+  /** Separable low-pass taps (odd count) applied at latent resolution before the activation; default none. */
+  smoothing?: number[];
+}
+
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   name: string;
@@ -69,6 +81,8 @@ export interface ModelManifest {
   resolutions: Resolution[];
   frameRates: number[];
   maxDurationSeconds: number;
+  /** Optional; without it previews use a fixed projection of the first three channels. */
+  preview?: PreviewSpec;
 }
 
 /** Checks a parsed manifest.json field by field; errors name the JSON path at fault. */
@@ -150,9 +164,37 @@ export function parseManifest(value: unknown, source = "manifest.json"): ModelMa
     }),
     frameRates: fpsRaw as number[],
     maxDurationSeconds: r.num(m, "maxDurationSeconds", ""),
+    ...(m.preview !== undefined ? { preview: parsePreview(r, m.preview) } : {}),
   };
   checkConsistency(manifest, r);
   return manifest;
+}
+
+function parsePreview(r: FieldReader, value: unknown): PreviewSpec {
+  const o = r.obj(value, "preview");
+  const triple = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && Number.isFinite(x));
+  const factors = o.latentRgbFactors;
+  if (!Array.isArray(factors) || !factors.every(triple))
+    r.fail("preview.latentRgbFactors", "must be an array of [r, g, b] number triples, one per latent channel");
+  if (!triple(o.latentRgbBias)) r.fail("preview.latentRgbBias", "must be an [r, g, b] number triple");
+  const activation = o.activation;
+  if (activation !== undefined && activation !== "linear" && activation !== "sigmoid")
+    r.fail("preview.activation", 'must be "linear" or "sigmoid"');
+  const smoothing = o.smoothing;
+  if (
+    smoothing !== undefined &&
+    (!Array.isArray(smoothing) ||
+      smoothing.length % 2 !== 1 ||
+      !smoothing.every((x) => typeof x === "number" && Number.isFinite(x)))
+  )
+    r.fail("preview.smoothing", "must be an odd-length array of numbers");
+  return {
+    latentRgbFactors: factors as number[][],
+    latentRgbBias: o.latentRgbBias,
+    ...(activation !== undefined ? { activation } : {}),
+    ...(smoothing !== undefined ? { smoothing: smoothing as number[] } : {}),
+  };
 }
 
 function checkConsistency(m: ModelManifest, r: FieldReader): void {
@@ -172,6 +214,8 @@ function checkConsistency(m: ModelManifest, r: FieldReader): void {
   if (sorted.length > 1 && !sorted.some((d) => d.minTimestep === m.sampler.boundaryTimestep)) {
     r.fail("sampler.boundaryTimestep", "must equal the minTimestep of an expert");
   }
+  if (m.preview !== undefined && m.preview.latentRgbFactors.length !== m.latent.channels)
+    r.fail("preview.latentRgbFactors", `must have one row per latent channel (${m.latent.channels})`);
   m.resolutions.forEach((res, i) => {
     if (res.width % m.latent.spatialCompression !== 0 || res.height % m.latent.spatialCompression !== 0) {
       r.fail(

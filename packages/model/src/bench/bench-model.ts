@@ -12,6 +12,7 @@ import { latentFrameCount } from "../runtime/spec-check.js";
 import { startDecoder } from "../runtime/start-decoder.js";
 import { startGenerator } from "../runtime/start-generator.js";
 import { tokenizeBatch } from "../runtime/tokenizer.js";
+import { generateLatents } from "../test-support/generate-latents.js";
 
 interface Row {
   label: string;
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     };
     const stepTimes: number[] = [];
     const t0 = performance.now();
-    const latents = await generator.generate(spec, { onStep: (r) => stepTimes.push(r.stepSeconds) });
+    const latents = await generateLatents(generator, spec, { onStep: (r) => stepTimes.push(r.stepSeconds) });
     const denoiseS = (performance.now() - t0) / 1000;
     const t1 = performance.now();
     let frames = 0;

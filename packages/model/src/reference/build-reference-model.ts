@@ -36,6 +36,12 @@ export function referenceManifest(): ModelManifest {
     resolutions: c.resolutions.map((r) => ({ ...r })),
     frameRates: [...c.frameRates],
     maxDurationSeconds: c.maxDurationSeconds,
+    preview: {
+      latentRgbFactors: c.preview.latentRgbFactors.map((row) => [...row]),
+      latentRgbBias: [...c.preview.latentRgbBias],
+      activation: "sigmoid",
+      smoothing: [...c.vae.lowPass],
+    },
   };
 }
 

@@ -63,7 +63,7 @@ function conv(g: GraphBuilder, x: string, cin: number, cout: number, k: number, 
 
 function lowPass(g: GraphBuilder, x: string, channels: number): string {
   return g.scope("low_pass", () => {
-    const taps = [1, 3, 4, 4, 4, 3, 1].map((v) => v / 20);
+    const taps = WAN_TINY.vae.lowPass;
     const k = taps.length;
     const kernel = new Float32Array(channels * k * k);
     for (let c = 0; c < channels; c++) {

@@ -1,4 +1,15 @@
-import type { DecodeTarget, EngineMemory, GenerationSpec, ModelInfo, PromptPair, StepReport } from "../api-types.js";
+import type {
+  Checkpoint,
+  CheckpointPolicy,
+  DecodeTarget,
+  EngineMemory,
+  GenerateResult,
+  GenerationSpec,
+  ModelInfo,
+  Preview,
+  PromptPair,
+  StepReport,
+} from "../api-types.js";
 import type { ModelManifest } from "../manifest.js";
 
 // Typed messages between the main thread (engine-client) and engine-worker. Large arrays travel
@@ -13,7 +24,21 @@ export interface WorkerInit {
   intraOpThreads: number;
 }
 
-export type ErrorKind = "ModelPackageError" | "ModelInputError" | "GenerationCancelledError" | "Error";
+export type ErrorKind =
+  | "ModelPackageError"
+  | "ModelInputError"
+  | "GenerationCancelledError"
+  | "CheckpointMismatchError"
+  | "Error";
+
+/** The sampler options of a generate call that cross to the worker (callbacks stay on the main side). */
+export interface WorkerRun {
+  resumeFrom?: Checkpoint;
+  checkpointEvery?: CheckpointPolicy;
+  previewEvery?: number;
+  /** The preempt signal had fired before the call was sent: yield at the first boundary (a later yield message could lose the race with it). */
+  preempted?: boolean;
+}
 
 export interface SerializedError {
   kind: ErrorKind;
@@ -21,8 +46,10 @@ export interface SerializedError {
 }
 
 export type MainToWorker =
-  | { type: "generate"; id: number; spec: GenerationSpec }
+  | { type: "generate"; id: number; spec: GenerationSpec; run: WorkerRun }
   | { type: "cancel"; id: number }
+  /** Preempt: stop at the next step boundary and answer with a yielded result. */
+  | { type: "yield"; id: number }
   /** Served at once (between two steps of a running generate), not queued behind it. */
   | { type: "prepare"; id: number; texts: PromptPair }
   | { type: "memory"; id: number }
@@ -34,7 +61,9 @@ export type WorkerToMain =
   | { type: "ready"; info: ModelInfo; manifest: ModelManifest }
   | { type: "init-error"; error: SerializedError }
   | { type: "step"; id: number; report: StepReport }
-  | { type: "latents"; id: number; dims: number[]; data: ArrayBuffer }
+  | { type: "checkpoint"; id: number; checkpoint: Checkpoint }
+  | { type: "preview"; id: number; preview: Preview }
+  | { type: "generated"; id: number; result: GenerateResult }
   | { type: "frames"; id: number; data: ArrayBuffer; frameCount: number }
   | { type: "done"; id: number }
   | { type: "memory"; id: number; usage: EngineMemory }

@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { attr, DataType, GraphBuilder } from "../onnx/index.js";
+import { generateLatents } from "../test-support/generate-latents.js";
 import { buildTempModel } from "../test-support/temp-model.js";
 import { startGenerator } from "./start-generator.js";
 
@@ -41,10 +42,32 @@ test("an onnxruntime error in one call rejects that call only", async () => {
       frameRate: 16,
       seed: 1,
     };
-    const ok = await generator.generate({ ...spec, steps: 1 });
+    const ok = await generateLatents(generator, { ...spec, steps: 1 });
     await assert.rejects(generator.generate({ ...spec, steps: 4 }), /Gather|indices|out of/i);
-    const again = await generator.generate({ ...spec, steps: 1 });
+    const again = await generateLatents(generator, { ...spec, steps: 1 });
     assert.deepEqual(again.data, ok.data);
+
+    // Steps 1-2 run on the high-noise expert, step 3 fails. The checkpoint after step 2 was still
+    // waiting behind a slow store of step 1's: it is delivered before the call rejects, so a
+    // retry can resume from it.
+    const stored: number[] = [];
+    let rejected = false;
+    await assert.rejects(
+      generator.generate(
+        { ...spec, steps: 4 },
+        {
+          checkpointEvery: { steps: 1 },
+          onCheckpoint: async (c) => {
+            await new Promise((r) => setTimeout(r, 150));
+            assert.equal(rejected, false, "stored before generate rejected");
+            stored.push(c.step);
+          },
+        },
+      ),
+      /Gather|indices|out of/i,
+    );
+    rejected = true;
+    assert.deepEqual(stored, [1, 2]);
   } finally {
     await generator.close();
     await model.cleanup();

@@ -2,12 +2,12 @@
 // and the main thread's event loop stays free. One call runs at a time; a failure rejects only
 // that call and the worker keeps serving.
 import { parentPort, workerData } from "node:worker_threads";
-import type { Latents } from "../api-types.js";
+import type { GenerateResult, Latents } from "../api-types.js";
 import { collectGarbage } from "./collect-garbage.js";
 import { DecoderEngine } from "./decoder-engine.js";
 import type { MainToWorker, WorkerInit, WorkerToMain } from "./engine-messages.js";
 import { serializeError } from "./error-transport.js";
-import { GeneratorEngine } from "./generator-engine.js";
+import { type BoundaryDecision, GeneratorEngine } from "./generator-engine.js";
 
 const port = parentPort;
 if (port === null) throw new Error("engine-worker must run as a worker thread");
@@ -18,6 +18,7 @@ function post(msg: WorkerToMain, transfer: ArrayBuffer[] = []): void {
 }
 
 const cancelled = new Set<number>();
+const yielding = new Set<number>();
 const acks = new Map<number, (stop: boolean) => void>();
 let queue: Promise<void> = Promise.resolve();
 
@@ -26,9 +27,16 @@ function enqueue(id: number, job: () => Promise<void>): void {
   queue = queue.then(job).catch((err: unknown) => post({ type: "error", id, error: serializeError(err) }));
 }
 
-/** Lets pending messages (cancel, ack) be delivered, then reports whether this call was cancelled. */
-function yieldAndCheck(id: number): Promise<boolean> {
-  return new Promise((resolve) => setImmediate(() => resolve(cancelled.has(id))));
+/** Lets pending messages (cancel, yield, ack) be delivered, then reports what the caller asked for. Cancel wins. */
+function atBoundary(id: number): Promise<BoundaryDecision> {
+  return new Promise((resolve) =>
+    setImmediate(() => resolve(cancelled.has(id) ? "cancel" : yielding.has(id) ? "yield" : "continue")),
+  );
+}
+
+function transferOf(r: GenerateResult): ArrayBuffer[] {
+  const data = r.kind === "done" ? r.latents.data : r.checkpoint.latents.data;
+  return [data.buffer as ArrayBuffer];
 }
 
 async function main(): Promise<void> {
@@ -49,6 +57,9 @@ async function main(): Promise<void> {
     switch (msg.type) {
       case "cancel":
         cancelled.add(msg.id);
+        break;
+      case "yield":
+        yielding.add(msg.id);
         break;
       case "frames-ack":
         acks.get(msg.id)?.(msg.stop);
@@ -71,17 +82,22 @@ async function main(): Promise<void> {
         break;
       }
       case "generate":
+        if (msg.run.preempted === true) yielding.add(msg.id);
         enqueue(msg.id, async () => {
           if (generator === undefined) throw new Error("this engine is a decoder");
           try {
-            const result = await generator.generate(msg.spec, {
+            const result = await generator.generate(msg.spec, msg.run, {
               onStep: (report) => post({ type: "step", id: msg.id, report }),
-              cancelled: () => yieldAndCheck(msg.id),
+              boundary: () => atBoundary(msg.id),
+              onCheckpoint: (checkpoint) =>
+                post({ type: "checkpoint", id: msg.id, checkpoint }, [checkpoint.latents.data.buffer as ArrayBuffer]),
+              onPreview: (preview) =>
+                post({ type: "preview", id: msg.id, preview }, [preview.rgb.buffer as ArrayBuffer]),
             });
-            const data = result.data.buffer as ArrayBuffer;
-            post({ type: "latents", id: msg.id, dims: result.dims, data }, [data]);
+            post({ type: "generated", id: msg.id, result }, transferOf(result));
           } finally {
             cancelled.delete(msg.id);
+            yielding.delete(msg.id);
           }
         });
         break;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Decoder, GenerationSpec, Generator, Latents, StepReport } from "../api-types.js";
 import { GenerationCancelledError, ModelInputError, ModelPackageError } from "../errors.js";
+import { generateLatents } from "../test-support/generate-latents.js";
 import { buildTempModel } from "../test-support/temp-model.js";
 import { startDecoder } from "./start-decoder.js";
 import { startGenerator } from "./start-generator.js";
@@ -65,8 +66,8 @@ test("execution provider falls back to cpu when cuda is unavailable", () => {
 });
 
 test("same spec and seed give bit-identical latents and frames; other seed or prompt differ", async () => {
-  const a = await generator.generate(small);
-  const b = await generator.generate(small);
+  const a = await generateLatents(generator, small);
+  const b = await generateLatents(generator, small);
   assert.deepEqual(a.dims, [16, 5, 30, 52]);
   assert.deepEqual(a.data, b.data);
   const fa = await decodeAll(a, small);
@@ -74,8 +75,8 @@ test("same spec and seed give bit-identical latents and frames; other seed or pr
   assert.equal(fa.frames, 17);
   assert.ok(Buffer.from(fa.bytes).equals(Buffer.from(fb.bytes)), "frames are identical");
 
-  const otherSeed = await generator.generate({ ...small, seed: 8 });
-  const otherPrompt = await generator.generate({ ...small, prompt: "a desert road at noon" });
+  const otherSeed = await generateLatents(generator, { ...small, seed: 8 });
+  const otherPrompt = await generateLatents(generator, { ...small, prompt: "a desert road at noon" });
   assert.ok(meanAbsDiff(a.data, otherSeed.data) > 0.1, "another seed changes the latents");
   assert.ok(meanAbsDiff(a.data, otherPrompt.data) > 0.05, "another prompt changes the latents");
   const fSeed = await decodeAll(otherSeed, small);
@@ -86,7 +87,7 @@ test("same spec and seed give bit-identical latents and frames; other seed or pr
 
 test("every step is reported, high-noise expert first and low-noise last", async () => {
   const reports: StepReport[] = [];
-  await generator.generate({ ...small, steps: 6 }, { onStep: (r) => reports.push(r) });
+  await generateLatents(generator, { ...small, steps: 6 }, { onStep: (r) => reports.push(r) });
   assert.deepEqual(
     reports.map((r) => r.step),
     [1, 2, 3, 4, 5, 6],
@@ -114,7 +115,7 @@ test("generation is cancellable mid-way and the generator stays usable", async (
   );
   // Checked between steps: at most the step already running when abort arrived completes.
   assert.ok(seen.length >= 2 && seen.length <= 3, `steps seen after abort: ${seen.join(",")}`);
-  const again = await generator.generate(small);
+  const again = await generateLatents(generator, small);
   assert.equal(again.data.length, 16 * 5 * 30 * 52);
 });
 
@@ -132,7 +133,7 @@ test("unsupported specs are ModelInputError", async () => {
 
 test("a 3 s 480p clip at 24 fps decodes to exactly 72 frames of 832x480 rgb24", async () => {
   const spec: GenerationSpec = { ...small, numFrames: 72, frameRate: 24, steps: undefined };
-  const latents = await generator.generate(spec);
+  const latents = await generateLatents(generator, spec);
   assert.deepEqual(latents.dims, [16, 19, 30, 52]);
   const out = await decodeAll(latents, spec);
   assert.equal(out.frames, 72);
@@ -151,7 +152,7 @@ test("a 3 s 480p clip at 24 fps decodes to exactly 72 frames of 832x480 rgb24", 
 });
 
 test("a failing onFrames rejects that decode only; the decoder keeps working", async () => {
-  const latents = await generator.generate(small);
+  const latents = await generateLatents(generator, small);
   let calls = 0;
   await assert.rejects(
     decoder.decode(latents, { width: 832, height: 480, numFrames: 17 }, () => {
@@ -166,7 +167,7 @@ test("a failing onFrames rejects that decode only; the decoder keeps working", a
 });
 
 test("onFrames is awaited before the next chunk is decoded", async () => {
-  const latents = await generator.generate(small);
+  const latents = await generateLatents(generator, small);
   let inFlight = 0;
   let maxInFlight = 0;
   await decoder.decode(latents, { width: 832, height: 480, numFrames: 17 }, async () => {

@@ -1,4 +1,4 @@
-import { GenerationCancelledError, ModelInputError, ModelPackageError } from "../errors.js";
+import { CheckpointMismatchError, GenerationCancelledError, ModelInputError, ModelPackageError } from "../errors.js";
 import type { SerializedError } from "./engine-messages.js";
 
 // Error classes do not survive structured cloning, so errors cross the thread boundary as {kind, message}.
@@ -8,6 +8,7 @@ export function serializeError(err: unknown): SerializedError {
   if (err instanceof ModelPackageError) return { kind: "ModelPackageError", message };
   if (err instanceof ModelInputError) return { kind: "ModelInputError", message };
   if (err instanceof GenerationCancelledError) return { kind: "GenerationCancelledError", message };
+  if (err instanceof CheckpointMismatchError) return { kind: "CheckpointMismatchError", message };
   return { kind: "Error", message };
 }
 
@@ -19,6 +20,8 @@ export function deserializeError(e: SerializedError): Error {
       return new ModelInputError(e.message);
     case "GenerationCancelledError":
       return new GenerationCancelledError(e.message);
+    case "CheckpointMismatchError":
+      return new CheckpointMismatchError(e.message);
     case "Error":
       return new Error(e.message);
   }

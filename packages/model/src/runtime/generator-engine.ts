@@ -1,9 +1,29 @@
 import * as ort from "onnxruntime-node";
-import type { GenerationSpec, ModelInfo, PromptPair, StepReport } from "../api-types.js";
+import type {
+  Checkpoint,
+  CheckpointPolicy,
+  GenerateResult,
+  GenerationSpec,
+  ModelInfo,
+  Preview,
+  PromptPair,
+  StepReport,
+} from "../api-types.js";
 import { GenerationCancelledError } from "../errors.js";
 import type { ModelManifest } from "../manifest.js";
 import { Prng } from "../onnx/prng.js";
+import { ActiveTimer } from "./active-timer.js";
+import { checkResume } from "./check-resume.js";
+import { specHash } from "./checkpoint-key.js";
+import { CheckpointSchedule } from "./checkpoint-schedule.js";
 import { flowSigmas, selectExpert } from "./flow-schedule.js";
+import {
+  cleanEstimateFrame,
+  fallbackProjection,
+  latentPreview,
+  type PreviewProjection,
+  previewFrameIndex,
+} from "./latent-preview.js";
 import { type OpenedComponents, openComponents, sessionFor } from "./open-components.js";
 import { type LatentShape, resolveGenerationSpec } from "./spec-check.js";
 import { TextCache } from "./text-cache.js";
@@ -17,15 +37,22 @@ interface TextInputs {
 /** Prompt pairs kept encoded: the running task's, the next one's, and a little slack for retries. */
 const TEXT_CACHE_ENTRIES = 4;
 
+/** What the caller wants at a step boundary: go on, stop with GenerationCancelledError, or stop with a checkpoint. */
+export type BoundaryDecision = "continue" | "cancel" | "yield";
+
 export interface GenerateCallbacks {
   onStep: (r: StepReport) => void;
-  /** Resolves to true when the caller cancelled; awaited between steps so cancel messages get through. */
-  cancelled: () => Promise<boolean>;
+  /** Awaited before every step, so cancel/yield messages get through. */
+  boundary: () => Promise<BoundaryDecision>;
+  /** Gets its own copy of the latents (the caller may transfer it). */
+  onCheckpoint: (c: Checkpoint) => void;
+  onPreview: (p: Preview) => void;
 }
 
-export interface LatentResult {
-  dims: number[];
-  data: Float32Array;
+export interface EngineRun {
+  resumeFrom?: Checkpoint;
+  checkpointEvery?: CheckpointPolicy;
+  previewEvery?: number;
 }
 
 /** Text encoder + denoiser experts + flow-matching Euler sampler with batched CFG. Runs inside the worker. */
@@ -35,17 +62,31 @@ export class GeneratorEngine {
   private constructor(
     private readonly opened: OpenedComponents,
     readonly info: ModelInfo,
+    private readonly projection: PreviewProjection,
   ) {}
 
   static async load(modelDir: string, providers: string[], intraOpThreads: number): Promise<GeneratorEngine> {
     const opened = await openComponents(modelDir, (c) => c.kind !== "vaeDecoder", providers, intraOpThreads);
     const m = opened.manifest;
-    const engine = new GeneratorEngine(opened, {
-      name: m.name,
-      version: m.version,
-      defaultSteps: m.sampler.defaultSteps,
-      executionProvider: opened.provider,
-    });
+    const projection =
+      m.preview !== undefined
+        ? {
+            factors: m.preview.latentRgbFactors,
+            bias: m.preview.latentRgbBias,
+            activation: m.preview.activation ?? "linear",
+            smoothing: m.preview.smoothing ?? [],
+          }
+        : fallbackProjection(m.latent.channels);
+    const engine = new GeneratorEngine(
+      opened,
+      {
+        name: m.name,
+        version: m.version,
+        defaultSteps: m.sampler.defaultSteps,
+        executionProvider: opened.provider,
+      },
+      projection,
+    );
     await engine.warmUp();
     return engine;
   }
@@ -54,19 +95,47 @@ export class GeneratorEngine {
     return this.opened.manifest;
   }
 
-  async generate(spec: GenerationSpec, cb: GenerateCallbacks): Promise<LatentResult> {
+  async generate(spec: GenerationSpec, run: EngineRun, cb: GenerateCallbacks): Promise<GenerateResult> {
+    const timer = new ActiveTimer();
     const m = this.manifest;
-    const { shape, steps, guidanceScale } = resolveGenerationSpec(spec, m);
+    const resolved = resolveGenerationSpec(spec, m);
+    const { shape, steps, guidanceScale } = resolved;
+    const resume = run.resumeFrom;
+    if (resume !== undefined) checkResume(spec, resolved, this.info, resume);
     const text = await this.textInputs(spec);
-    const x = initialNoise(shape, spec.seed);
+    // The noise is drawn only for step 0; after that it lives inside the latents.
+    const x = resume !== undefined ? resume.latents.data.slice() : initialNoise(shape, spec.seed);
+    const startStep = resume?.step ?? 0;
+    const priorSeconds = resume?.denoiseSeconds ?? 0;
+    const hash = specHash(spec, this.info);
     const n = x.length;
     const dims = [2, shape.channels, shape.frames, shape.height, shape.width];
+    const latentDims = [shape.channels, shape.frames, shape.height, shape.width];
+    const checkpointAt = (step: number): Checkpoint => ({
+      specHash: hash,
+      model: this.info.name,
+      modelVersion: this.info.version,
+      step,
+      totalSteps: steps,
+      latents: { dims: latentDims, data: x.slice() },
+      denoiseSeconds: priorSeconds + timer.seconds(),
+    });
+    const schedule = new CheckpointSchedule(run.checkpointEvery, steps);
+    const previewEvery = run.previewEvery ?? 0;
+    const previewFrame = previewFrameIndex(shape);
     // Conditional and unconditional (negative prompt) passes share one run with batch 2.
     const batched = new Float32Array(2 * n);
     const sigmas = flowSigmas(steps, m.sampler.shift);
-    for (let i = 0; i < steps; i++) {
-      if (await cb.cancelled())
+    for (let i = startStep; i < steps; i++) {
+      timer.pause();
+      const decision = await cb.boundary();
+      timer.resume();
+      if (decision === "cancel")
         throw new GenerationCancelledError(`generation cancelled before step ${i + 1} of ${steps}`);
+      if (decision === "yield") {
+        const checkpoint = checkpointAt(i);
+        return { kind: "yielded", checkpoint, denoiseSeconds: timer.seconds(), startStep, stepsRun: i - startStep };
+      }
       const started = performance.now();
       const sigma = sigmas[i] ?? 0;
       const next = sigmas[i + 1] ?? 0;
@@ -84,6 +153,12 @@ export class GeneratorEngine {
       if (!(v instanceof Float32Array) || v.length !== 2 * n)
         throw new Error(`${expert.file}: velocity output has the wrong type or size`);
       const scale = guidanceScale ?? expert.guidanceScale ?? m.sampler.guidanceScale;
+      const completed = i + 1;
+      // Before the Euler update: the clean estimate uses x_t and sigma_t of this step.
+      const preview =
+        previewEvery > 0 && completed % previewEvery === 0
+          ? latentPreview(cleanEstimateFrame(x, v, scale, sigma, shape, previewFrame), shape, this.projection)
+          : undefined;
       const dt = next - sigma;
       for (let j = 0; j < n; j++) {
         const vc = v[j] as number;
@@ -92,13 +167,21 @@ export class GeneratorEngine {
       }
       disposeAll(out);
       cb.onStep({
-        step: i + 1,
+        step: completed,
         totalSteps: steps,
         stepSeconds: (performance.now() - started) / 1000,
         expert: expert.name,
       });
+      if (preview !== undefined) cb.onPreview({ step: completed, totalSteps: steps, ...preview });
+      if (schedule.due(completed, timer.seconds())) cb.onCheckpoint(checkpointAt(completed));
     }
-    return { dims: [shape.channels, shape.frames, shape.height, shape.width], data: x };
+    return {
+      kind: "done",
+      latents: { dims: latentDims, data: x },
+      denoiseSeconds: timer.seconds(),
+      startStep,
+      stepsRun: steps - startStep,
+    };
   }
 
   /** Encodes the pair into the cache now, so the generate that follows skips text encoding. */

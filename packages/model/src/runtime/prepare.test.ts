@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { GenerationSpec, Generator } from "../api-types.js";
 import { ModelInputError } from "../errors.js";
+import { generateLatents } from "../test-support/generate-latents.js";
 import { buildTempModel } from "../test-support/temp-model.js";
 import { startGenerator } from "./start-generator.js";
 
@@ -30,16 +31,16 @@ const spec: GenerationSpec = {
 };
 
 test("prepared embeddings give bit-identical latents", async () => {
-  const fresh = await generator.generate({ ...spec, prompt: "never prepared" });
+  const fresh = await generateLatents(generator, { ...spec, prompt: "never prepared" });
   await generator.prepare({ prompt: "prepared first", negativePrompt: spec.negativePrompt });
-  const prepared = await generator.generate({ ...spec, prompt: "prepared first" });
-  const again = await generator.generate({ ...spec, prompt: "never prepared" });
+  const prepared = await generateLatents(generator, { ...spec, prompt: "prepared first" });
+  const again = await generateLatents(generator, { ...spec, prompt: "never prepared" });
   assert.deepEqual(again.data, fresh.data, "a cached pair reproduces the encoded one");
   assert.notDeepEqual(prepared.data, fresh.data);
   // Same texts, prepared or not: same latents.
   const reference = await startGenerator({ modelDir: model.dir, executionProviders: ["cpu"] });
   try {
-    assert.deepEqual((await reference.generate({ ...spec, prompt: "prepared first" })).data, prepared.data);
+    assert.deepEqual((await generateLatents(reference, { ...spec, prompt: "prepared first" })).data, prepared.data);
   } finally {
     await reference.close();
   }

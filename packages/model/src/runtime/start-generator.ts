@@ -2,13 +2,16 @@ import type {
   EngineMemory,
   EngineOptions,
   GenerateHooks,
+  GenerateResult,
   GenerationSpec,
   Generator,
-  Latents,
   PromptPair,
 } from "../api-types.js";
 import { GenerationCancelledError, ModelInputError } from "../errors.js";
+import { checkResume } from "./check-resume.js";
+import { CheckpointDelivery } from "./checkpoint-delivery.js";
 import { EngineClient } from "./engine-client.js";
+import type { WorkerRun } from "./engine-messages.js";
 import { deserializeError } from "./error-transport.js";
 import { resolveGenerationSpec } from "./spec-check.js";
 
@@ -24,32 +27,43 @@ export async function startGenerator(opts: EngineOptions): Promise<Generator> {
   };
 }
 
-function generate(client: EngineClient, spec: GenerationSpec, hooks: GenerateHooks): Promise<Latents> {
-  return new Promise<Latents>((resolve, reject) => {
-    // Input errors are answered here, without a round trip to the worker.
-    resolveGenerationSpec(spec, client.manifest);
-    const { signal } = hooks;
+function generate(client: EngineClient, spec: GenerationSpec, hooks: GenerateHooks): Promise<GenerateResult> {
+  return new Promise<GenerateResult>((resolve, reject) => {
+    // Input errors and foreign checkpoints are answered here, without a round trip to the worker.
+    const resolved = resolveGenerationSpec(spec, client.manifest);
+    const { signal, preempt, resumeFrom } = hooks;
+    if (resumeFrom !== undefined) checkResume(spec, resolved, client.info, resumeFrom);
     if (signal?.aborted === true) throw new GenerationCancelledError("generation cancelled before it started");
+    const delivery = new CheckpointDelivery(hooks.onCheckpoint);
     let id = -1;
     const onAbort = (): void => client.send({ type: "cancel", id });
-    const finish = (): void => signal?.removeEventListener("abort", onAbort);
-    id = client.call((callId) => ({ msg: { type: "generate", id: callId, spec: plainSpec(spec) } }), {
+    const onPreempt = (): void => client.send({ type: "yield", id });
+    const finish = (): void => {
+      signal?.removeEventListener("abort", onAbort);
+      preempt?.removeEventListener("abort", onPreempt);
+    };
+    const run = { ...workerRun(hooks), ...(preempt?.aborted === true ? { preempted: true } : {}) };
+    // The worker gets its own copy of the resume latents: transferring would detach the caller's array.
+    const transfer = run.resumeFrom !== undefined ? [run.resumeFrom.latents.data.buffer as ArrayBuffer] : [];
+    id = client.call((callId) => ({ msg: { type: "generate", id: callId, spec: plainSpec(spec), run }, transfer }), {
       onMessage: (msg) => {
         switch (msg.type) {
           case "step":
-            try {
-              hooks.onStep?.(msg.report);
-            } catch {
-              // A failing progress callback must not break generation.
-            }
+            callSafely(() => hooks.onStep?.(msg.report));
             return false;
-          case "latents":
+          case "preview":
+            callSafely(() => hooks.onPreview?.(msg.preview));
+            return false;
+          case "checkpoint":
+            delivery.offer(msg.checkpoint);
+            return false;
+          case "generated":
             finish();
-            resolve({ dims: msg.dims, data: new Float32Array(msg.data) });
+            void delivery.settle(false).then(() => resolve(msg.result));
             return true;
           case "error":
             finish();
-            reject(deserializeError(msg.error));
+            void delivery.settle(true).then(() => reject(deserializeError(msg.error)));
             return true;
           default:
             return false;
@@ -57,11 +71,46 @@ function generate(client: EngineClient, spec: GenerationSpec, hooks: GenerateHoo
       },
       onFailure: (err) => {
         finish();
-        reject(err);
+        void delivery.settle(true).then(() => reject(err));
       },
     });
     signal?.addEventListener("abort", onAbort, { once: true });
+    preempt?.addEventListener("abort", onPreempt, { once: true });
   });
+}
+
+/** A failing progress or preview callback must not break generation. */
+function callSafely(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // Ignored on purpose: the caller's callback owns its errors.
+  }
+}
+
+/** The plain-data part of the hooks, with a private copy of the resume latents. */
+function workerRun(hooks: GenerateHooks): WorkerRun {
+  const r = hooks.resumeFrom;
+  const wantsPreviews = hooks.onPreview !== undefined && (hooks.previewEvery ?? 0) > 0;
+  return {
+    ...(r !== undefined
+      ? {
+          resumeFrom: {
+            specHash: r.specHash,
+            model: r.model,
+            modelVersion: r.modelVersion,
+            step: r.step,
+            totalSteps: r.totalSteps,
+            latents: { dims: [...r.latents.dims], data: r.latents.data.slice() },
+            denoiseSeconds: r.denoiseSeconds,
+          },
+        }
+      : {}),
+    ...(hooks.checkpointEvery !== undefined && hooks.onCheckpoint !== undefined
+      ? { checkpointEvery: { ...hooks.checkpointEvery } }
+      : {}),
+    ...(wantsPreviews ? { previewEvery: hooks.previewEvery } : {}),
+  };
 }
 
 function prepare(client: EngineClient, texts: PromptPair): Promise<void> {
