@@ -1,8 +1,10 @@
 import { type Bus, channels, openMediaStores } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
+import { createEngineSupervisor, type RetryOptions } from "@t2v/common/process";
 import { workerGroup } from "@t2v/common/task";
 import type { GeneratorEngine } from "./adapters/generator-engine.js";
 import { startHeartbeat } from "./adapters/heartbeat.js";
+import { supervisedGenerator } from "./adapters/supervised-generator.js";
 import type { InferenceConfig } from "./config.js";
 import { listenForCancellations } from "./entry-points/cancel-listener.js";
 import { createGenerateConsumer } from "./entry-points/generate-consumer.js";
@@ -16,6 +18,26 @@ export interface InferenceDeps {
   log: Logger;
   /** Loaded and warmed by the caller, which also closes it. */
   generator: GeneratorEngine;
+  /**
+   * Loads a fresh engine after the current one's thread died (main.ts closes the dead one and
+   * loads the model again; the caller owns and closes what it returns). Without it a lost
+   * engine is fatal at once.
+   */
+  restartGenerator?: () => Promise<GeneratorEngine>;
+  /** The ops port's probes (`telemetry` in main.ts): set not ready and not live when the engine is lost for good. */
+  probes?: Probes;
+  /**
+   * Called once the engine is lost for good and every job was handed back: main.ts exits
+   * non-zero so the supervisor restarts the process. A test observes it instead.
+   */
+  onFatal?: (err: unknown) => void;
+  /** Backoff of writes through an outage (tests shorten it). */
+  retry?: Omit<RetryOptions, "log" | "what" | "signal">;
+}
+
+export interface Probes {
+  setReady(ready: boolean): void;
+  setLive(live: boolean): void;
 }
 
 export interface InferenceApp {
@@ -30,10 +52,23 @@ export interface InferenceApp {
  * set (main.ts defaults it to host name and pid).
  */
 export async function start(config: InferenceConfig, deps: InferenceDeps): Promise<InferenceApp> {
-  const { bus, log, generator } = deps;
+  const { bus, log } = deps;
   const ch = channels(bus);
   const group = workerGroup(config.pools);
   const stopping = new AbortController();
+  let fatal: Promise<void> | undefined;
+  const supervisor = createEngineSupervisor<GeneratorEngine>({
+    initial: deps.generator,
+    restart: deps.restartGenerator ?? (() => Promise.reject(new Error("no engine restart configured"))),
+    log,
+    onFatal: (err) => {
+      deps.probes?.setReady(false);
+      deps.probes?.setLive(false);
+      // The loop sees ready() false, hands its held job back and ends; then the process may go.
+      fatal ??= teardown().then(() => deps.onFatal?.(err));
+    },
+  });
+  const generator = supervisedGenerator(supervisor);
   const metrics = createInferenceMetrics(generator.info.executionProvider);
   const { latents } = await openMediaStores(bus, { videoTtlHours: config.videoTtlHours });
   const inbox = await ch.generateJobs.inbox(group);
@@ -56,10 +91,18 @@ export async function start(config: InferenceConfig, deps: InferenceDeps): Promi
   const handle = createGenerateConsumer({
     tasks: ch.tasks,
     publishEvent,
-    generateVideo: createGenerateVideo({ generator, latents, decodeJobs: ch.decodeJobs, publishEvent, metrics }),
+    generateVideo: createGenerateVideo({
+      generator,
+      latents,
+      decodeJobs: ch.decodeJobs,
+      publishEvent,
+      metrics,
+      ...(deps.retry ? { retry: deps.retry } : {}),
+    }),
     running,
     shutdown: stopping.signal,
     log,
+    ...(deps.retry ? { retry: deps.retry } : {}),
     onBusy: (taskId) => {
       busyTask = taskId;
       metrics.busy(taskId !== "");
@@ -72,15 +115,23 @@ export async function start(config: InferenceConfig, deps: InferenceDeps): Promi
     log,
     pipeline: config.pipelineNextTask,
     prepare: (d) => prepare(d.message),
+    ready: () => supervisor.ready(),
   });
   log.info({ pools: config.pools, group, pipeline: config.pipelineNextTask }, "inference worker running");
 
+  let stopped: Promise<void> | undefined;
+  const teardown = (): Promise<void> => {
+    stopped ??= loop.then(async () => {
+      running.close();
+      await heartbeat.stop();
+    });
+    return stopped;
+  };
   return {
     async stop() {
       stopping.abort(new Error("shutdown"));
-      await loop;
-      running.close();
-      await heartbeat.stop();
+      await teardown();
+      await fatal;
     },
   };
 }

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { connectNats, createNatsBus, watchConnection } from "@t2v/common/channels";
 import { readConfigOrExit } from "@t2v/common/config";
 import { createLogger } from "@t2v/common/logger";
-import { onShutdown } from "@t2v/common/process";
+import { FATAL_EXIT_CODE, installFatalErrorPolicy, onShutdown } from "@t2v/common/process";
 import { loadGenerator } from "./adapters/generator-engine.js";
 import { start } from "./app.js";
 import { inferenceConfig } from "./config.js";
@@ -12,14 +12,36 @@ import { telemetry } from "./instrumentation.js";
 const config = readConfigOrExit("inference", inferenceConfig);
 const workerId = config.workerId || `${hostname()}-${process.pid}`;
 const log = createLogger("inference", config.logLevel).child({ worker_id: workerId });
+installFatalErrorPolicy(log, "inference");
 
 // Load and warm the model before taking work.
-const generator = await loadGenerator(config);
+let generator = await loadGenerator(config);
 log.info({ model: generator.info.name, provider: generator.info.executionProvider }, "model loaded");
 
 const nc = await connectNats(config.natsUrl, `inference-${workerId}`, log);
 const bus = await createNatsBus(nc);
-const app = await start({ ...config, workerId }, { bus, log, generator });
+const app = await start(
+  { ...config, workerId },
+  {
+    bus,
+    log,
+    generator,
+    // After the engine thread died: release what is left of it and load the model again.
+    async restartGenerator() {
+      await generator.close().catch(() => undefined);
+      generator = await loadGenerator(config);
+      log.info({ provider: generator.info.executionProvider }, "model loaded again");
+      return generator;
+    },
+    probes: telemetry,
+    // Every job is handed back by now; the supervisor (npm start, Kubernetes) starts a fresh process.
+    onFatal: () => {
+      const exit = (): never => process.exit(FATAL_EXIT_CODE);
+      setTimeout(exit, 5_000); // the nak/ack flush must not wait on an unreachable NATS
+      void bus.close().finally(exit);
+    },
+  },
+);
 telemetry.setReady(true);
 watchConnection(nc, (up) => telemetry.setReady(up));
 

@@ -28,7 +28,12 @@ export function onShutdown(log: Logger, stop: () => Promise<void>, graceMs = 25_
 }
 
 // This module is the `@t2v/common/process` entry: how a service process lives and dies.
-export { createEngineSupervisor, type EngineSupervisor, type EngineSupervisorOptions, isEngineLost } from "./engine-supervisor.js";
+export {
+  createEngineSupervisor,
+  type EngineSupervisor,
+  type EngineSupervisorOptions,
+  isEngineLost,
+} from "./engine-supervisor.js";
 export { FATAL_EXIT_CODE, type FatalErrorPolicyOptions, installFatalErrorPolicy } from "./fatal-errors.js";
 export { createOutbox, type Outbox, type OutboxOptions } from "./outbox.js";
 export { RETRY_DEFAULTS, type RetryOptions, retryWithBackoff } from "./retry.js";

@@ -8,6 +8,7 @@ import {
 } from "@t2v/common/channels";
 import type { DecodeJob } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { Logger } from "@t2v/common/logger";
+import { isEngineLost, type RetryOptions, retryWithBackoff } from "@t2v/common/process";
 import type { EncoderMetrics } from "../metrics.js";
 import type { EncodeVideo } from "../use-cases/encode-video.js";
 
@@ -20,24 +21,45 @@ export interface DecodeConsumerDeps {
   shutdown: AbortSignal;
   log: Logger;
   metrics?: EncoderMetrics;
+  /** Resolves true when the decoder engine can take work (at once, or after a restart), false when it is lost for good. */
+  engineReady?: () => Promise<boolean>;
+  /** Backoff of the failed event's publish (tests shorten it). */
+  retry?: Omit<RetryOptions, "log" | "what" | "signal">;
 }
 
 /**
  * Handles one DecodeJob delivery: skipped (its latents deleted) when its task
  * ended or moved on, handed back on shutdown; any other failure is reported
  * as retryable, since decoding and encoding depend on nothing the task chose.
+ * A job whose decoder engine died under it is handed back unspent, and the
+ * next job is not pulled before the engine is back (the handler waits).
  */
 export function createDecodeConsumer(deps: DecodeConsumerDeps): (d: Delivery<DecodeJob>) => Promise<void> {
   const options: AttemptOptions<DecodeJob> = {
     tasks: deps.tasks,
-    publishEvent: deps.publishEvent,
+    // The failed event waits out an outage too; the job is acked only once it is out.
+    publishEvent: (taskId, attempt, event, ctx) =>
+      retryWithBackoff(() => deps.publishEvent(taskId, attempt, event, ctx), {
+        ...deps.retry,
+        log: deps.log,
+        what: "publish the failed event",
+      }),
     stage: "encode",
     work: "encoding",
     shutdown: deps.shutdown,
     log: deps.log,
-    classify: () => (deps.shutdown.aborted ? "cancelled" : "transient"),
+    classify: (err) => (isEngineLost(err) ? "handBack" : deps.shutdown.aborted ? "cancelled" : "transient"),
     onSkip: (job) => deps.latents.delete(job.latentObject).catch(() => undefined),
     onFailed: () => deps.metrics?.failures.add(1),
   };
-  return (d) => runAttempt(d, options, (a) => deps.encodeVideo({ ...a, signal: deps.shutdown }));
+  const ready = deps.engineReady ?? (() => Promise.resolve(true));
+  return async (d) => {
+    if (!(await ready())) {
+      d.nak();
+      return;
+    }
+    await runAttempt(d, options, (a) => deps.encodeVideo({ ...a, signal: deps.shutdown }));
+    // consumeEach pulls the next job only once this returns: none while the engine restarts.
+    await ready();
+  };
 }

@@ -3,9 +3,16 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { context } from "@opentelemetry/api";
-import { type BlobStore, type PublishWorkerEvent, posterObjectName, videoObjectName } from "@t2v/common/channels";
+import {
+  type BlobStore,
+  type PublishWorkerEvent,
+  posterObjectName,
+  videoObjectName,
+  type WorkerEventBody,
+} from "@t2v/common/channels";
 import type { DecodeJob, GenerationSpec as JobSpec } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { Logger } from "@t2v/common/logger";
+import { createOutbox, type RetryOptions, retryWithBackoff } from "@t2v/common/process";
 import { Attr, inSpan } from "@t2v/common/telemetry";
 import { type Decoder, decodeLatents } from "@t2v/model";
 import { extractPoster } from "../adapters/extract-poster.js";
@@ -23,6 +30,8 @@ export interface EncodeVideoDeps {
   /** Where the MP4 and the poster are written before they are stored. */
   tmpDir: string;
   metrics?: EncoderMetrics;
+  /** Backoff of every read and write through an outage (tests shorten it); see `retryWithBackoff`. */
+  retry?: Omit<RetryOptions, "log" | "what" | "signal">;
 }
 
 /** One attempt to encode, as the consumer hands it over. */
@@ -52,17 +61,23 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
     const target = { width: spec.width, height: spec.height, numFrames: spec.numFrames, frameRate: spec.frameRate };
     const sink = startFfmpeg(deps.ffmpegPath, target, deps.settings, outFile);
     const attrs = { [Attr.taskId]: taskId, [Attr.attempt]: attempt };
+    const retry = { ...deps.retry, log };
+    // Decoder callbacks arrive from its worker thread, outside this task's trace.
+    const ctx = context.active();
+    // Events leave in order and wait out an outage; progress waiting behind progress is replaced.
+    const events = createOutbox<WorkerEventBody>((e) => deps.publishEvent(taskId, attempt, e, ctx), {
+      ...retry,
+      what: "publish worker event",
+      replaces: (last, next) => last?.case === "encodingProgress" && next?.case === "encodingProgress",
+    });
     try {
-      // Decoder callbacks arrive from its worker thread, outside this task's trace.
-      const ctx = context.active();
       const blob = await inSpan("objectstore.get", { ...attrs, [Attr.object]: job.latentObject }, () =>
-        deps.latents.get(job.latentObject),
+        retryWithBackoff(() => deps.latents.get(job.latentObject), { ...retry, what: "read the latents" }),
       );
       if (!blob) throw new Error(`latents ${job.latentObject} are missing from the latents store`);
       const t0 = performance.now();
       let frames = 0;
       let reportedAt = 0;
-      const reports: Promise<unknown>[] = [];
       await inSpan("encoder.vae_decode", { ...attrs, [Attr.frames]: target.numFrames }, () =>
         deps.decoder.decode(decodeLatents(blob), target, async (rgb24, count) => {
           if (run.signal.aborted) throw new Error("shutting down");
@@ -72,29 +87,33 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
           // Progress for watchers, at most a few times a second.
           if (performance.now() - reportedAt > PROGRESS_EVERY_MS) {
             reportedAt = performance.now();
-            const value = { framesDone: frames, totalFrames: target.numFrames };
-            reports.push(deps.publishEvent(taskId, attempt, { case: "encodingProgress", value }, ctx));
+            events.push({ case: "encodingProgress", value: { framesDone: frames, totalFrames: target.numFrames } });
           }
         }),
       );
-      await Promise.allSettled(reports);
       const decodeSeconds = (performance.now() - t0) / 1000;
       await inSpan("encoder.h264_encode", attrs, () => sink.finish());
       const encodeSeconds = (performance.now() - t0) / 1000 - decodeSeconds;
       const videoObject = videoObjectName(taskId);
+      // Each try streams the file afresh: a failed put consumed the last stream.
       const info = await inSpan("objectstore.put", { ...attrs, [Attr.object]: videoObject }, () =>
-        deps.videos.put(videoObject, Readable.toWeb(createReadStream(outFile)) as ReadableStream<Uint8Array>),
+        retryWithBackoff(
+          () => deps.videos.put(videoObject, Readable.toWeb(createReadStream(outFile)) as ReadableStream<Uint8Array>),
+          { ...retry, what: "store the video" },
+        ),
       );
-      const posterObject = await storePoster(deps, outFile, posterFile, posterObjectName(taskId)).catch(
+      const posterObject = await storePoster(deps, outFile, posterFile, posterObjectName(taskId), retry).catch(
         (err: unknown) => {
           log.warn({ err }, "no poster image");
           return "";
         },
       );
-      await deps.publishEvent(taskId, attempt, {
+      events.push({
         case: "videoReady",
         value: { videoObject, posterObject, sizeBytes: BigInt(info.size), frames, decodeSeconds, encodeSeconds },
       });
+      // The job is acked (by the caller) only once videoReady is out.
+      await events.flush();
       await deps.latents.delete(job.latentObject).catch(() => undefined);
       deps.metrics?.decode.record(decodeSeconds);
       deps.metrics?.encode.record(encodeSeconds);
@@ -102,6 +121,7 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
       log.info({ frames, bytes: info.size, decode_s: decodeSeconds.toFixed(2) }, "video ready");
     } catch (err) {
       sink.abort();
+      await events.flush().catch(() => undefined);
       throw err;
     } finally {
       await rm(outFile, { force: true });
@@ -113,8 +133,17 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
 export type EncodeVideo = ReturnType<typeof createEncodeVideo>;
 
 /** The first frame as a JPEG next to the video, for previews. */
-async function storePoster(deps: EncodeVideoDeps, videoFile: string, jpegFile: string, name: string): Promise<string> {
+async function storePoster(
+  deps: EncodeVideoDeps,
+  videoFile: string,
+  jpegFile: string,
+  name: string,
+  retry: Omit<RetryOptions, "what">,
+): Promise<string> {
   await extractPoster(deps.ffmpegPath, videoFile, jpegFile);
-  await inSpan("objectstore.put", { [Attr.object]: name }, async () => deps.videos.put(name, await readFile(jpegFile)));
+  const jpeg = await readFile(jpegFile);
+  await inSpan("objectstore.put", { [Attr.object]: name }, () =>
+    retryWithBackoff(() => deps.videos.put(name, jpeg), { ...retry, what: "store the poster" }),
+  );
   return name;
 }

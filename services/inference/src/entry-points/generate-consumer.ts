@@ -9,6 +9,7 @@ import {
 } from "@t2v/common/channels";
 import type { GenerateJob } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { Logger } from "@t2v/common/logger";
+import { isEngineLost, type RetryOptions, retryWithBackoff } from "@t2v/common/process";
 import { Attr, inSpan } from "@t2v/common/telemetry";
 import { classifyFailure } from "../domain/classify-failure.js";
 import type { GenerateVideo } from "../use-cases/generate-video.js";
@@ -25,6 +26,8 @@ export interface GenerateConsumerDeps {
   log: Logger;
   /** Told the task id when denoising starts and "" when the model is free again (heartbeat, busy ratio). */
   onBusy(taskId: string): void;
+  /** Backoff of the failed event's publish (tests shorten it). */
+  retry?: Omit<RetryOptions, "log" | "what" | "signal">;
 }
 
 /**
@@ -36,12 +39,19 @@ export interface GenerateConsumerDeps {
 export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<GenerateJob> {
   const attemptOptions: AttemptOptions<GenerateJob> = {
     tasks: deps.tasks,
-    publishEvent: deps.publishEvent,
+    // The failed event waits out an outage too; the job is acked only once it is out.
+    publishEvent: (taskId, attempt, event, ctx) =>
+      retryWithBackoff(() => deps.publishEvent(taskId, attempt, event, ctx), {
+        ...deps.retry,
+        log: deps.log,
+        what: "publish the failed event",
+      }),
     stage: "generate",
     work: "generation",
     shutdown: deps.shutdown,
     log: deps.log,
-    classify: classifyFailure,
+    // A dead engine thread is this worker's fault, not the task's: the job goes back unspent.
+    classify: (err) => (isEngineLost(err) ? "handBack" : classifyFailure(err)),
   };
 
   async function denoise(a: Attempt<GenerateJob>, hooks: RunHooks): Promise<void> {

@@ -20,6 +20,12 @@ export interface WorkLoopOptions<T> {
   pipeline: boolean;
   /** Work done ahead for a held job (text encoding); a failure only costs that head start. */
   prepare: (d: Delivery<T>) => Promise<void>;
+  /**
+   * Awaited before each pull and before a job starts: resolves true when the engine can take work
+   * (at once, or after it was restarted), false when it is lost for good (the loop then stops).
+   * A job held meanwhile stays held, kept alive.
+   */
+  ready?: () => Promise<boolean>;
   pullExpiresMs?: number;
 }
 
@@ -116,7 +122,14 @@ export async function workLoop<T>(inbox: Inbox<T>, handle: JobHandler<T>, opts: 
     return { free: opts.pipeline ? free : done };
   };
 
+  const engineReady = async (): Promise<boolean> => {
+    if (!opts.ready) return true;
+    const ok = await Promise.race([opts.ready(), stopped]);
+    return ok === true;
+  };
+
   while (!signal.aborted) {
+    if (!(await engineReady())) break;
     let d: Delivery<T> | null;
     if (held !== undefined) {
       d = held.release();
