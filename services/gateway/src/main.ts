@@ -2,13 +2,14 @@ import "./instrumentation.js";
 import { connectNats, createNatsBus, watchConnection } from "@t2v/common/channels";
 import { readConfigOrExit } from "@t2v/common/config";
 import { createLogger } from "@t2v/common/logger";
-import { onShutdown } from "@t2v/common/process";
+import { installFatalErrorPolicy, onShutdown } from "@t2v/common/process";
 import { start } from "./app.js";
 import { gatewayConfig } from "./config.js";
 import { telemetry } from "./instrumentation.js";
 
 const config = readConfigOrExit("gateway", gatewayConfig);
 const log = createLogger("gateway", config.logLevel);
+installFatalErrorPolicy(log, "gateway");
 const nc = await connectNats(config.natsUrl, "gateway", log);
 const bus = await createNatsBus(nc);
 const gateway = await start(config, { bus, log });
