@@ -1,15 +1,80 @@
 #!/usr/bin/env bash
-# Builds, then runs every test: unit tests beside the code and the end-to-end
-# tests in test/ (which start their own nats-server and the four services).
+# Builds, then runs the tests and prints how long they took.
+#
+#   scripts/test.sh [unit|e2e] [node --test options...]
+#
+#   (none)  every test: the tests beside the code, then the end-to-end tests
+#   unit    the tests beside the code in packages/ and services/ (pure and
+#           in-process), without those that need a nats-server (*.nats.test.js)
+#   e2e     the end-to-end tests in test/e2e, which start their own nats-server
+#           and services
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+selection=all
+case "${1:-}" in
+  unit | e2e)
+    selection=$1
+    shift
+    ;;
+esac
+
 # On a fresh clone, install first (what `npm run demo` does before it starts the mesh).
 [ -f node_modules/.package-lock.json ] || bash scripts/setup.sh
 npx tsc -b
-mapfile -t files < <(find packages services test -path '*/node_modules' -prune -o -path '*/dist/*' -name '*.test.js' -print | sort)
-if [ ${#files[@]} -eq 0 ]; then
-  echo "no test files found" >&2
-  exit 1
+
+# The compiled test file's source, so files left in dist/ by a moved or deleted source do not run.
+source_of() {
+  case "$1" in
+    test/dist/*) printf '%s\n' "test/${1#test/dist/}" ;;
+    *) printf '%s\n' "${1/\/dist\//\/src\/}" ;;
+  esac | sed 's/\.js$/.ts/'
+}
+
+# Compiled test files under the given dist folders, sorted, whose source still exists.
+find_tests() {
+  local f
+  find "$@" -path '*/node_modules' -prune -o -name '*.test.js' -print 2>/dev/null | sort |
+    while read -r f; do
+      if [ -f "$(source_of "$f")" ]; then printf '%s\n' "$f"; fi
+    done
+}
+
+started=$(date +%s)
+rc=0
+summary=()
+
+# run LABEL "NODE_TEST_OPTIONS" FILES...: one `node --test` run; its status and time go into the summary.
+run() {
+  local label=$1 t0 status=0
+  local -a opts
+  read -ra opts <<<"$2"
+  shift 2
+  t0=$(date +%s)
+  node --test "${opts[@]}" "${extra[@]}" "$@" || status=$?
+  summary+=("${label}: $# files, $(($(date +%s) - t0)) s, $([ "$status" -eq 0 ] && echo passed || echo "FAILED ($status)")")
+  [ "$status" -eq 0 ] || rc=$status
+}
+
+extra=("$@")
+if [ "$selection" != e2e ]; then
+  mapfile -t unit < <(find_tests packages/*/dist services/*/dist)
+  if [ "$selection" = unit ]; then
+    mapfile -t unit < <(printf '%s\n' "${unit[@]}" | grep -v '\.nats\.test\.js$')
+  fi
+  [ ${#unit[@]} -gt 0 ] || { echo "no unit test files found" >&2; exit 1; }
+  run "tests beside the code" "--test-timeout=60000" "${unit[@]}"
 fi
-# One file at a time: end-to-end files each run a whole mesh on a 2-core machine.
-exec node --test --test-concurrency=1 --test-timeout=300000 "$@" "${files[@]}"
+if [ "$selection" != unit ]; then
+  mapfile -t e2e < <(find_tests test/dist/e2e)
+  [ ${#e2e[@]} -gt 0 ] || { echo "no end-to-end test files found" >&2; exit 1; }
+  # One file at a time: each runs a whole mesh on a 2-core machine. Node 20
+  # applies --test-timeout to a file as well as to each of its tests, and one
+  # file runs several minutes of suites on its mesh; a test that hangs is
+  # stopped sooner by its own waits, which all have deadlines.
+  run "end-to-end tests" "--test-timeout=900000 --test-concurrency=1" "${e2e[@]}"
+fi
+
+for line in "${summary[@]}"; do echo "test.sh: $line" >&2; done
+echo "test.sh: ${selection}: $(($(date +%s) - started)) s wall (build included)" >&2
+exit "$rc"

@@ -6,14 +6,12 @@
  *
  *   node test/dist/bench/dispatch-latency.js [probes=10] [queued=10000]
  */
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { jetstream } from "@nats-io/jetstream";
-import { Subjects } from "@t2v/common";
+import type { Channels } from "@t2v/common/channels";
 import { GenerateJobSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
-import { type DirectTasks, directTasks } from "../support/direct-tasks.js";
+import type { DirectTasks } from "../support/direct-tasks.js";
 import { startMesh } from "../support/mesh.js";
-import { startNats } from "../support/nats-server.js";
 
 const PROBES = Number(process.argv[2] ?? 10);
 const QUEUED = Number(process.argv[3] ?? 10_000);
@@ -38,13 +36,12 @@ async function viaScheduler(direct: DirectTasks): Promise<number[]> {
 }
 
 /** The same work, with the job published straight to the VIP group's consumer. */
-async function raw(direct: DirectTasks): Promise<number[]> {
-  const js = jetstream(direct.nc);
+async function raw(direct: DirectTasks, ch: Channels): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < PROBES; i++) {
     // A record the worker accepts, marked dispatched so the scheduler leaves it alone.
     const id = await direct.submit({ ...PROBE, tenant: "raw", pool: "batch" });
-    await direct.tasks.update(id, (r) => {
+    await ch.tasks.update(id, (r) => {
       const next = { ...r, dispatchedAttempt: 1, dispatchedGroup: "vip" };
       return next as typeof r;
     });
@@ -64,7 +61,7 @@ async function raw(direct: DirectTasks): Promise<number[]> {
       },
     });
     const t0 = Date.now();
-    await js.publish(Subjects.generate("vip"), toBinary(GenerateJobSchema, job), { msgID: `raw:${id}` });
+    await ch.generateJobs.publish(job, "vip");
     out.push(await firstStepMs(direct, id, t0));
   }
   return out;
@@ -76,18 +73,16 @@ function stats(xs: number[]): { p50: number; p95: number; mean: number } {
   return { p50: at(0.5), p95: at(0.95), mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
 }
 
-const nats = await startNats();
-const mesh = await startMesh(nats.url, { POOLS: "vip", INTRA_OP_THREADS: "1", X264_THREADS: "1" }, [
-  "scheduler",
-  "inference",
-  "encoder",
-]);
-const direct = await directTasks(nats.url);
+const mesh = await startMesh({
+  env: { POOLS: "vip", INTRA_OP_THREADS: "1", X264_THREADS: "1" },
+  services: ["scheduler", "inference", "encoder"],
+});
+const direct = mesh.direct;
 try {
   // Warm up the worker (first-run allocations) before measuring.
   await firstStepMs(direct, await direct.submit(PROBE), Date.now());
   const rows: [string, number[]][] = [];
-  rows.push(["raw publish to the worker (baseline), empty queue", await raw(direct)]);
+  rows.push(["raw publish to the worker (baseline), empty queue", await raw(direct, mesh.channels)]);
   rows.push(["through the scheduler, empty queue", await viaScheduler(direct)]);
 
   const t = Date.now();
@@ -100,11 +95,11 @@ try {
   }
   const submitS = (Date.now() - t) / 1000;
   // Wait until the scheduler holds them all (the last one has a queue position).
-  const lastIds = await direct.tasks.ids();
+  const lastIds = await mesh.channels.tasks.ids();
   const last = lastIds.sort().at(-1) ?? "";
   while ((await direct.estimates([last])).length === 0) await new Promise((r) => setTimeout(r, 500));
   const ingestS = (Date.now() - t) / 1000;
-  rows.push([`raw publish to the worker (baseline), ${QUEUED} queued`, await raw(direct)]);
+  rows.push([`raw publish to the worker (baseline), ${QUEUED} queued`, await raw(direct, mesh.channels)]);
   rows.push([`through the scheduler, ${QUEUED} queued`, await viaScheduler(direct)]);
 
   const base = stats(rows[0]?.[1] ?? []).p50;
@@ -119,7 +114,5 @@ try {
     `\n${QUEUED} submissions took ${submitS.toFixed(1)} s; all queued in the scheduler after ${ingestS.toFixed(1)} s.`,
   );
 } finally {
-  await direct.close();
   await mesh.stop();
-  await nats.stop();
 }

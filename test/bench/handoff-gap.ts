@@ -4,11 +4,10 @@
 // machine load hits both alike), and reports the hand-off gap: from one task's last denoising
 // step to the start of the next task's first step, from the worker's own step events.
 import { fromBinary } from "@bufbuild/protobuf";
+import { EVENTS_CONSUMER } from "@t2v/common/channels";
 import { WorkerEventSchema } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { directTasks } from "../support/direct-tasks.js";
 import { startMesh } from "../support/mesh.js";
-import { startNats } from "../support/nats-server.js";
 
 interface StepMark {
   /** Worker clock, ms: when the step's event was stamped (just after the step ended). */
@@ -28,28 +27,25 @@ const tasks = Number(process.argv[2] ?? 12);
 const rounds = Number(process.argv[3] ?? 2);
 
 async function runOnce(pipeline: boolean): Promise<RunResult> {
-  const nats = await startNats();
-  const mesh = await startMesh(nats.url, { PIPELINE_NEXT_TASK: pipeline ? "1" : "0" }, [
-    "scheduler",
-    "inference",
-    "encoder",
-  ]);
-  const direct = await directTasks(nats.url);
+  const mesh = await startMesh({
+    env: { PIPELINE_NEXT_TASK: pipeline ? "1" : "0" },
+    services: ["scheduler", "inference", "encoder"],
+  });
+  const direct = mesh.direct;
   const steps = new Map<string, StepMark[]>();
-  // A plain subscription sees every worker event as it is published (the stream keeps its copy).
-  const sub = direct.nc.subscribe("t2v.event.>", {
-    callback: (_err, msg) => {
-      const ev = fromBinary(WorkerEventSchema, msg.data);
-      if (ev.event.case !== "step" || ev.time === undefined) return;
-      const marks = steps.get(ev.taskId) ?? [];
-      marks.push({
-        endMs: Number(ev.time.seconds) * 1000 + ev.time.nanos / 1e6,
-        stepMs: ev.event.value.stepSeconds * 1000,
-        step: ev.event.value.step,
-        totalSteps: ev.event.value.totalSteps,
-      });
-      steps.set(ev.taskId, marks);
-    },
+  // A plain subscription to the events' subjects sees every worker event as it
+  // is published (the stream keeps its copy for the scheduler).
+  const sub = mesh.channels.bus.subscribe(EVENTS_CONSUMER.filter, (data) => {
+    const ev = fromBinary(WorkerEventSchema, data);
+    if (ev.event.case !== "step" || ev.time === undefined) return;
+    const marks = steps.get(ev.taskId) ?? [];
+    marks.push({
+      endMs: Number(ev.time.seconds) * 1000 + ev.time.nanos / 1e6,
+      stepMs: ev.event.value.stepSeconds * 1000,
+      step: ev.event.value.step,
+      totalSteps: ev.event.value.totalSteps,
+    });
+    steps.set(ev.taskId, marks);
   });
   try {
     const ids: string[] = [];
@@ -77,9 +73,7 @@ async function runOnce(pipeline: boolean): Promise<RunResult> {
     return { gapsMs, denoiseWallS: wall };
   } finally {
     sub.unsubscribe();
-    await direct.close();
     await mesh.stop();
-    await nats.stop();
   }
 }
 

@@ -1,26 +1,35 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { fromBinary } from "@bufbuild/protobuf";
+import { describe, it } from "node:test";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { Buckets, createUsageLedger, openBucket } from "@t2v/common";
-import { TenantQueueStatsSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
-import { DeadLetterSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_state_pb";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { type DirectSubmit, type DirectTasks, directTasks } from "../support/direct-tasks.js";
-import { startMesh, type TestMesh } from "../support/mesh.js";
-import { startNats, type TestNats } from "../support/nats-server.js";
+import { workerGroup } from "@t2v/common/task";
+import type { DirectSubmit } from "../support/direct-tasks.js";
+import { scrapeSamples } from "../support/prometheus.js";
+import { useMesh } from "../support/use-mesh.js";
+import { waitUntil } from "../support/wait.js";
 
 // Scheduling against a real nats-server and real workers; tasks are submitted
 // the way the gateway does it, so any tenant and pool can be used.
-let nats: TestNats;
-let mesh: TestMesh;
-let direct: DirectTasks;
+const mesh = useMesh({
+  env: {
+    STALL_TIMEOUT_MS: "20000",
+    RECONCILE_INTERVAL_MS: "300",
+    SWEEP_INTERVAL_MS: "2000",
+    LEADER_LEASE_MS: "6000",
+    RETRY_BASE_DELAY_MS: "200",
+    RETRY_MAX_DELAY_MS: "1000",
+    WORKER_FRESH_MS: "4000",
+    INTRA_OP_THREADS: "1",
+    X264_THREADS: "1",
+  },
+  services: ["scheduler", "inference", "encoder"],
+});
 
 const SHORT: Partial<DirectSubmit> = { numFrames: 17, frameRate: 16 };
 /** Waits for the task to end and asserts that it completed. */
-async function completes(taskId: string, timeoutMs = 90_000): Promise<TaskRecord> {
-  const r = await direct.waitForEnd(taskId, timeoutMs);
+async function completes(taskId: string, timeoutMs = 180_000): Promise<TaskRecord> {
+  const r = await mesh.direct.waitForEnd(taskId, timeoutMs);
   assert.equal(r.task?.status, TaskStatus.COMPLETED, `task ${taskId}: ${r.task?.errorMessage}`);
   return r;
 }
@@ -37,57 +46,32 @@ const denoisedCount = (taskId: string) =>
     0,
   );
 
-before(async () => {
-  nats = await startNats();
-  mesh = await startMesh(
-    nats.url,
-    {
-      STALL_TIMEOUT_MS: "20000",
-      RECONCILE_INTERVAL_MS: "300",
-      SWEEP_INTERVAL_MS: "2000",
-      LEADER_LEASE_MS: "6000",
-      RETRY_BASE_DELAY_MS: "200",
-      RETRY_MAX_DELAY_MS: "1000",
-      WORKER_FRESH_MS: "4000",
-      INTRA_OP_THREADS: "1",
-      X264_THREADS: "1",
-    },
-    ["scheduler", "inference", "encoder"],
-  );
-  direct = await directTasks(nats.url);
-});
-
-after(async () => {
-  await direct?.close();
-  await mesh?.stop();
-  await nats?.stop();
-});
-
 describe("scheduling", () => {
   it("serves VIP first, keeps tenants fair, and tells queue positions", async () => {
     // Tenant A's first task is long, so all submissions are in before a slot frees.
-    const a: string[] = [await direct.submit({ tenant: "tenant-a", width: 1280, height: 720, numFrames: 72 })];
-    for (let i = 1; i < 8; i++) a.push(await direct.submit({ ...SHORT, tenant: "tenant-a" }));
-    const b = await direct.submit({ ...SHORT, tenant: "tenant-b" });
-    const v = await direct.submit({ ...SHORT, tenant: "tenant-c", pool: "vip" });
-    const batch = await direct.submit({ ...SHORT, tenant: "tenant-d", pool: "batch" });
+    const a: string[] = [await mesh.direct.submit({ tenant: "tenant-a", width: 1280, height: 720, numFrames: 72 })];
+    for (let i = 1; i < 8; i++) a.push(await mesh.direct.submit({ ...SHORT, tenant: "tenant-a" }));
+    const b = await mesh.direct.submit({ ...SHORT, tenant: "tenant-b" });
+    const v = await mesh.direct.submit({ ...SHORT, tenant: "tenant-c", pool: "vip" });
+    const batch = await mesh.direct.submit({ ...SHORT, tenant: "tenant-d", pool: "batch" });
 
     // Queue positions: queued tasks of tenant A stand in submission order.
-    await new Promise((r) => setTimeout(r, 300));
-    const est = await direct.estimates(a);
-    const positions = a.map((id) => est.find((e) => e.taskId === id)?.position).filter((p) => p !== undefined);
-    assert.ok(positions.length >= 4, `estimates for queued tasks: ${JSON.stringify(positions)}`);
+    const positions = await waitUntil(
+      async () => {
+        const est = await mesh.direct.estimates(a);
+        return a.map((id) => est.find((e) => e.taskId === id)?.position).filter((p) => p !== undefined);
+      },
+      (found) => found.length >= 4,
+      { timeoutMs: 5_000, what: "estimates for 4 queued tasks of tenant A" },
+    );
     for (let i = 1; i < positions.length; i++) assert.ok((positions[i] ?? 0) > (positions[i - 1] ?? 0));
 
     // Admission stats for the gateway.
-    const stats = await openBucket(direct.nc, Buckets.queueStats);
-    let queuedA = 0;
-    for (let i = 0; i < 30 && queuedA < 4; i++) {
-      const entry = await stats.get("tenant-a");
-      queuedA = entry ? fromBinary(TenantQueueStatsSchema, entry.value).queued : 0;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(queuedA >= 4, `tenant-a's queue stats show ${queuedA} queued`);
+    await waitUntil(
+      async () => (await mesh.channels.queueStats.read("tenant-a"))?.queued ?? 0,
+      (queued) => queued >= 4,
+      { timeoutMs: 5_000, what: "tenant-a's queue stats showing 4 queued" },
+    );
 
     const [rb, rv, rbatch] = await Promise.all([completes(b), completes(v), completes(batch)]);
     const ra = await Promise.all(a.map((id) => completes(id)));
@@ -101,29 +85,51 @@ describe("scheduling", () => {
   });
 
   it("takes cancelled tasks out of the queue at once", async () => {
-    const long = await direct.submit({ tenant: "tenant-k", width: 1280, height: 720, numFrames: 120, frameRate: 24 });
+    const long = await mesh.direct.submit({
+      tenant: "tenant-k",
+      width: 1280,
+      height: 720,
+      numFrames: 120,
+      frameRate: 24,
+    });
     const queued: string[] = [];
-    for (let i = 0; i < 3; i++) queued.push(await direct.submit({ ...SHORT, tenant: "tenant-k" }));
-    await direct.waitFor(queued[2] ?? "", (r) => r.task?.status === TaskStatus.QUEUED);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.ok((await direct.estimates(queued)).length >= 1, "some are queued");
-    for (const id of queued) await direct.cancel(id);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(await direct.estimates(queued), []);
-    await direct.cancel(long);
+    for (let i = 0; i < 3; i++) queued.push(await mesh.direct.submit({ ...SHORT, tenant: "tenant-k" }));
+    await mesh.direct.waitFor(queued[2] ?? "", (r) => r.task?.status === TaskStatus.QUEUED);
+    await waitUntil(
+      () => mesh.direct.estimates(queued),
+      (est) => est.length >= 1,
+      { timeoutMs: 5_000, what: "some of tenant K's tasks queued in the scheduler" },
+    );
+    for (const id of queued) await mesh.direct.cancel(id);
+    // "At once": within a second of the broadcasts, none has an estimate any more.
+    await waitUntil(
+      () => mesh.direct.estimates(queued),
+      (est) => est.length === 0,
+      { timeoutMs: 1_000, what: "cancelled tasks gone from the queue" },
+    );
+    await mesh.direct.cancel(long);
     for (const id of [long, ...queued]) {
-      assert.equal((await direct.waitForEnd(id)).task?.status, TaskStatus.CANCELLED);
+      assert.equal((await mesh.direct.waitForEnd(id)).task?.status, TaskStatus.CANCELLED);
     }
   });
 
   it("gives a dedicated VIP worker only VIP work", async () => {
     await mesh.kill("inference");
     await mesh.start("inference-vip", { service: "inference", env: { POOLS: "vip", WORKER_ID: "vip-worker" } });
-    await new Promise((r) => setTimeout(r, 4_500)); // the killed shared worker's heartbeat goes stale
-    const standard = await direct.submit({ ...SHORT, tenant: "tenant-a" });
-    const vip = await direct.submit({ ...SHORT, tenant: "tenant-a", pool: "vip" });
+    // The scheduler counts the VIP worker and no longer the killed shared one (its heartbeat went stale).
+    const shared = workerGroup((mesh.env.POOLS ?? "").split(","));
+    await waitUntil(
+      () => scrapeSamples(mesh.metricsUrl("scheduler"), "t2v_workers"),
+      (samples) => {
+        const live = samples.filter((x) => x.value > 0).map((x) => x.labels.t2v_worker_group);
+        return live.includes("vip") && !live.includes(shared);
+      },
+      { timeoutMs: Number(mesh.env.WORKER_FRESH_MS) + 10_000, what: `the scheduler seeing only the VIP worker` },
+    );
+    const standard = await mesh.direct.submit({ ...SHORT, tenant: "tenant-a" });
+    const vip = await mesh.direct.submit({ ...SHORT, tenant: "tenant-a", pool: "vip" });
     await completes(vip);
-    const s = await direct.get(standard);
+    const s = await mesh.direct.get(standard);
     assert.equal(s.task?.status, TaskStatus.QUEUED);
     assert.equal(s.dispatchedAttempt, 0, "standard work is not sent to VIP workers");
     await mesh.start("inference");
@@ -135,30 +141,36 @@ describe("scheduling", () => {
   it("retries transient failures with backoff, then fails with a dead letter", async () => {
     await mesh.kill("encoder");
     await mesh.start("encoder-broken", { service: "encoder", env: { FFMPEG_PATH: "/nonexistent/ffmpeg" } });
-    const id = await direct.submit({ ...SHORT, tenant: "tenant-e" });
-    const r = await direct.waitForEnd(id, 90_000);
+    const id = await mesh.direct.submit({ ...SHORT, tenant: "tenant-e" });
+    const r = await mesh.direct.waitForEnd(id, 90_000);
     assert.equal(r.task?.status, TaskStatus.FAILED);
     assert.equal(r.task?.attempt, 3);
     assert.match(r.task?.errorMessage ?? "", /after 3 attempts/);
     assert.equal(denoisedCount(id), 3);
-    const dl = await (await openBucket(direct.nc, Buckets.deadLetters)).get(id);
+    const dl = (await mesh.channels.deadLetters.list()).find((d) => d.taskId === id);
     assert.ok(dl, "dead letter written");
-    assert.equal(fromBinary(DeadLetterSchema, dl.value).attempts, 3);
+    assert.equal(dl.attempts, 3);
     await mesh.kill("encoder-broken");
     await mesh.start("encoder");
   });
 
   it("fails at once, without retries, on input the model cannot serve", async () => {
-    const id = await direct.submit({ tenant: "tenant-e", width: 100, height: 100, numFrames: 17, frameRate: 16 });
-    const r = await direct.waitForEnd(id, 30_000);
+    const id = await mesh.direct.submit({ tenant: "tenant-e", width: 100, height: 100, numFrames: 17, frameRate: 16 });
+    const r = await mesh.direct.waitForEnd(id, 30_000);
     assert.equal(r.task?.status, TaskStatus.FAILED);
     assert.equal(r.task?.attempt, 1);
     assert.doesNotMatch(r.task?.errorMessage ?? "", /retrying|attempts/);
   });
 
   it("completes a task whose worker was killed mid-generation, once", async () => {
-    const id = await direct.submit({ tenant: "tenant-f", width: 1280, height: 720, numFrames: 240, frameRate: 24 });
-    await direct.waitFor(
+    const id = await mesh.direct.submit({
+      tenant: "tenant-f",
+      width: 1280,
+      height: 720,
+      numFrames: 240,
+      frameRate: 24,
+    });
+    await mesh.direct.waitFor(
       id,
       (r) => r.task?.status === TaskStatus.PROCESSING && (r.task?.currentStep ?? 0) >= 1,
       60_000,
@@ -170,18 +182,14 @@ describe("scheduling", () => {
     assert.equal(denoisedCount(id), 1, "denoised to completion exactly once");
     assert.equal(r.videoObject, `${id}.mp4`);
     const day = 86_400_000;
-    const usage = await createUsageLedger(await openBucket(direct.nc, Buckets.usage)).list(
-      "tenant-f",
-      new Date(Date.now() - day),
-      new Date(Date.now() + day),
-    );
+    const usage = await mesh.channels.usage.list("tenant-f", new Date(Date.now() - day), new Date(Date.now() + day));
     assert.equal(usage.filter((u) => u.taskId === id).length, 1, "billed once");
   });
 
   it("loses nothing when the scheduler is killed, and a standby takes over", async () => {
     await mesh.start("scheduler-2", { service: "scheduler", env: { REPLICA_ID: "standby" }, noWait: true });
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push(await direct.submit({ ...SHORT, tenant: `tenant-g${i % 2}` }));
+    for (let i = 0; i < 4; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: `tenant-g${i % 2}` }));
     await mesh.kill("scheduler", "SIGKILL");
     await Promise.all(ids.map((id) => completes(id, 120_000)));
     assert.match(mesh.logs("scheduler-2"), /leader: this replica dispatches/);
@@ -189,18 +197,30 @@ describe("scheduling", () => {
   });
 
   it("fails a task that misses its deadline", async () => {
-    const long = await direct.submit({ tenant: "tenant-h", width: 1280, height: 720, numFrames: 120, frameRate: 24 });
-    const late = await direct.submit({ ...SHORT, tenant: "tenant-h", deadlineMs: Date.now() + 1_000 });
-    const r = await direct.waitForEnd(late, 30_000);
+    const long = await mesh.direct.submit({
+      tenant: "tenant-h",
+      width: 1280,
+      height: 720,
+      numFrames: 120,
+      frameRate: 24,
+    });
+    const late = await mesh.direct.submit({ ...SHORT, tenant: "tenant-h", deadlineMs: Date.now() + 1_000 });
+    const r = await mesh.direct.waitForEnd(late, 30_000);
     assert.equal(r.task?.status, TaskStatus.FAILED);
     assert.match(r.task?.errorMessage ?? "", /deadline/);
-    await direct.cancel(long);
+    await mesh.direct.cancel(long);
   });
 
   it("serves an identical seeded request from the result cache, with no GPU work", async () => {
-    const first = await direct.submit({ ...SHORT, tenant: "tenant-i", seed: 77, seedExplicit: true, prompt: "cached" });
+    const first = await mesh.direct.submit({
+      ...SHORT,
+      tenant: "tenant-i",
+      seed: 77,
+      seedExplicit: true,
+      prompt: "cached",
+    });
     const r1 = await completes(first);
-    const second = await direct.submit({
+    const second = await mesh.direct.submit({
       ...SHORT,
       tenant: "tenant-i",
       seed: 77,
@@ -212,7 +232,13 @@ describe("scheduling", () => {
     assert.equal(r2.videoObject, r1.videoObject);
     assert.equal(denoisedCount(second), 0);
     // Another tenant, or no explicit seed: generated afresh.
-    const other = await direct.submit({ ...SHORT, tenant: "tenant-j", seed: 77, seedExplicit: true, prompt: "cached" });
+    const other = await mesh.direct.submit({
+      ...SHORT,
+      tenant: "tenant-j",
+      seed: 77,
+      seedExplicit: true,
+      prompt: "cached",
+    });
     const r3 = await completes(other);
     assert.equal(r3.task?.cacheHit, false);
     assert.equal(denoisedCount(other), 1);
@@ -220,17 +246,17 @@ describe("scheduling", () => {
 
   it("loses no acknowledged task when nats-server is killed and restarted", async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await direct.submit({ ...SHORT, tenant: "tenant-n" }));
+    for (let i = 0; i < 3; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: "tenant-n" }));
     // Every submission above was acknowledged by JetStream (file storage); now kill -9 the server.
     // nats-server 2.9 may lose a just-acknowledged message this way (it writes its file store after
     // the ack); the scheduler's sweep picks up any task whose submission did not survive.
-    await nats.restart();
+    await mesh.nats.restart();
     await Promise.all(ids.map((id) => completes(id, 120_000)));
     for (const id of ids) assert.equal(denoisedCount(id), 1, `task ${id} denoised once`);
   });
 
   it("picks up a task whose submission was lost", async () => {
-    const id = await direct.submit({ ...SHORT, tenant: "tenant-o", loseSubmission: true });
+    const id = await mesh.direct.submit({ ...SHORT, tenant: "tenant-o", loseSubmission: true });
     await completes(id, 60_000);
     assert.match(mesh.logs("scheduler-2") + mesh.logs("scheduler"), new RegExp(`${id}.*submission never arrived`));
   });

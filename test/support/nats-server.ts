@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { reapOnExit } from "./child-reaper.js";
 import { freePort } from "./free-port.js";
 
 export interface TestNats {
@@ -50,6 +51,7 @@ async function launch(port: number, storeDir: string): Promise<ChildProcess> {
     ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, "-l", join(storeDir, "nats-server.log")],
     { stdio: "ignore" },
   );
+  reapOnExit(child);
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
     if (await connects(port)) return child;

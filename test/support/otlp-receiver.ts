@@ -75,3 +75,12 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
+
+/** The environment that makes a service export its spans to `receiver`, in small batches. */
+export function otlpEnv(receiver: OtlpReceiver): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    OTEL_BSP_SCHEDULE_DELAY: "200",
+  };
+}

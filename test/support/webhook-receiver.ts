@@ -1,4 +1,6 @@
 import http from "node:http";
+import { after, before } from "node:test";
+import { lateBound } from "./late-bound.js";
 
 export interface ReceivedWebhook {
   path: string;
@@ -51,4 +53,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const port = typeof addr === "object" && addr ? addr.port : 0;
   r.url = (path) => `http://127.0.0.1:${port}${path}`;
   return r;
+}
+
+/** A receiver started in `before` and closed in `after` of the enclosing suite. */
+export function useWebhookReceiver(): WebhookReceiver {
+  let receiver: WebhookReceiver | undefined;
+  before(async () => {
+    receiver = await startWebhookReceiver();
+  });
+  after(async () => {
+    await receiver?.close();
+  });
+  return lateBound(() => {
+    if (!receiver) throw new Error("the webhook receiver is used before it started");
+    return receiver;
+  });
 }
