@@ -6,6 +6,7 @@
 #   (none)  every test: the tests beside the code, then the end-to-end tests
 #   unit    the tests beside the code in packages/ and services/ (pure and
 #           in-process), without those that need a nats-server (*.nats.test.js)
+#           or run for long (*.slow.test.js: the memory soak)
 #   e2e     the end-to-end tests in test/e2e, which start their own nats-server
 #           and services
 set -euo pipefail
@@ -60,7 +61,7 @@ extra=("$@")
 if [ "$selection" != e2e ]; then
   mapfile -t unit < <(find_tests packages/*/dist services/*/dist)
   if [ "$selection" = unit ]; then
-    mapfile -t unit < <(printf '%s\n' "${unit[@]}" | grep -v '\.nats\.test\.js$')
+    mapfile -t unit < <(printf '%s\n' "${unit[@]}" | grep -vE '\.(nats|slow)\.test\.js$')
   fi
   [ ${#unit[@]} -gt 0 ] || { echo "no unit test files found" >&2; exit 1; }
   run "tests beside the code" "--test-timeout=60000" "${unit[@]}"
