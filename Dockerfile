@@ -26,6 +26,8 @@ COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY packages/common/package.json packages/common/
 COPY packages/model/package.json packages/model/
 COPY packages/cli/package.json packages/cli/
+COPY packages/client/package.json packages/client/
+COPY packages/web-console/package.json packages/web-console/
 COPY services/scheduler/package.json services/scheduler/
 COPY services/inference/package.json services/inference/
 COPY services/encoder/package.json services/encoder/
@@ -46,7 +48,10 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY packages packages
 COPY services services
 # Only what runs in the cluster; the CLI and end-to-end tests are not shipped.
+# The web console is static files the gateway serves (esbuild is a dev dependency: build before pruning).
 RUN npx tsc -b packages/common packages/model services/scheduler services/inference services/encoder services/gateway \
+      packages/client packages/web-console \
+ && node packages/web-console/build.mjs \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -f node_modules/@t2v/cli node_modules/@t2v/e2e node_modules/.bin/t2v
 
@@ -57,6 +62,7 @@ RUN mkdir -p /out \
       mkdir -p "/out/$d" && cp -a "$d/package.json" "$d/dist" "/out/$d/" \
       && if [ -d "$d/node_modules" ]; then cp -a "$d/node_modules" "/out/$d/"; fi; \
     done \
+ && mkdir -p /out/packages/web-console/dist && cp -a packages/web-console/dist/public /out/packages/web-console/dist/ \
  && find /out -name '*.tsbuildinfo' -delete
 
 # ---------------------------------------------------------------- node binary

@@ -10,6 +10,8 @@ command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 # The brief's own Python client is run against the mesh by the tests.
 python3 -c 'import requests' >/dev/null 2>&1 || need+=(python3-requests)
+# The web console's browser test drives Debian's Chromium (browser downloads are not possible here).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -29,3 +31,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 echo "setup: building"
 npx tsc -b
+node packages/web-console/build.mjs

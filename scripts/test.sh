@@ -23,6 +23,8 @@ esac
 # On a fresh clone, install first (what `npm run demo` does before it starts the mesh).
 [ -f node_modules/.package-lock.json ] || bash scripts/setup.sh
 npx tsc -b
+# The gateway serves the console from packages/web-console/dist/public (test/e2e/console.test.ts drives it).
+node packages/web-console/build.mjs
 
 # The compiled test file's source, so files left in dist/ by a moved or deleted source do not run.
 source_of() {

@@ -1,122 +1,88 @@
 #!/usr/bin/env node
-import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { readConfigOrExit } from "@t2v/common/config";
-import { generate } from "./commands/generate.js";
-import { keysCommand } from "./commands/keys.js";
-import { savedDevKey } from "./commands/keys-dev.js";
-import { deadLettersReport, usageReport } from "./commands/operator-reports.js";
-import { up } from "./commands/up.js";
-import { cliConfig } from "./config.js";
-import { defaultDataDir } from "./mesh/paths.js";
+import type { Command, Io } from "./cli/command.js";
+import { ExitCode, exitCodeOf, UsageError } from "./cli/exit-codes.js";
+import { describeError } from "./cli/task-output.js";
+import { batchCommand } from "./commands/batch-command.js";
+import { TaskNotCompletedError } from "./commands/generate.js";
+import { generateCommand } from "./commands/generate-command.js";
+import { deadLettersCommand, keysCmd, upCommand, usageCommand } from "./commands/operator-commands.js";
+import { cancelCommand, getCommand, listCommand, watchCommand } from "./commands/task-commands.js";
 
-const USAGE = `usage:
-  t2v generate "<prompt>" [--duration S] [--resolution 480p|720p] [--seed N] [--frame-rate N]
-               [--negative-prompt TEXT] [--style NAME] [--out FILE]
-               [--server URL] [--protocol connect|grpc] [--api-key KEY]
-  t2v up [--demo] [--raw-logs]      run the whole mesh locally (what 'npm start' does)
-  t2v keys create --tenant NAME [--tier vip|standard|batch] [--name LABEL]
-  t2v keys list
-  t2v keys revoke PREFIX|KEY
-  t2v usage --tenant NAME [--since YYYY-MM-DD] [--until YYYY-MM-DD]   billing audit (until is exclusive)
-  t2v dead-letters                  tasks that failed for good
+const COMMANDS: Command[] = [
+  generateCommand,
+  getCommand,
+  listCommand,
+  watchCommand,
+  cancelCommand,
+  batchCommand,
+  upCommand,
+  keysCmd,
+  usageCommand,
+  deadLettersCommand,
+];
+
+const USAGE = `usage: t2v <command> [options]     t2v <command> --help for its options
+
+${COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join("\n")}
 
 environment: T2V_SERVER (default http://127.0.0.1:8080), T2V_API_KEY (default: the key 'up' saved in DATA_DIR),
-             PORT, NATS_URL, DATA_DIR, MODEL_DIR`;
+             PORT, NATS_URL, DATA_DIR, MODEL_DIR
+exit codes:  0 ok, 1 error (unreachable, unavailable, I/O), 2 usage, 3 API key refused,
+             4 request refused (invalid, not found, limits), 5 task failed or cancelled (batch: any line),
+             6 --timeout passed, 78 an environment variable the schema refuses (src/config.ts)`;
 
-function fail(message: string): never {
-  process.stderr.write(`t2v: ${message}\n${USAGE}\n`);
-  process.exit(2);
+const io: Io = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+  stderrIsTTY: process.stderr.isTTY === true,
+};
+
+/** --help / -h anywhere before a "--" separator. */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) fail(`--${name} must be a number, not "${v}"`);
-  return n;
-}
-
-const [command, ...rest] = process.argv.slice(2);
-const env = readConfigOrExit("t2v", cliConfig);
-const dataDir = env.dataDir || defaultDataDir();
-try {
-  if (command === "generate") {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        duration: { type: "string" },
-        resolution: { type: "string" },
-        seed: { type: "string" },
-        "frame-rate": { type: "string" },
-        "negative-prompt": { type: "string" },
-        style: { type: "string" },
-        out: { type: "string", short: "o" },
-        server: { type: "string" },
-        protocol: { type: "string", default: "connect" },
-        "api-key": { type: "string" },
-      },
-    });
-    const prompt = positionals.join(" ");
-    if (prompt.trim() === "") fail("a prompt is required");
-    const protocol = values.protocol;
-    if (protocol !== "connect" && protocol !== "grpc") fail(`--protocol must be connect or grpc`);
-    await generate(
-      {
-        server: values.server ?? (env.server || `http://127.0.0.1:${env.port}`),
-        protocol,
-        // --api-key, else T2V_API_KEY, else the development key `t2v up` saved.
-        apiKey: values["api-key"] ?? (env.apiKey || savedDevKey(dataDir)) ?? "",
-        prompt,
-        ...(values.resolution !== undefined ? { resolution: values.resolution } : {}),
-        ...(values["negative-prompt"] !== undefined ? { negativePrompt: values["negative-prompt"] } : {}),
-        ...(values.style !== undefined ? { style: values.style } : {}),
-        ...(values.out !== undefined ? { out: values.out } : {}),
-        ...optionalNumber("duration", num("duration", values.duration)),
-        ...optionalNumber("seed", num("seed", values.seed)),
-        ...optionalNumber("frameRate", num("frame-rate", values["frame-rate"])),
-      },
-      { isTTY: process.stderr.isTTY === true, write: (s) => process.stderr.write(s) },
-    );
-  } else if (command === "up") {
-    const { values } = parseArgs({
-      args: rest,
-      options: { demo: { type: "boolean", default: false }, "raw-logs": { type: "boolean", default: false } },
-    });
-    await up({
-      port: env.port,
-      natsUrl: env.natsUrl,
-      dataDir,
-      modelDir: env.modelDir || join(dataDir, "models", "wan-tiny"),
-      rawLogs: values["raw-logs"] || env.logFormat === "json",
-      demo: values.demo,
-    });
-  } else if (command === "keys") {
-    await keysCommand(rest, fail);
-  } else if (command === "usage") {
-    const { values } = parseArgs({
-      args: rest,
-      options: { tenant: { type: "string" }, since: { type: "string" }, until: { type: "string" } },
-    });
-    if (!values.tenant) fail("--tenant is required");
-    const day = (name: string, v: string | undefined, def: Date): Date => {
-      const d = v === undefined ? def : new Date(`${v}T00:00:00Z`);
-      if (Number.isNaN(d.getTime())) fail(`--${name} must be a date like 2026-11-01, not "${v}"`);
-      return d;
-    };
-    const since = day("since", values.since, new Date(Date.now() - 30 * 86_400_000));
-    const until = day("until", values.until, new Date(Date.now() + 86_400_000));
-    await usageReport(env.natsUrl, { tenant: values.tenant, since, until }, process.stdout);
-  } else if (command === "dead-letters") {
-    await deadLettersReport(env.natsUrl, process.stdout);
-  } else {
-    fail(command ? `unknown command "${command}"` : "a command is required");
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    (name === undefined ? io.stderr : io.stdout)(`${USAGE}\n`);
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
-} catch (err) {
-  process.stderr.write(`\nt2v: ${(err as Error).message}\n`);
-  process.exit(1);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`t2v: unknown command "${name}"\n${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  if (wantsHelp(rest)) {
+    io.stdout(`${command.help}\n`);
+    return ExitCode.ok;
+  }
+  const json = rest.includes("--json");
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError || isParseArgsError(err)) {
+      io.stderr(`t2v ${name}: ${(err as Error).message}\n\n${command.help}\n`);
+      return ExitCode.usage;
+    }
+    if (err instanceof TaskNotCompletedError) {
+      io.stderr(json ? describeError(err, true) : `t2v: ${err.message}\n`);
+      return ExitCode.taskFailed;
+    }
+    io.stderr(describeError(err, json));
+    return exitCodeOf(err);
+  }
 }
 
-function optionalNumber<K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> {
-  return v === undefined ? {} : ({ [key]: v } as Record<K, number>);
+/** node:util parseArgs rejects unknown options and missing values with these codes. */
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
+
+const argv = process.argv.slice(2);
+process.exitCode = await main(argv);
+// A client command is done: idle keep-alive connections (HTTP/2 sessions)
+// must not hold the exit up. `up` keeps running its mesh.
+if (argv[0] !== "up") setTimeout(() => process.exit(), 2_000).unref();

@@ -1,18 +1,19 @@
-import { createWriteStream } from "node:fs";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { ReadableStream } from "node:stream/web";
-import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  type CreateTaskInput,
+  createNodeClient,
+  downloadToFile,
+  type NodeProtocol,
+  statusName,
+} from "@t2v/client/node";
 import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { isTerminal } from "@t2v/common/task";
-import { type Protocol, videoClient } from "./client.js";
-import { renderProgress } from "./render-progress.js";
+import { progressPrinter, type Terminal, taskProgressLine } from "../cli/progress-bar.js";
+
+export type { Terminal } from "../cli/progress-bar.js";
 
 export interface GenerateOptions {
   server: string;
-  protocol: Protocol;
-  /** Bearer key; T2V_API_KEY when not given. */
-  apiKey?: string;
+  protocol: NodeProtocol;
+  apiKey: string;
   prompt: string;
   negativePrompt?: string;
   resolution?: string;
@@ -20,64 +21,49 @@ export interface GenerateOptions {
   frameRate?: number;
   seed?: number;
   style?: string;
+  idempotencyKey?: string;
+  /** Where to write the MP4; <task id>.mp4 by default. */
   out?: string;
+  /** Stop waiting after this long (the task goes on). */
+  timeoutMs?: number;
 }
 
-export interface Terminal {
-  isTTY: boolean;
-  write(s: string): void;
+/** The task ended but did not complete: exit code 5. */
+export class TaskNotCompletedError extends Error {
+  constructor(readonly task: Task) {
+    super(`task ${task.taskId} ${statusName(task.status)}: ${task.errorMessage || "no reason given"}`);
+  }
 }
 
-const MAX_WATCH_RECONNECTS = 10;
-
-/** Submits a task, follows WatchTask with a progress bar, and downloads the MP4. */
+/** Submits a task, follows WatchTask with a progress bar and ETA, and downloads the MP4. */
 export async function generate(o: GenerateOptions, term: Terminal): Promise<{ task: Task; file: string }> {
-  const client = videoClient(o.server, o.protocol, o.apiKey ?? process.env.T2V_API_KEY ?? "");
-  let task = await client.createTask({
+  const client = createNodeClient({ baseUrl: o.server, apiKey: o.apiKey, protocol: o.protocol });
+  const request: CreateTaskInput = {
     prompt: o.prompt,
     negativePrompt: o.negativePrompt ?? "",
     resolution: o.resolution ?? "",
     style: o.style ?? "",
+    idempotencyKey: o.idempotencyKey ?? "",
     ...(o.duration !== undefined ? { duration: o.duration } : {}),
     ...(o.frameRate !== undefined ? { frameRate: o.frameRate } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
-  });
-  term.write(`task ${task.taskId} queued (seed ${task.params?.seed}, ${task.params?.numFrames} frames)\n`);
-
-  let last = "";
-  const show = (t: Task): void => {
-    const line = renderProgress(t);
-    if (line === last) return;
-    last = line;
-    term.write(term.isTTY ? `\r${line}` : `${line}\n`);
   };
-
-  // A dropped stream (gateway restart, proxy timeout) is resumed: the task lives on.
-  for (let tries = 0; !isTerminal(task.status); tries++) {
-    try {
-      for await (const ev of client.watchTask({ taskId: task.taskId })) {
-        if (ev.task) {
-          task = ev.task;
-          show(task);
-        }
-      }
-    } catch (err) {
-      const code = err instanceof ConnectError ? err.code : Code.Unknown;
-      if (tries >= MAX_WATCH_RECONNECTS || code === Code.NotFound || code === Code.InvalidArgument) throw err;
-      await new Promise((r) => setTimeout(r, 1_000));
-      task = await client.getTask({ taskId: task.taskId });
-    }
+  const created = await client.createTask(request);
+  term.write(`task ${created.taskId} queued (seed ${created.params?.seed}, ${created.params?.numFrames} frames)\n`);
+  const progress = progressPrinter(term);
+  progress.show(taskProgressLine(created));
+  let task: Task;
+  try {
+    task = await client.waitForCompletion(created.taskId, {
+      onProgress: (t) => progress.show(taskProgressLine(t)),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    });
+  } finally {
+    progress.done();
   }
-  if (term.isTTY) term.write("\n");
-  if (task.status !== TaskStatus.COMPLETED) {
-    throw new Error(
-      `task ${task.taskId} ${TaskStatus[task.status]?.toLowerCase()}: ${task.errorMessage || "no reason given"}`,
-    );
-  }
+  if (task.status !== TaskStatus.COMPLETED) throw new TaskNotCompletedError(task);
   const file = o.out ?? `${task.taskId}.mp4`;
-  const res = await fetch(task.resultUrl);
-  if (!res.ok || !res.body) throw new Error(`download of ${task.resultUrl} failed: HTTP ${res.status}`);
-  await pipeline(Readable.fromWeb(res.body as ReadableStream<Uint8Array>), createWriteStream(file));
+  await downloadToFile(client, task, file);
   term.write(`wrote ${file}\n`);
   return { task, file };
 }

@@ -63,7 +63,7 @@ export async function up(o: UpOptions): Promise<void> {
   );
   const mesh = supervise(SERVICES, env, metricsPorts, { write: log, rawLogs: o.rawLogs });
   const server = `http://127.0.0.1:${o.port}`;
-  log(`mesh starting; API on ${server} (gRPC, gRPC-Web and Connect)`);
+  log(`mesh starting; API on ${server} (gRPC, gRPC-Web and Connect), web console at ${server}/`);
 
   let stopping = false;
   const stop = async (): Promise<void> => {

@@ -1,0 +1,108 @@
+import { create } from "@bufbuild/protobuf";
+import type { TaskStore } from "@t2v/common/channels";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { GetTaskRequestSchema, type Task } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { Logger } from "@t2v/common/logger";
+import { isTerminal } from "@t2v/common/task";
+import type { Estimator } from "../../adapters/queue-estimates.js";
+import { checkContract } from "../../domain/check-contract.js";
+import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
+import type { Guard } from "../../use-cases/guard.js";
+import { asServiceError } from "../dependency-failure.js";
+import { type HttpRequest, type HttpResponse, type HttpRoute, header, sendJson } from "../http/node-http.js";
+import { errorResponse } from "./error-response.js";
+import { statusBody } from "./t2v-rest-api.js";
+
+export const TASK_EVENTS_PATH = "/v1/t2v/events";
+
+/** Proxies and load balancers drop connections idle for 30-60 s; a comment every 15 s keeps the stream open. */
+const KEEP_ALIVE_MS = 15_000;
+/** Sent as `retry:` so EventSource-style clients wait this long before reconnecting. */
+const RECONNECT_HINT_MS = 3_000;
+
+export interface TaskEventsSseDeps {
+  guard: Pick<Guard, "admit">;
+  /** The caller's own task (NOT_FOUND otherwise), as every protocol checks it. */
+  getTask: GetTaskForCaller;
+  tasks: Pick<TaskStore, "watch">;
+  view: (r: TaskRecord) => Promise<Task>;
+  /** Fills in the queue position and ETA of queued tasks, as /v1/t2v/status does. */
+  estimate?: Estimator;
+  /** Aborts on gateway shutdown: open streams end. */
+  stopping: AbortSignal;
+  log: Logger;
+  keepAliveMs?: number;
+}
+
+/**
+ * GET /v1/t2v/events?task_id=... as Server-Sent Events for REST and curl users:
+ * one event per change of the task record (data = the /v1/t2v/status JSON,
+ * id = the record's revision, so `Last-Event-ID` resumes after the last one
+ * seen), keep-alive comments, and the end of the stream after a terminal
+ * state. The key comes only in `Authorization: Bearer`, never in the URL,
+ * where logs and browser history would keep it.
+ */
+export function createTaskEventsSse(deps: TaskEventsSseDeps): HttpRoute {
+  const keepAliveMs = deps.keepAliveMs ?? KEEP_ALIVE_MS;
+  return async function serveTaskEvents(req, res, url) {
+    if (url.pathname !== TASK_EVENTS_PATH) return false;
+    if (req.method !== "GET") {
+      const message = "use GET";
+      return sendJson(res, 405, { detail: message, error: { code: "method_not_allowed", message } }, { allow: "GET" });
+    }
+    const taskId = url.searchParams.get("task_id") ?? "";
+    try {
+      const caller = await deps.guard.admit(header(req, "authorization"));
+      checkContract(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskId }));
+      await deps.getTask(caller, taskId);
+    } catch (err) {
+      const r = errorResponse(asServiceError(err, deps.log, { path: TASK_EVENTS_PATH }));
+      return sendJson(res, r.status, r.body, r.headers);
+    }
+    await stream(req, res, taskId, lastEventId(req));
+    return true;
+  };
+
+  async function stream(req: HttpRequest, res: HttpResponse, taskId: string, after: number): Promise<void> {
+    const local = new AbortController();
+    const signal = AbortSignal.any([deps.stopping, local.signal]);
+    const close = (): void => local.abort();
+    res.on("close", close);
+    req.on("close", close);
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      // nginx and similar proxies buffer responses unless told not to.
+      "x-accel-buffering": "no",
+    });
+    res.write(`retry: ${RECONNECT_HINT_MS}\n\n`);
+    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);
+    try {
+      for await (const stored of deps.tasks.watch(taskId, signal)) {
+        const status = stored.record.task?.status;
+        if (stored.revision > after) {
+          const task = await deps.view(stored.record);
+          if (deps.estimate) await deps.estimate([task]);
+          if (signal.aborted) break;
+          res.write(`id: ${stored.revision}\ndata: ${JSON.stringify(statusBody(task))}\n\n`);
+        }
+        if (status !== undefined && isTerminal(status)) break;
+      }
+    } catch (err) {
+      // The client reconnects with Last-Event-ID and misses nothing.
+      if (!signal.aborted) deps.log.warn({ err, task_id: taskId }, "task event stream failed");
+    } finally {
+      clearInterval(keepAlive);
+      res.off("close", close);
+      req.off("close", close);
+      local.abort();
+      res.end();
+    }
+  }
+}
+
+/** The revision after which to resume; 0 (everything) when absent or not a number. */
+function lastEventId(req: HttpRequest): number {
+  const v = Number(header(req, "last-event-id") ?? "");
+  return Number.isSafeInteger(v) && v > 0 ? v : 0;
+}
