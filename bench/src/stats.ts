@@ -1,0 +1,66 @@
+import { loadavg } from "node:os";
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+export function summarize(xs: readonly number[]): Summary {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+  const round = (x: number): number => Math.round(x * 100) / 100;
+  return {
+    n: s.length,
+    p50: round(at(0.5)),
+    p90: round(at(0.9)),
+    p99: round(at(0.99)),
+    mean: round(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)),
+    max: round(s.at(-1) ?? Number.NaN),
+  };
+}
+
+/** The machine's 1-minute load at a benchmark's start and end: figures are only comparable within a run. */
+export interface Load {
+  start: number;
+  end: number;
+}
+
+export async function withLoad<T>(fn: () => Promise<T>): Promise<{ value: T; load: Load }> {
+  const start = loadavg()[0] ?? 0;
+  const value = await fn();
+  return { value, load: { start: round2(start), end: round2(loadavg()[0] ?? 0) } };
+}
+
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Runs `fn` from `clients` concurrent loops for `ms`, returning every call's latency (ms) and calls per second. */
+export async function closedLoop(
+  clients: number,
+  ms: number,
+  fn: () => Promise<unknown>,
+): Promise<{ latencies: number[]; perSecond: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const until = performance.now() + ms;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        try {
+          await fn();
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return { latencies, perSecond: round2(latencies.length / ((performance.now() - t0) / 1000)), errors };
+}
