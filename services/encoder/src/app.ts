@@ -1,6 +1,7 @@
 import { type Bus, channels, consumeEach, openMediaStores } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { createEngineSupervisor, type RetryOptions } from "@t2v/common/process";
+import { openResultStore } from "@t2v/common/s3-store";
 import { type DecoderEngine, supervisedDecoder } from "./adapters/supervised-decoder.js";
 import type { EncoderConfig } from "./config.js";
 import { createDecodeConsumer } from "./entry-points/decode-consumer.js";
@@ -53,7 +54,11 @@ export async function start(config: EncoderConfig, deps: EncoderDeps): Promise<E
   });
   const retry = deps.retry ? { retry: deps.retry } : {};
   const metrics = createEncoderMetrics();
-  const { latents, videos } = await openMediaStores(bus, { videoTtlHours: config.videoTtlHours });
+  // Latents stay on JetStream; videos and posters go where RESULT_STORE says (JetStream or S3).
+  const [{ latents }, { videos }] = await Promise.all([
+    openMediaStores(bus, { videoTtlHours: config.videoTtlHours }),
+    openResultStore(config, bus, { onUpload: (r) => log.info({ upload: r }, "result uploaded") }),
+  ]);
   const publishEvent = ch.workerEvents.publisher(config.workerId);
   const encodeVideo = createEncodeVideo({
     latents,

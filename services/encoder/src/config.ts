@@ -1,4 +1,5 @@
 import { type ConfigOf, commonFields, int, list, oneOf, str } from "@t2v/common/config";
+import { resultStoreFields } from "@t2v/common/s3-store";
 
 export const encoderConfig = {
   ...commonFields,
@@ -24,6 +25,7 @@ export const encoderConfig = {
   x264Threads: int("X264_THREADS", "libx264 threads (0 = about 1.5 per core)", 0, 0, 64),
   workerId: str("WORKER_ID", "name in logs (default: host name and pid)", ""),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
+  ...resultStoreFields,
 };
 
 export type EncoderConfig = ConfigOf<typeof encoderConfig>;

@@ -61,6 +61,8 @@ describe("REST compatibility API (app.start on port 0)", () => {
     assert.equal(body.progress, 0);
     assert.equal(body.result_url, null);
     assert.equal(body.tier, "standard");
+    assert.equal(body.error_code, null);
+    assert.equal("preview" in body, false, "the REST API never carries previews");
   });
 
   it("answers 400 naming the field", async () => {
@@ -68,9 +70,10 @@ describe("REST compatibility API (app.start on port 0)", () => {
     assert.equal(res.status, 400);
     const body = (await res.json()) as {
       detail: string;
-      error: { code: string; field_violations: { field: string }[] };
+      error: { code: string; error_code: string; field_violations: { field: string }[] };
     };
     assert.equal(body.error.code, "invalid_argument");
+    assert.equal(body.error.error_code, "INVALID_INPUT");
     assert.ok(body.detail.length > 0);
     assert.deepEqual(body.error.field_violations.map((v) => v.field).sort(), ["duration", "prompt"]);
   });

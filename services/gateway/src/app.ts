@@ -3,25 +3,29 @@ import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { openApiKeyStore } from "@t2v/common/api-keys";
 import { type Bus, channels, openMediaStores } from "@t2v/common/channels";
-import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { Logger } from "@t2v/common/logger";
+import { openResultStore } from "@t2v/common/s3-store";
+import { retentionPolicyOf } from "@t2v/common/task";
 import { createAdmission } from "./adapters/admission.js";
 import { systemResolver } from "./adapters/dns-resolver.js";
 import { downloadSecret } from "./adapters/download-secret.js";
 import { openIdempotencyStore } from "./adapters/idempotency-store.js";
 import { createEstimator } from "./adapters/queue-estimates.js";
 import { createRateLimiter } from "./adapters/rate-limiter.js";
+import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js";
 import { openWebhookDisabled } from "./adapters/webhook-disabled.js";
 import { sendWebhook } from "./adapters/webhook-sender.js";
 import type { GatewayConfig } from "./config.js";
-import { linkTtlSeconds, publicTask } from "./domain/public-task.js";
+import { linkTtlSeconds } from "./domain/public-task.js";
 import { signedPath } from "./domain/signed-url.js";
 import type { Resolver } from "./domain/webhook-target.js";
 import { createHttpFallback } from "./entry-points/http/http-fallback.js";
 import type { HttpHandler } from "./entry-points/http/node-http.js";
 import { createProbes } from "./entry-points/http/probes.js";
 import { createVideoDownload } from "./entry-points/http/video-download.js";
+import { createWebConsole } from "./entry-points/http/web-console.js";
 import { createT2vRestApi } from "./entry-points/rest/t2v-rest-api.js";
+import { createTaskEventsSse } from "./entry-points/rest/task-events-sse.js";
 import { gatewayNodeAdapter } from "./entry-points/rpc/node-adapter.js";
 import { createOnePortServer } from "./entry-points/rpc/one-port-server.js";
 import { buildRoutes } from "./entry-points/rpc/routes.js";
@@ -30,10 +34,13 @@ import { startWebhookDispatcher } from "./entry-points/webhooks/webhook-dispatch
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { cancelTaskUseCase } from "./use-cases/cancel-task.js";
 import { createTaskUseCase } from "./use-cases/create-task.js";
+import { deleteTaskUseCase } from "./use-cases/delete-task.js";
 import { deliverWebhookUseCase } from "./use-cases/deliver-webhook.js";
 import { createGetTaskForCaller } from "./use-cases/get-task-for-caller.js";
 import { createGuard } from "./use-cases/guard.js";
 import { listTasksUseCase } from "./use-cases/list-tasks.js";
+import { rerunTaskUseCase } from "./use-cases/rerun-task.js";
+import { viewTaskUseCase } from "./use-cases/view-task.js";
 import { watchTaskUseCase } from "./use-cases/watch-task.js";
 
 export interface GatewayDeps {
@@ -78,20 +85,27 @@ export async function buildGateway(
   const resolve = deps.resolve ?? systemResolver();
   const metrics = deps.metrics ?? createGatewayMetrics();
   const ch = channels(bus);
-  const [media, keys, idempotency, disabled, secret] = await Promise.all([
+  const [media, results, keys, idempotency, disabled, secret] = await Promise.all([
     openMediaStores(bus, { videoTtlHours: config.videoTtlHours }),
+    openResultStore(config, bus),
     openApiKeyStore(bus),
     openIdempotencyStore(bus),
     openWebhookDisabled(bus),
     downloadSecret(config.downloadSigningSecret, bus),
   ]);
 
-  const links = {
-    baseUrl,
-    sign: (file: string, exp: number) => signedPath(secret, file, exp),
-    ttlSeconds: linkTtlSeconds(config.resultUrlTtlSeconds, config.videoTtlHours),
-  };
-  const view = (r: TaskRecord) => publicTask(r, links);
+  const view = viewTaskUseCase({
+    // S3: presigned links of the store itself; JetStream: the gateway's signed links, served below.
+    links: results.links
+      ? storeResultLinks(results.links, config.resultUrlTtlSeconds)
+      : gatewayResultLinks({
+          baseUrl,
+          sign: (file: string, exp: number) => signedPath(secret, file, exp),
+          ttlSeconds: linkTtlSeconds(config.resultUrlTtlSeconds, config.videoTtlHours),
+        }),
+    retention: retentionPolicyOf(config.videoTtlHours, results.kind),
+    now,
+  });
   const estimate = createEstimator(ch.queueEstimates);
   const guard = createGuard(
     keys,
@@ -116,6 +130,13 @@ export async function buildGateway(
     resolve,
   });
 
+  const cancelTask = cancelTaskUseCase({
+    tasks: ch.tasks,
+    getTask,
+    cancellations: ch.cancellations,
+    taskChanges: ch.taskChanges,
+    log,
+  });
   const health = createServingState(true);
   const stopping = new AbortController();
   const routes = buildRoutes({
@@ -124,15 +145,20 @@ export async function buildGateway(
     log,
     createTask,
     getTask,
-    cancelTask: cancelTaskUseCase({
+    cancelTask,
+    deleteTask: deleteTaskUseCase({
       tasks: ch.tasks,
       getTask,
-      cancellations: ch.cancellations,
+      cancelTask,
+      deleteResult: (id) => results.deleteTask(id),
+      latents: media.latents,
       taskChanges: ch.taskChanges,
       log,
+      now,
     }),
     listTasks: listTasksUseCase(ch.tasks),
-    watchTask: watchTaskUseCase({ getTask, tasks: ch.tasks, view, estimate }),
+    watchTask: watchTaskUseCase({ getTask, tasks: ch.tasks, view, estimate, previews: ch.previews }),
+    rerunTask: rerunTaskUseCase({ getTask, createTask }),
     view,
     estimate,
     stopping: stopping.signal,
@@ -141,7 +167,9 @@ export async function buildGateway(
     [
       createProbes(health),
       createT2vRestApi({ guard, createTask, getTask, view, estimate, log, maxBodyBytes: READ_MAX_BYTES }),
-      createVideoDownload({ tasks: ch.tasks, videos: media.videos, guard, secret, now }),
+      createTaskEventsSse({ guard, getTask, tasks: ch.tasks, view, estimate, stopping: stopping.signal, log }),
+      createVideoDownload({ tasks: ch.tasks, videos: results.videos, guard, secret, now }),
+      createWebConsole(),
     ],
     log,
   );

@@ -1,4 +1,5 @@
 import { type ConfigOf, commonFields, type Field, int, str } from "@t2v/common/config";
+import { resultStoreFields } from "@t2v/common/s3-store";
 import { type AllowList, parseAllowList } from "./domain/allow-list.js";
 
 /** "<per minute>/<burst>", e.g. "600/120". */
@@ -27,10 +28,16 @@ export const gatewayConfig = {
   port: int("PORT", "port for gRPC, gRPC-Web, Connect, REST and HTTP downloads (0: any free port)", 8080, 0, 65535),
   host: str("HOST", "address to listen on", "0.0.0.0"),
   publicBaseUrl: str("PUBLIC_BASE_URL", "base of result_url links (default http://127.0.0.1:PORT)", ""),
-  videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
+  videoTtlHours: int(
+    "VIDEO_TTL_HOURS",
+    "how long finished videos and posters are kept, unless a request's `retention` says otherwise",
+    168,
+    1,
+    24 * 365,
+  ),
   resultUrlTtlSeconds: int(
     "RESULT_URL_TTL_SECONDS",
-    "how long signed download links work after a task completes (capped by VIDEO_TTL_HOURS)",
+    "how long download links work: after completion on JetStream; from each read of the task with S3, at most 7 days (capped by the retention)",
     24 * 3600,
     1,
     365 * 24 * 3600,
@@ -65,6 +72,7 @@ export const gatewayConfig = {
     3_600_000,
   ),
   webhookMaxAttempts: int("WEBHOOK_MAX_ATTEMPTS", "deliveries tried per event before giving up", 12, 1, 50),
+  ...resultStoreFields,
 };
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfig>;

@@ -1,9 +1,11 @@
-import { type Bus, channels, openMediaStores } from "@t2v/common/channels";
+import { type Bus, CHECKPOINTS_STORE, channels, openMediaStores } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { createEngineSupervisor, type RetryOptions } from "@t2v/common/process";
 import { workerGroup } from "@t2v/common/task";
+import { createCheckpointStore } from "./adapters/checkpoint-store.js";
 import type { GeneratorEngine } from "./adapters/generator-engine.js";
 import { startHeartbeat } from "./adapters/heartbeat.js";
+import { readSamplerSettings, type SamplerSettings } from "./adapters/sampler-settings.js";
 import { supervisedGenerator } from "./adapters/supervised-generator.js";
 import type { InferenceConfig } from "./config.js";
 import { listenForCancellations } from "./entry-points/cancel-listener.js";
@@ -24,6 +26,8 @@ export interface InferenceDeps {
    * engine is fatal at once.
    */
   restartGenerator?: () => Promise<GeneratorEngine>;
+  /** The sampler settings tasks report; read from the manifest in `MODEL_DIR` by default. */
+  sampler?: SamplerSettings;
   /** The ops port's probes (`telemetry` in main.ts): set not ready and not live when the engine is lost for good. */
   probes?: Probes;
   /**
@@ -69,8 +73,25 @@ export async function start(config: InferenceConfig, deps: InferenceDeps): Promi
     },
   });
   const generator = supervisedGenerator(supervisor);
+  // Reported in every task's effective request; a package that cannot be read reports none.
+  const sampler =
+    deps.sampler ??
+    (await readSamplerSettings(config.modelDir).catch((err: unknown) => {
+      log.warn({ err }, "sampler settings not read from the model package");
+      return undefined;
+    }));
   const metrics = createInferenceMetrics(generator.info.executionProvider);
-  const { latents } = await openMediaStores(bus, { videoTtlHours: config.videoTtlHours });
+  const [{ latents }, checkpointBlobs] = await Promise.all([
+    openMediaStores(bus, { videoTtlHours: config.videoTtlHours }),
+    bus.blobs(CHECKPOINTS_STORE),
+  ]);
+  const checkpointStore = createCheckpointStore(checkpointBlobs, {
+    written(seconds, bytes) {
+      metrics.checkpointWrite.record(seconds);
+      metrics.checkpointBytes.record(bytes);
+    },
+    read: (seconds) => metrics.checkpointRead.record(seconds),
+  });
   const inbox = await ch.generateJobs.inbox(group);
 
   let busyTask = "";
@@ -97,6 +118,15 @@ export async function start(config: InferenceConfig, deps: InferenceDeps): Promi
       decodeJobs: ch.decodeJobs,
       publishEvent,
       metrics,
+      previews: ch.previews,
+      ...(sampler ? { sampler } : {}),
+      checkpoints: {
+        store: checkpointStore,
+        cadence: { everySteps: config.checkpointEverySteps, everySeconds: config.checkpointEverySeconds },
+        onResumed: (steps) => metrics.resumedSteps.add(steps),
+        onWriteFailed: () => metrics.checkpointWriteFailures.add(1),
+      },
+      shutdown: stopping.signal,
       ...(deps.retry ? { retry: deps.retry } : {}),
     }),
     running,

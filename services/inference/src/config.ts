@@ -19,6 +19,20 @@ export const inferenceConfig = {
   ),
   workerId: str("WORKER_ID", "name in task records and logs (default: host name and pid)", ""),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
+  checkpointEverySteps: int(
+    "CHECKPOINT_EVERY_STEPS",
+    "write a denoising checkpoint after every this many steps (0: not by steps); a retry resumes from the newest",
+    0,
+    0,
+    10_000,
+  ),
+  checkpointEverySeconds: int(
+    "CHECKPOINT_EVERY_SECONDS",
+    "write a denoising checkpoint after the step that ends this many seconds of denoising after the last one (0: not by time)",
+    30,
+    0,
+    86_400,
+  ),
 };
 
 export type InferenceConfig = ConfigOf<typeof inferenceConfig>;

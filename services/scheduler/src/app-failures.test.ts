@@ -30,7 +30,8 @@ describe("scheduler app: retries, cancels, reconciler, sweep, rebuild", () => {
       await w.report(id, attempt, failed(true));
       const r = await h.waitFor(id, (x) => x.task?.attempt === attempt + 1, `attempt ${attempt + 1} queued`);
       assert.equal(r.task?.status, TaskStatus.QUEUED);
-      assert.match(r.task?.errorMessage ?? "", /attempt \d failed in generate: out of memory; retrying/);
+      assert.match(r.task?.errorMessage ?? "", /attempt \d failed \(MODEL_RUNTIME_ERROR\); retrying/);
+      assert.equal(r.lastError, "out of memory");
       assert.ok(r.notBefore && r.task?.updateTime);
       const notBefore = timestampMs(r.notBefore);
       assert.equal(notBefore - timestampMs(r.task.updateTime), delayMs);
@@ -41,7 +42,9 @@ describe("scheduler app: retries, cancels, reconciler, sweep, rebuild", () => {
     job.ack();
     await w.report(id, 3, failed(true));
     const r = await h.waitFor(id, (x) => x.task?.status === TaskStatus.FAILED, "failed");
-    assert.match(r.task?.errorMessage ?? "", /failed after 3 attempts: out of memory/);
+    assert.equal(r.task?.errorCode, "RETRIES_EXHAUSTED");
+    assert.match(r.task?.errorMessage ?? "", /failed after 3 attempts: the model failed while rendering/);
+    assert.doesNotMatch(r.task?.errorMessage ?? "", /out of memory/, "the detail is not shown to users");
     const letters = await waitUntil(
       () => h.ch.deadLetters.list(),
       (l) => l.length === 1,
@@ -50,6 +53,7 @@ describe("scheduler app: retries, cancels, reconciler, sweep, rebuild", () => {
     assert.equal(letters[0]?.taskId, id);
     assert.equal(letters[0]?.attempts, 3);
     assert.equal(letters[0]?.stage, "generate");
+    assert.match(letters[0]?.errorMessage ?? "", /out of memory/, "operators get the detail");
   });
 
   it("fails a permanent error at once, with a dead letter", async () => {
@@ -63,7 +67,9 @@ describe("scheduler app: retries, cancels, reconciler, sweep, rebuild", () => {
     await w.report(id, 1, failed(false));
     const r = await h.waitFor(id, (x) => x.task?.status === TaskStatus.FAILED, "failed");
     assert.equal(r.task?.attempt, 1);
-    assert.equal(r.task?.errorMessage, "out of memory");
+    assert.equal(r.task?.errorCode, "INVALID_INPUT");
+    assert.equal(r.task?.errorMessage, "the model cannot render this request");
+    assert.equal(r.lastError, "generate: out of memory");
     await waitUntil(
       () => h.ch.deadLetters.list(),
       (l) => l[0]?.taskId === id,
@@ -115,6 +121,7 @@ describe("scheduler app: retries, cancels, reconciler, sweep, rebuild", () => {
     const late = await h.submit({ pool: "batch", deadlineMs: Date.now() + 300 });
     const r = await h.waitFor(late, (x) => x.task?.status === TaskStatus.FAILED, "deadline failure");
     assert.match(r.task?.errorMessage ?? "", /deadline exceeded/);
+    assert.equal(r.task?.errorCode, "DEADLINE_EXCEEDED");
     await waitUntil(
       async () => heard,
       (l) => l.includes(late),
@@ -131,7 +138,8 @@ describe("scheduler app: retries, cancels, reconciler, sweep, rebuild", () => {
     // The worker goes silent: after the stall timeout the attempt counts as failed and is retried.
     const retried = await h.waitFor(stalled, (x) => x.task?.attempt === 2, "retried", 5_000);
     assert.equal(retried.task?.status, TaskStatus.QUEUED);
-    assert.match(retried.task?.errorMessage ?? "", /failed in reconciler: no progress/);
+    assert.match(retried.task?.errorMessage ?? "", /failed \(WORKER_LOST\); retrying/);
+    assert.match(retried.lastError, /no progress/);
     assert.equal((await w.nextJob())?.message.attempt, 2);
   });
 

@@ -1,9 +1,20 @@
-import { type Bus, channels, GENERATE_STREAM, leaderLease, openMediaStores, resultCache } from "@t2v/common/channels";
+import {
+  type Bus,
+  channels,
+  consumeEach,
+  GENERATE_STREAM,
+  leaderLease,
+  resultCache,
+  resultExpiry,
+} from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
+import { openResultStore } from "@t2v/common/s3-store";
+import { retentionPolicyOf } from "@t2v/common/task";
 import { replicaIdOf, type SchedulerConfig } from "./config.js";
 import { type LeaderSnapshot, STANDBY_SNAPSHOT } from "./domain/leader-snapshot.js";
 import { serveLeaderTerm } from "./entry-points/serve-leader-term.js";
 import { createSchedulerMetrics } from "./metrics.js";
+import { createExpiryIndexer, createResultSweeper } from "./use-cases/expire-results.js";
 import { runLeadership } from "./use-cases/leadership.js";
 import { type LeaderTermDeps, runLeaderTerm } from "./use-cases/run-leader-term.js";
 
@@ -35,7 +46,9 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
   const replica = deps.replicaId || replicaIdOf(config);
   const { log } = deps;
   const ch = channels(deps.bus);
-  const { videos } = await openMediaStores(deps.bus, { videoTtlHours: config.videoTtlHours });
+  // The same store the encoder writes to (RESULT_STORE), so a cached video is looked up where it lives.
+  const results = await openResultStore(config, deps.bus);
+  const { videos } = results;
   const cache = resultCache(deps.bus, config.cacheTtlHours);
   const lease = leaderLease(deps.bus, replica, config.leaseMs);
   let snapshot: LeaderSnapshot = STANDBY_SNAPSHOT;
@@ -73,10 +86,42 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
     stopping.signal,
   );
 
+  // Retention: every replica indexes completed tasks' expiry (a shared consumer splits them); the leader
+  // deletes the results that are due.
+  const expiry = resultExpiry(deps.bus);
+  const retention = retentionPolicyOf(config.videoTtlHours, results.kind);
+  const indexing = consumeEach(() => expiry.changes(), createExpiryIndexer({ expiry, retention, now }), {
+    signal: stopping.signal,
+    log,
+    name: "t2v.notify.retention",
+  });
+  const sweepResults = createResultSweeper({
+    expiry,
+    tasks: ch.tasks,
+    deleteResult: (id) => results.deleteTask(id),
+    retention,
+    log,
+    now,
+  });
+  let sweeping: Promise<void> | undefined;
+  const sweeper = setInterval(() => {
+    if (!leading || sweeping) return;
+    sweeping = sweepResults()
+      .then(
+        () => undefined,
+        (err: unknown) => log.warn({ err }, "result sweep failed"),
+      )
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }, config.sweepIntervalMs);
+
   return {
     isLeader: () => leading,
     async stop() {
       stopping.abort();
+      clearInterval(sweeper);
+      await Promise.all([indexing, sweeping]);
       await running;
       await lease.release();
     },

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { type ConfigOf, commonFields, int, str } from "@t2v/common/config";
+import { resultStoreFields } from "@t2v/common/s3-store";
 
 export const schedulerConfig = {
   ...commonFields,
@@ -7,6 +8,8 @@ export const schedulerConfig = {
   retryBaseDelayMs: int("RETRY_BASE_DELAY_MS", "first retry's backoff ceiling", 2_000, 0, 3_600_000),
   retryMaxDelayMs: int("RETRY_MAX_DELAY_MS", "largest retry backoff", 60_000, 0, 86_400_000),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
+  // The result cache checks a cached video in the store the encoder wrote it to.
+  ...resultStoreFields,
   modelId: str(
     "MODEL_ID",
     "model name and version in result-cache keys; change it when the model changes",

@@ -5,7 +5,8 @@ import { create } from "@bufbuild/protobuf";
 import { context } from "@opentelemetry/api";
 import { CancelRequestedSchema, GenerateJobSchema } from "../gen/t2v/internal/v1/jobs_pb.js";
 import { QueueEstimateSchema } from "../gen/t2v/internal/v1/scheduler_queries_pb.js";
-import { TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
+import type { TaskRecord } from "../gen/t2v/internal/v1/task_record_pb.js";
+import { ResultState, TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
 import { newTaskId } from "../task/ids.js";
 import type { ConsumerSpec, StreamSpec } from "./bus/bus.js";
 import { CANCEL_SUBJECT } from "./cancellations.js";
@@ -21,11 +22,12 @@ import {
   type TestBus,
   traceIdOf,
 } from "./channels-contract-support.js";
-import { typedInbox } from "./delivery.js";
+import { type Inbox, typedInbox } from "./delivery.js";
 import { leaderLease } from "./leader-lease.js";
 import { openMediaStores } from "./media-stores.js";
 import { MAX_ESTIMATE_IDS } from "./queue-estimates.js";
 import { resultCache } from "./result-cache.js";
+import { expiryHour, resultExpiry } from "./result-expiry.js";
 
 export type { TestBus } from "./channels-contract-support.js";
 
@@ -368,6 +370,51 @@ export function describeChannelsContract(
           `${TaskStatus.PROCESSING}/2`,
           `${TaskStatus.COMPLETED}/2`,
         ]);
+      });
+    });
+
+    describe("result expiry", () => {
+      it("a deletion is a change of its own; the retention consumer sees every change beside the webhooks one", async () => {
+        const c = ch();
+        const taskId = newTaskId();
+        const done = record(taskId, { status: TaskStatus.COMPLETED });
+        await c.taskChanges.publish(done);
+        const deleted = record(taskId, { status: TaskStatus.COMPLETED });
+        if (deleted.task) deleted.task.resultState = ResultState.DELETED;
+        await c.taskChanges.publish(deleted);
+        await c.taskChanges.publish(deleted);
+        const drain = async (inbox: Inbox<TaskRecord>): Promise<ResultState[]> => {
+          const seen: ResultState[] = [];
+          for (let d = await inbox.next(NOTHING_MS); d; d = await inbox.next(NOTHING_MS)) {
+            seen.push(d.message.task?.resultState ?? ResultState.UNSPECIFIED);
+            d.ack();
+          }
+          return seen;
+        };
+        const want = [ResultState.UNSPECIFIED, ResultState.DELETED];
+        assert.deepEqual(await drain(await c.taskChanges.inbox()), want);
+        assert.deepEqual(await drain(await resultExpiry(tb.bus).changes()), want);
+      });
+
+      it("lists due entries by expiry hour from a cursor, and forgets those done", async () => {
+        const expiry = resultExpiry(tb.bus);
+        const now = 1_800_000_000;
+        const [a, b, late] = [newTaskId(), newTaskId(), newTaskId()];
+        await expiry.schedule(a, now - 10, now - 7200);
+        await expiry.schedule(b, now + 10, now - 7200);
+        // Indexed after its expiry had passed: filed under the hour it was indexed in.
+        await expiry.schedule(late, now - 5 * 3600, now);
+        assert.equal(await expiry.cursor(), null);
+        const due = await expiry.due(now, expiryHour(now) - 1);
+        assert.deepEqual(due.map((d) => d.taskId).sort(), [a, late].sort());
+        for (const d of due) await expiry.done(d.key);
+        await expiry.setCursor(expiryHour(now));
+        assert.equal(await expiry.cursor(), expiryHour(now));
+        assert.deepEqual(await expiry.due(now, expiryHour(now)), []);
+        assert.deepEqual(
+          (await expiry.due(now + 10, expiryHour(now))).map((d) => d.taskId),
+          [b],
+        );
       });
     });
 

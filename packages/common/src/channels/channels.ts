@@ -3,6 +3,7 @@ import { type Cancellations, cancellations } from "./cancellations.js";
 import { type DeadLetters, deadLetters } from "./dead-letters.js";
 import { type DecodeJobs, decodeJobs } from "./decode-jobs.js";
 import { type GenerateJobs, generateJobs } from "./generate-jobs.js";
+import { type Previews, previews } from "./previews.js";
 import { type QueueEstimates, queueEstimates } from "./queue-estimates.js";
 import { type QueueStats, queueStats } from "./queue-stats.js";
 import { type Submissions, submissions } from "./submissions.js";
@@ -21,6 +22,7 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  *   gateway   -> submissions  -> scheduler -> generateJobs -> inference -> decodeJobs -> encoder
  *   inference, encoder -> workerEvents -> scheduler -> tasks (CAS) -> taskChanges -> webhooks
  *   gateway, scheduler -> cancellations -> inference, scheduler
+ *   inference -> previews (core, per task, never stored) -> gateway (WatchTask)
  *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
  *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
  */
@@ -38,6 +40,7 @@ export interface Channels {
   readonly workerRegistry: WorkerRegistry;
   readonly deadLetters: DeadLetters;
   readonly usage: UsageLedger;
+  readonly previews: Previews;
 }
 
 export function channels(bus: Bus): Channels {
@@ -55,5 +58,6 @@ export function channels(bus: Bus): Channels {
     workerRegistry: workerRegistry(bus),
     deadLetters: deadLetters(bus),
     usage: usageLedger(bus),
+    previews: previews(bus),
   };
 }

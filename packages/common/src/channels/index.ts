@@ -25,15 +25,26 @@ export { GENERATE_STREAM, type GenerateJobs, generateConsumer } from "./generate
 export { lazy } from "./lazy.js";
 export { type LeaderLease, leaderLease } from "./leader-lease.js";
 export {
+  CHECKPOINTS_STORE,
+  checkpointObjectName,
   latentObjectName,
   type MediaStores,
   openMediaStores,
   posterObjectName,
   videoObjectName,
 } from "./media-stores.js";
+export { MAX_PREVIEW_BYTES, PREVIEW_SUBJECT_PREFIX, type Previews, previewSubject } from "./previews.js";
 export { MAX_ESTIMATE_IDS, type QueueEstimates } from "./queue-estimates.js";
 export type { QueueStats } from "./queue-stats.js";
 export { type ResultCache, resultCache } from "./result-cache.js";
+export {
+  type DueResult,
+  expiryHour,
+  RESULT_EXPIRY_BUCKET,
+  RETENTION_CONSUMER,
+  type ResultExpiry,
+  resultExpiry,
+} from "./result-expiry.js";
 export { type Attempt, type AttemptEnd, type AttemptJob, type AttemptOptions, runAttempt } from "./run-attempt.js";
 export { SUBMIT_CONSUMER, type Submissions } from "./submissions.js";
 export { type TaskChanges, taskChangeId, WEBHOOK_CONSUMER } from "./task-changes.js";

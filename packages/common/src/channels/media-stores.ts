@@ -9,6 +9,14 @@ export function videosStore(ttlHours: number): BlobStoreSpec {
   return { name: "t2v_videos", ttlMs: ttlHours * HOUR_MS };
 }
 
+/**
+ * Denoising checkpoints of running tasks (`checkpointObjectName`): rewritten every few tens of
+ * seconds while a task denoises, deleted once its latents are stored or it is cancelled. The TTL
+ * (counted from the last write) removes those of tasks that failed for good or whose model
+ * changed, and outlasts any retry chain. Only the inference worker opens it (`bus.blobs`).
+ */
+export const CHECKPOINTS_STORE: BlobStoreSpec = { name: "t2v_checkpoints", ttlMs: 48 * HOUR_MS };
+
 export interface MediaStores {
   latents: BlobStore;
   videos: BlobStore;
@@ -23,3 +31,9 @@ export async function openMediaStores(bus: Bus, opts: { videoTtlHours: number })
 export const latentObjectName = (taskId: string, attempt: number): string => `${taskId}.${attempt}`;
 export const videoObjectName = (taskId: string): string => `${taskId}.mp4`;
 export const posterObjectName = (taskId: string): string => `${taskId}.jpg`;
+/**
+ * A task's checkpoint for one computation: `key` is the model's `checkpointKey(spec, model)` (a
+ * hash of the effective spec and the model name and version), so only the same computation of
+ * the same task ever finds it, whichever attempt or worker runs it.
+ */
+export const checkpointObjectName = (taskId: string, key: string): string => `${taskId}.${key}`;

@@ -3,6 +3,7 @@ import {
   type QueueEstimate,
   QueueEstimatesRequestSchema,
   QueueEstimatesResponseSchema,
+  type TaskSize,
 } from "../gen/t2v/internal/v1/scheduler_queries_pb.js";
 import type { Bus, Unsubscribe } from "./bus/bus.js";
 
@@ -13,25 +14,28 @@ export const ESTIMATES_SUBJECT = "t2v.scheduler.estimates";
 export const MAX_ESTIMATE_IDS = 100;
 
 export interface QueueEstimates {
-  /** Rejects when no scheduler answers within `timeoutMs`. */
-  request(taskIds: string[], timeoutMs: number): Promise<QueueEstimate[]>;
+  /**
+   * Rejects when no scheduler answers within `timeoutMs`. `sizes` asks for the accelerator seconds of those
+   * tasks too, queued or not (at most MAX_ESTIMATE_IDS).
+   */
+  request(taskIds: string[], timeoutMs: number, sizes?: TaskSize[]): Promise<QueueEstimate[]>;
   /** Answers requests with `estimate`; a request that cannot be decoded, or an estimate that throws, gets an empty answer. */
-  answer(estimate: (taskIds: string[]) => QueueEstimate[]): Unsubscribe;
+  answer(estimate: (taskIds: string[], sizes: TaskSize[]) => QueueEstimate[]): Unsubscribe;
 }
 
 export function queueEstimates(bus: Bus): QueueEstimates {
   const encode = (estimates: QueueEstimate[]): Uint8Array =>
     toBinary(QueueEstimatesResponseSchema, create(QueueEstimatesResponseSchema, { estimates }));
   return {
-    async request(taskIds, timeoutMs) {
-      const req = toBinary(QueueEstimatesRequestSchema, create(QueueEstimatesRequestSchema, { taskIds }));
+    async request(taskIds, timeoutMs, sizes = []) {
+      const req = toBinary(QueueEstimatesRequestSchema, create(QueueEstimatesRequestSchema, { taskIds, sizes }));
       return fromBinary(QueueEstimatesResponseSchema, await bus.request(ESTIMATES_SUBJECT, req, timeoutMs)).estimates;
     },
     answer: (estimate) =>
       bus.reply(ESTIMATES_SUBJECT, (data) => {
         try {
-          const ids = fromBinary(QueueEstimatesRequestSchema, data).taskIds.slice(0, MAX_ESTIMATE_IDS);
-          return encode(estimate(ids));
+          const req = fromBinary(QueueEstimatesRequestSchema, data);
+          return encode(estimate(req.taskIds.slice(0, MAX_ESTIMATE_IDS), req.sizes.slice(0, MAX_ESTIMATE_IDS)));
         } catch {
           return encode([]);
         }

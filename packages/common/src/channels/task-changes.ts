@@ -1,5 +1,6 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { type TaskRecord, TaskRecordSchema } from "../gen/t2v/internal/v1/task_record_pb.js";
+import { ResultState } from "../gen/t2v/v1/video_service_pb.js";
 import { statusName } from "../task/task-status.js";
 import type { Bus, ConsumerSpec, StreamSpec } from "./bus/bus.js";
 import { type Inbox, typedInbox } from "./delivery.js";
@@ -30,7 +31,9 @@ export const WEBHOOK_CONSUMER: ConsumerSpec = {
 /** `<task_id>.<status>.<attempt>`: one id per change, whoever publishes it; also the webhook-id header. */
 export function taskChangeId(record: TaskRecord): string {
   const t = record.task;
-  return `${t?.taskId ?? ""}.${statusName(t?.status ?? 0)}.${t?.attempt ?? 0}`;
+  // DeleteTask changes neither status nor attempt: its change needs an id of its own.
+  const deleted = t?.resultState === ResultState.DELETED ? ".deleted" : "";
+  return `${t?.taskId ?? ""}.${statusName(t?.status ?? 0)}.${t?.attempt ?? 0}${deleted}`;
 }
 
 export interface TaskChanges {

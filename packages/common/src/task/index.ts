@@ -1,5 +1,6 @@
 // The `@t2v/common/task` entry: pure rules about tasks (no I/O).
 export { isTaskId, newTaskId, taskIdTime } from "./ids.js";
+export { type RetentionPolicy, resultExpireUnix, retentionPolicyOf, retentionSeconds } from "./retention.js";
 export { endTask, patchRecord } from "./task-record.js";
 export { isTerminal, statusName } from "./task-status.js";
 export { isTier, TIERS, type Tier, workerGroup } from "./tiers.js";

@@ -1,7 +1,5 @@
-import { createReadStream } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { context } from "@opentelemetry/api";
 import {
   type BlobStore,
@@ -17,6 +15,7 @@ import { Attr, inSpan } from "@t2v/common/telemetry";
 import { type Decoder, decodeLatents } from "@t2v/model";
 import { extractPoster } from "../adapters/extract-poster.js";
 import { startFfmpeg } from "../adapters/start-ffmpeg.js";
+import { videoBody } from "../adapters/video-body.js";
 import type { EncodeSettings } from "../domain/ffmpeg-args.js";
 import type { EncoderMetrics } from "../metrics.js";
 
@@ -94,13 +93,16 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
       const decodeSeconds = (performance.now() - t0) / 1000;
       await inSpan("encoder.h264_encode", attrs, () => sink.finish());
       const encodeSeconds = (performance.now() - t0) / 1000 - decodeSeconds;
+      // Storing the MP4 and its poster: the task's "upload" timing.
+      const uploadStarted = performance.now();
       const videoObject = videoObjectName(taskId);
-      // Each try streams the file afresh: a failed put consumed the last stream.
+      // Each try reads the file afresh: a failed put consumed the last stream. A rejected put that
+      // outlasts the retries fails the attempt, which the scheduler retries: never a task without its video.
       const info = await inSpan("objectstore.put", { ...attrs, [Attr.object]: videoObject }, () =>
-        retryWithBackoff(
-          () => deps.videos.put(videoObject, Readable.toWeb(createReadStream(outFile)) as ReadableStream<Uint8Array>),
-          { ...retry, what: "store the video" },
-        ),
+        retryWithBackoff(async () => deps.videos.put(videoObject, await videoBody(outFile)), {
+          ...retry,
+          what: "store the video",
+        }),
       );
       const posterObject = await storePoster(deps, outFile, posterFile, posterObjectName(taskId), retry).catch(
         (err: unknown) => {
@@ -110,7 +112,15 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
       );
       events.push({
         case: "videoReady",
-        value: { videoObject, posterObject, sizeBytes: BigInt(info.size), frames, decodeSeconds, encodeSeconds },
+        value: {
+          videoObject,
+          posterObject,
+          sizeBytes: BigInt(info.size),
+          frames,
+          decodeSeconds,
+          encodeSeconds,
+          uploadSeconds: (performance.now() - uploadStarted) / 1000,
+        },
       });
       // The job is acked (by the caller) only once videoReady is out.
       await events.flush();

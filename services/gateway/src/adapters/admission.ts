@@ -1,5 +1,6 @@
 import type { QueueStats } from "@t2v/common/channels";
 import type { Tier } from "@t2v/common/task";
+import { GatewayErrorCode } from "../domain/error-codes.js";
 import { retryLater } from "../domain/rpc-errors.js";
 
 /** How long a refused tenant is told to wait: a queued task takes about this long to start. */
@@ -16,6 +17,11 @@ export function createAdmission(stats: QueueStats, maxQueued: Record<Tier, numbe
   return async (tenantId, tier) => {
     const queued = (await stats.read(tenantId))?.queued ?? 0;
     if (queued >= maxQueued[tier])
-      throw retryLater(`too many queued tasks (${queued}; the ${tier} tier allows ${maxQueued[tier]})`, RETRY_AFTER_MS);
+      throw retryLater(
+        `too many queued tasks (${queued}; the ${tier} tier allows ${maxQueued[tier]})`,
+        RETRY_AFTER_MS,
+        undefined,
+        GatewayErrorCode.quotaExceeded,
+      );
   };
 }

@@ -1,5 +1,6 @@
+import { create } from "@bufbuild/protobuf";
 import type { QueueEstimates } from "@t2v/common/channels";
-import type { QueueEstimate } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
+import { type QueueEstimate, TaskSizeSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 
 export type Estimator = (tasks: Task[]) => Promise<void>;
@@ -8,7 +9,8 @@ export type Estimator = (tasks: Task[]) => Promise<void>;
 export const ESTIMATE_TIMEOUT_MS = 250;
 
 /**
- * Fills queue_position and the ETAs of queued tasks from the scheduler. When
+ * Fills queue_position, the ETAs and (until the scheduler writes it at
+ * dispatch) estimated_gpu_seconds of queued tasks from the scheduler. When
  * the scheduler is slow or away, the fields stay unset and the call goes on.
  */
 export function createEstimator(estimates: QueueEstimates, timeoutMs = ESTIMATE_TIMEOUT_MS): Estimator {
@@ -20,6 +22,7 @@ export function createEstimator(estimates: QueueEstimates, timeoutMs = ESTIMATE_
       answer = await estimates.request(
         queued.map((t) => t.taskId),
         timeoutMs,
+        queued.filter((t) => t.estimatedGpuSeconds === 0 && t.params).map(sizeOf),
       );
     } catch {
       return;
@@ -28,9 +31,24 @@ export function createEstimator(estimates: QueueEstimates, timeoutMs = ESTIMATE_
     for (const t of queued) {
       const e = byId.get(t.taskId);
       if (!e) continue;
+      if (t.estimatedGpuSeconds === 0) t.estimatedGpuSeconds = e.estimatedGpuSeconds;
+      if (!e.queued) continue;
       t.queuePosition = e.position;
       t.estimatedStartTime = e.estimatedStartTime;
       t.estimatedFinishTime = e.estimatedFinishTime;
     }
   };
+}
+
+function sizeOf(t: Task) {
+  const p = t.params;
+  return create(TaskSizeSchema, {
+    taskId: t.taskId,
+    pool: t.tier,
+    width: p?.width ?? 0,
+    height: p?.height ?? 0,
+    numFrames: p?.numFrames ?? 0,
+    steps: p?.steps ?? 0,
+    draft: p?.draft ?? false,
+  });
 }

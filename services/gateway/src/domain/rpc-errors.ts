@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
+import { ERROR_DOMAIN, GatewayErrorCode } from "./error-codes.js";
 
 export interface FieldViolation {
   field: string;
@@ -9,7 +10,12 @@ export interface FieldViolation {
   reason?: string;
 }
 
-/** INVALID_ARGUMENT with google.rpc.BadRequest details naming each bad field. */
+/** A google.rpc.ErrorInfo detail whose reason is one of the stable error codes (error-codes.ts). */
+export function errorInfo(code: string) {
+  return { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: code, domain: ERROR_DOMAIN }) };
+}
+
+/** INVALID_ARGUMENT with google.rpc.BadRequest details naming each bad field, and the INVALID_INPUT code. */
 export function invalidArgument(violations: FieldViolation[]): ConnectError {
   const summary = violations.map((v) => `${v.field}: ${v.description}`).join("; ");
   return new ConnectError(summary, Code.InvalidArgument, undefined, [
@@ -23,6 +29,7 @@ export function invalidArgument(violations: FieldViolation[]): ConnectError {
         })),
       }),
     },
+    errorInfo(GatewayErrorCode.invalidInput),
   ]);
 }
 
@@ -30,9 +37,15 @@ export function notFound(what: string): ConnectError {
   return new ConnectError(`${what} not found`, Code.NotFound);
 }
 
-/** RESOURCE_EXHAUSTED or UNAVAILABLE with google.rpc.RetryInfo. */
-export function retryLater(message: string, retryAfterMs: number, code = Code.ResourceExhausted): ConnectError {
+/** RESOURCE_EXHAUSTED or UNAVAILABLE with google.rpc.RetryInfo, and the error code `reason` when given. */
+export function retryLater(
+  message: string,
+  retryAfterMs: number,
+  code = Code.ResourceExhausted,
+  reason?: string,
+): ConnectError {
   return new ConnectError(message, code, undefined, [
     { desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(retryAfterMs) }) },
+    ...(reason ? [errorInfo(reason)] : []),
   ]);
 }

@@ -4,6 +4,7 @@ import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
 import { endTask } from "@t2v/common/task";
 import type { Caller } from "../domain/caller.js";
+import { GatewayErrorCode } from "../domain/error-codes.js";
 import type { GetTaskForCaller } from "./get-task-for-caller.js";
 
 export interface CancelTaskDeps {
@@ -26,7 +27,12 @@ export function cancelTaskUseCase(deps: CancelTaskDeps): CancelTask {
   const { tasks, log } = deps;
   return async (caller, taskId) => {
     const current = await deps.getTask(caller, taskId);
-    const updated = await tasks.update(taskId, (r) => endTask(r, TaskStatus.CANCELLED));
+    const updated = await tasks.update(taskId, (r) =>
+      endTask(r, TaskStatus.CANCELLED, {
+        errorCode: GatewayErrorCode.cancelledByUser,
+        errorMessage: "cancelled by its owner",
+      }),
+    );
     if (!updated) return (await tasks.get(taskId))?.record ?? current.record;
     deps.cancellations.broadcast(taskId);
     try {

@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { trace } from "@opentelemetry/api";
@@ -13,6 +13,7 @@ import type { IdempotencyStore } from "../adapters/idempotency-store.js";
 import type { AllowList } from "../domain/allow-list.js";
 import type { Caller } from "../domain/caller.js";
 import { checkContract } from "../domain/check-contract.js";
+import { GatewayErrorCode } from "../domain/error-codes.js";
 import { normalizeCreateRequest } from "../domain/normalize-create-request.js";
 import { requestHash } from "../domain/request-hash.js";
 import { type FieldViolation, invalidArgument } from "../domain/rpc-errors.js";
@@ -30,7 +31,13 @@ export interface CreateTaskDeps {
   resolve: Resolver;
 }
 
-export type CreateTask = (caller: Caller, req: CreateTaskRequest) => Promise<TaskRecord>;
+/** What RerunTask adds: the origin task, and the steps its overrides ask for. */
+export interface CreateOptions {
+  rerunOf?: string;
+  steps?: number;
+}
+
+export type CreateTask = (caller: Caller, req: CreateTaskRequest, opts?: CreateOptions) => Promise<TaskRecord>;
 
 /**
  * The CreateTask use case, shared by every protocol: validate, replay an
@@ -44,9 +51,9 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
    * RPC interceptor has already checked the contract, but this also covers
    * REST and an idempotency key taken from the Idempotency-Key header.
    */
-  async function validate(req: CreateTaskRequest) {
+  async function validate(req: CreateTaskRequest, opts: CreateOptions) {
     checkContract(CreateTaskRequestSchema, req);
-    const result = normalizeCreateRequest(req, deps.randomSeed);
+    const result = normalizeCreateRequest(req, deps.randomSeed, opts.steps ? { steps: opts.steps } : {});
     const violations: FieldViolation[] = result.ok ? [] : [...result.violations];
     if (req.webhookUrl !== "") {
       const target = await checkWebhookTarget(req.webhookUrl, deps.webhookAllow, deps.resolve);
@@ -83,8 +90,8 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     return taskId;
   }
 
-  return async (caller, req) => {
-    const valid = await validate(req);
+  return async (caller, req, opts = {}) => {
+    const valid = await validate(req, opts);
     const hash = requestHash(req);
     const key = req.idempotencyKey;
     const claimed = await claimId(caller, key, hash);
@@ -107,7 +114,12 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
         webhookUrl: req.webhookUrl,
         idempotencyKey: key,
         ...(valid.timeoutMs !== undefined ? { deadline: timestampFromMs(nowMs + valid.timeoutMs) } : {}),
+        ...(valid.startTimeoutMs !== undefined ? { startDeadline: timestampFromMs(nowMs + valid.startTimeoutMs) } : {}),
+        rerunOf: opts.rerunOf ?? "",
       },
+      // Kept for RerunTask (without the key: a rerun is a new request).
+      request: { ...clone(CreateTaskRequestSchema, req), idempotencyKey: "" },
+      requestedSteps: opts.steps ?? 0,
       tenantId: caller.tenantId,
       pool,
       requestHash: hash,
@@ -128,7 +140,10 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     } catch (err) {
       log.error({ err, task_id: taskId }, "could not queue task");
       await tasks.update(taskId, (r) =>
-        endTask(r, TaskStatus.FAILED, { errorMessage: "could not be queued; please retry" }),
+        endTask(r, TaskStatus.FAILED, {
+          errorMessage: "could not be queued; please retry",
+          errorCode: GatewayErrorCode.internal,
+        }),
       );
       throw new ConnectError("the task queue is unavailable; please retry", Code.Unavailable);
     }

@@ -32,7 +32,7 @@ function setup(outcome: SendOutcome, resolved: Record<string, string[]> = {}) {
   const deliver = deliverWebhookUseCase({
     secretOf: async () => `whsec_${Buffer.from("0123456789abcdef").toString("base64")}`,
     disabled: store,
-    view: (r) => create(TaskSchema, r.task),
+    view: async (r) => create(TaskSchema, r.task),
     allow: parseAllowList(""),
     resolve: async (host) => {
       const a = resolved[host];

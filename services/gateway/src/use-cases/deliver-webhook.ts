@@ -14,7 +14,7 @@ export interface DeliverWebhookDeps {
   /** The tenant's Standard Webhooks signing secret (`whsec_...`). */
   secretOf: (tenantId: string) => Promise<string>;
   disabled: WebhookDisabled;
-  view: (r: TaskRecord) => Task;
+  view: (r: TaskRecord) => Promise<Task>;
   allow: AllowList;
   resolve: Resolver;
   send: typeof sendWebhook;
@@ -50,7 +50,7 @@ export function deliverWebhookUseCase(deps: DeliverWebhookDeps): DeliverWebhook 
         log.warn({ task_id: record.task?.taskId, webhook_id: id, reason: target.reason }, "webhook refused");
       return target.stage === "dns" ? { kind: "failed", reason: target.reason } : { kind: "gone" };
     }
-    const body = webhookBody(deps.view(record), deps.now());
+    const body = webhookBody(await deps.view(record), deps.now());
     const headers = signWebhook(await deps.secretOf(record.tenantId), id, Math.floor(deps.now() / 1000), body);
     return deps.send(target.url, target.target, headers, body, deps.timeoutMs);
   }

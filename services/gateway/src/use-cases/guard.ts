@@ -2,6 +2,7 @@ import type { ApiKeyStore } from "@t2v/common/api-keys";
 import type { Tier } from "@t2v/common/task";
 import type { RateLimiter } from "../adapters/rate-limiter.js";
 import type { Caller } from "../domain/caller.js";
+import { GatewayErrorCode } from "../domain/error-codes.js";
 import { retryLater } from "../domain/rpc-errors.js";
 import type { Rate } from "../domain/token-bucket.js";
 import { authenticate } from "./authenticate.js";
@@ -27,7 +28,12 @@ export function createGuard(
       const waitMs = limiter.take(caller.keyPrefix, rates[caller.tier]);
       if (waitMs > 0) {
         onLimited(caller.tier);
-        throw retryLater(`rate limit of the ${caller.tier} tier reached; retry later`, waitMs);
+        throw retryLater(
+          `rate limit of the ${caller.tier} tier reached; retry later`,
+          waitMs,
+          undefined,
+          GatewayErrorCode.rateLimited,
+        );
       }
       return caller;
     },

@@ -4,6 +4,7 @@ import {
   type BlobStore,
   type DecodeJobs,
   latentObjectName,
+  type Previews,
   type PublishWorkerEvent,
   type WorkerEventBody,
 } from "@t2v/common/channels";
@@ -15,10 +16,14 @@ import {
 import type { Logger } from "@t2v/common/logger";
 import { createOutbox, type RetryOptions, retryWithBackoff } from "@t2v/common/process";
 import { Attr, inSpan } from "@t2v/common/telemetry";
-import { encodeLatents, type Latents } from "@t2v/model";
+import { encodeLatents, type GenerateHooks, GenerationCancelledError, type Latents } from "@t2v/model";
 import type { GeneratorEngine } from "../adapters/generator-engine.js";
+import type { SamplerSettings } from "../adapters/sampler-settings.js";
+import { stepsFor } from "../domain/draft-steps.js";
 import { toGenerationSpec } from "../domain/to-generation-spec.js";
 import type { InferenceMetrics } from "../metrics.js";
+import { previewHooks } from "./preview-hooks.js";
+import { openRunCheckpoints, type RunCheckpoints, type RunCheckpointsDeps } from "./run-checkpoints.js";
 
 export interface GenerateVideoDeps {
   generator: Pick<GeneratorEngine, "info" | "generate">;
@@ -26,8 +31,16 @@ export interface GenerateVideoDeps {
   decodeJobs: Pick<DecodeJobs, "publish">;
   publishEvent: PublishWorkerEvent;
   metrics?: InferenceMetrics;
+  /** Where running denoises are checkpointed and resumed from; without it every attempt starts at step 0. */
+  checkpoints?: RunCheckpointsDeps;
+  /** Fires on SIGTERM: a task stopped by it keeps its checkpoint for the worker that takes it next. */
+  shutdown?: AbortSignal;
   /** Backoff of every write (tests shorten it); see `retryWithBackoff`. */
   retry?: Omit<RetryOptions, "log" | "what" | "signal">;
+  /** What the model package declares about its sampler, reported in the task's effective request. */
+  sampler?: SamplerSettings;
+  /** Where live previews go when a job asks for them (preview_every_steps). */
+  previews?: Pick<Previews, "publish">;
 }
 
 /** One attempt to denoise, as the consumer hands it over. */
@@ -66,21 +79,43 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
       replaces: (last, next) => last?.case === "step" && next?.case === "step",
     });
     const started = performance.now();
+    const info = generator.info;
+    const startedEvent: WorkerEventBody = {
+      case: "started",
+      value: {
+        executionProvider: provider,
+        totalSteps: stepsFor(spec, info.defaultSteps),
+        model: `${info.name}@${info.version}`,
+        // The effective request, as the task reports it.
+        modelName: info.name,
+        modelVersion: info.version,
+        ...deps.sampler,
+      },
+    };
+    const modelSpec = toGenerationSpec(spec, info.defaultSteps);
+    // Text encoding runs before the first step: the first step's report, less that step, bounds it.
+    let textEncodeSeconds = 0;
+    let stepsSeen = 0;
     let latents: Latents;
+    let checkpoints: RunCheckpoints | undefined;
+    let engineSeconds = 0;
     try {
       // Not awaited, so denoising starts a round trip sooner; it still leaves before any step.
-      events.push({
-        case: "started",
-        value: {
-          executionProvider: provider,
-          totalSteps: spec.steps || generator.info.defaultSteps,
-          model: `${generator.info.name}@${generator.info.version}`,
-        },
-      });
+      events.push(startedEvent);
       span?.setAttribute(Attr.provider, provider);
-      const result = await generator.generate(toGenerationSpec(spec), {
+      checkpoints =
+        deps.checkpoints &&
+        (await openRunCheckpoints(deps.checkpoints, { taskId, spec: modelSpec, model: generator.info, log }));
+      const resumed = checkpoints?.resumed;
+      // Progress goes on from the checkpoint at once; only the remaining steps report.
+      if (resumed) events.push({ case: "step", value: { ...resumed, stepSeconds: 0 } });
+      const hooks: GenerateHooks = {
         signal: run.signal,
+        ...(deps.previews
+          ? previewHooks(spec.previewEverySteps, { taskId, attempt, previews: deps.previews, log })
+          : {}),
         onStep: (r) => {
+          if (stepsSeen++ === 0) textEncodeSeconds = Math.max(0, (performance.now() - started) / 1000 - r.stepSeconds);
           run.working();
           span?.addEvent("denoise.step", {
             [Attr.step]: r.step,
@@ -91,18 +126,29 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
           // Not awaited, so the next step starts at once.
           events.push({ case: "step", value: { step: r.step, totalSteps: r.totalSteps, stepSeconds: r.stepSeconds } });
         },
-      });
+      };
+      // A refused checkpoint restarts the clip: "started" again lets progress count from step 0.
+      const result = checkpoints
+        ? await checkpoints.generate(generator, hooks, () => events.push(startedEvent))
+        : await generator.generate(modelSpec, hooks);
       // No preemption is asked for, so the run always ends with its latents.
       if (result.kind !== "done") throw new Error("the denoise yielded without being asked to");
       latents = result.latents;
+      engineSeconds = result.denoiseSeconds;
     } catch (err) {
       run.onModelFree();
+      // A cancelled task needs its checkpoint no more; one handed back on shutdown keeps it.
+      if (err instanceof GenerationCancelledError && !deps.shutdown?.aborted) await checkpoints?.discard();
       await events.flush().catch(() => undefined);
       throw err;
     }
     run.onModelFree();
-    const denoiseSeconds = (performance.now() - started) / 1000;
-    deps.metrics?.denoise.record(denoiseSeconds, { provider });
+    const runSeconds = (performance.now() - started) / 1000;
+    deps.metrics?.denoise.record(runSeconds, { provider });
+    // Billed: this run's engine time plus that of the runs before it, up to the checkpoint it
+    // resumed from (the checkpoint carries their sum). The steps a killed run did after its last
+    // checkpoint are lost with it (at most one interval) and not billed.
+    const denoiseSeconds = engineSeconds + (checkpoints?.priorSeconds ?? 0);
     // From here on the denoise is done: every write waits out an outage rather than lose it,
     // and the job is acked (by the caller) only once all of them went through.
     await events.flush();
@@ -113,9 +159,19 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
     );
     const decodeJob = create(DecodeJobSchema, { taskId, attempt, spec, latentObject });
     await retryWithBackoff(() => deps.decodeJobs.publish(decodeJob), { ...retry, what: "publish the DecodeJob" });
-    events.push({ case: "denoised", value: { latentObject, denoiseSeconds } });
+    events.push({ case: "denoised", value: { latentObject, denoiseSeconds, textEncodeSeconds } });
     await events.flush();
-    log.info({ denoise_s: denoiseSeconds.toFixed(2), provider }, "denoised");
+    // Last: until the DecodeJob and the event are out, a redelivery may still resume from it.
+    await checkpoints?.discard();
+    log.info(
+      {
+        denoise_s: runSeconds.toFixed(2),
+        billed_s: denoiseSeconds.toFixed(2),
+        resumed_from_step: checkpoints?.resumed?.step ?? 0,
+        provider,
+      },
+      "denoised",
+    );
   };
 }
 

@@ -107,13 +107,16 @@ describe("applyWorkerEvent", () => {
     const t3 = applyWorkerEvent(record(TaskStatus.PROCESSING, 3), failed(true, 3), ctx);
     assert.equal(t3.retry, undefined);
     assert.equal(t3.record?.task?.status, TaskStatus.FAILED);
-    assert.match(t3.record?.task?.errorMessage ?? "", /after 3 attempts: boom/);
+    assert.match(t3.record?.task?.errorMessage ?? "", /after 3 attempts: the model failed while rendering/);
+    assert.equal(t3.record?.task?.errorCode, "RETRIES_EXHAUSTED");
+    assert.equal(t3.record?.lastError, "generate: boom");
   });
 
   it("does not retry a permanent failure", () => {
     const t = applyWorkerEvent(record(TaskStatus.PROCESSING, 1), failed(false, 1), ctx);
     assert.equal(t.retry, undefined);
     assert.equal(t.record?.task?.status, TaskStatus.FAILED);
-    assert.equal(t.record?.task?.errorMessage, "boom");
+    assert.equal(t.record?.task?.errorMessage, "the model cannot render this request");
+    assert.equal(t.record?.task?.errorCode, "INVALID_INPUT");
   });
 });

@@ -2,8 +2,11 @@ import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { endTask, isTerminal, patchRecord } from "@t2v/common/task";
+import { endTask, isTerminal, patchRecord, usageFor } from "@t2v/common/task";
+import { withSamplerSettings } from "./effective-request.js";
+import { attemptFailureCode, finalFailure } from "./error-codes.js";
 import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
+import { attemptTimings, secondsBetween, withTimings } from "./stage-timings.js";
 
 /** Share of progress given to denoising; decode and H.264 take the rest. */
 export const DENOISE_SHARE = 0.9;
@@ -44,6 +47,9 @@ export function applyWorkerEvent(
             totalSteps: e.value.totalSteps,
             startTime: t.startTime ?? now,
             updateTime: now,
+            params: withSamplerSettings(t.params, e.value),
+            // A new attempt times its stages afresh, from its queue wait on.
+            timings: attemptTimings(secondsBetween(t.createTime, now)),
           },
           { workerId: ev.workerId, executionProvider: e.value.executionProvider, model: e.value.model },
         ),
@@ -68,7 +74,15 @@ export function applyWorkerEvent(
       return {
         record: patchRecord(
           r,
-          { status: TaskStatus.ENCODING, progress: Math.max(t.progress, DENOISE_SHARE), updateTime: now },
+          {
+            status: TaskStatus.ENCODING,
+            progress: Math.max(t.progress, DENOISE_SHARE),
+            updateTime: now,
+            timings: withTimings(t, {
+              textEncode: e.value.textEncodeSeconds,
+              denoise: Math.max(0, e.value.denoiseSeconds - e.value.textEncodeSeconds),
+            }),
+          },
           { latentObject: e.value.latentObject, gpuSeconds: e.value.denoiseSeconds },
         ),
       };
@@ -80,14 +94,16 @@ export function applyWorkerEvent(
       return { record: patchRecord(r, { progress, updateTime: now }) };
     }
     case "videoReady": {
-      const done = endTask(r, TaskStatus.COMPLETED, { progress: 1, errorMessage: "" }, now);
-      const { videoObject, sizeBytes, posterObject, decodeSeconds } = e.value;
+      const { videoObject, sizeBytes, posterObject, decodeSeconds, encodeSeconds, uploadSeconds } = e.value;
+      const timings = withTimings(t, { decode: decodeSeconds, encode: encodeSeconds, upload: uploadSeconds });
+      const done = endTask(r, TaskStatus.COMPLETED, { progress: 1, errorMessage: "", errorCode: "", timings }, now);
       const gpuSeconds = r.gpuSeconds + decodeSeconds;
-      return {
-        record:
-          done &&
-          patchRecord(done, {}, { videoObject, posterObject, videoSizeBytes: sizeBytes, latentObject: "", gpuSeconds }),
-      };
+      const next =
+        done &&
+        patchRecord(done, {}, { videoObject, posterObject, videoSizeBytes: sizeBytes, latentObject: "", gpuSeconds });
+      // What the usage ledger bills, shown on the task.
+      if (next?.task) next.task.gpuSeconds = usageFor(next).gpuSeconds;
+      return { record: next };
     }
     case "failed": {
       const { message, retryable, stage } = e.value;
@@ -100,7 +116,7 @@ export function applyWorkerEvent(
               status: TaskStatus.QUEUED,
               attempt: t.attempt + 1,
               currentStep: 0,
-              errorMessage: `attempt ${t.attempt} failed in ${stage}: ${message}; retrying`,
+              errorMessage: `attempt ${t.attempt} failed (${attemptFailureCode(e.value)}); retrying`,
               updateTime: now,
             },
             { notBefore: timestampFromMs(timestampMs(now) + delayMs), lastError: message },
@@ -108,8 +124,9 @@ export function applyWorkerEvent(
           retry: { attempt: t.attempt + 1, delayMs },
         };
       }
-      const why = retryable ? `failed after ${t.attempt} attempts: ${message}` : message;
-      return { record: endTask(r, TaskStatus.FAILED, { errorMessage: why }, now) };
+      const failed = endTask(r, TaskStatus.FAILED, finalFailure(e.value, t.attempt), now);
+      // The detail is for operators (dead letters, npx t2v dead-letters), never for users.
+      return { record: failed && patchRecord(failed, {}, { lastError: `${stage}: ${message}` }) };
     }
     default:
       return NONE;

@@ -4,7 +4,16 @@ import { create } from "@bufbuild/protobuf";
 import { GenerationParamsSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { cacheKey } from "./cache-key.js";
 
-const params = (over: Partial<{ seed: number; seedExplicit: boolean; prompt: string }> = {}) =>
+const params = (
+  over: Partial<{
+    seed: number;
+    seedExplicit: boolean;
+    prompt: string;
+    effectivePrompt: string;
+    effectiveNegativePrompt: string;
+    draft: boolean;
+  }> = {},
+) =>
   create(GenerationParamsSchema, {
     prompt: "p",
     negativePrompt: "n",
@@ -24,6 +33,13 @@ describe("cacheKey", () => {
     assert.notEqual(k, cacheKey("t1", "m@2", params()));
     assert.notEqual(k, cacheKey("t1", "m@1", params({ seed: 6 })));
     assert.notEqual(k, cacheKey("t1", "m@1", params({ prompt: "q" })));
+  });
+  it("differs for another style template, a draft and other steps", () => {
+    const k = cacheKey("t1", "m@1", params());
+    assert.notEqual(k, cacheKey("t1", "m@1", params({ effectivePrompt: "p, cinematic lighting" })));
+    assert.notEqual(k, cacheKey("t1", "m@1", params({ effectiveNegativePrompt: "n, cartoon" })));
+    assert.notEqual(k, cacheKey("t1", "m@1", params({ draft: true })));
+    assert.notEqual(k, cacheKey("t1", "m@1", params(), 8));
   });
   it("never caches requests without an explicit seed", () => {
     assert.equal(cacheKey("t1", "m@1", params({ seedExplicit: false })), "");

@@ -18,13 +18,17 @@ export function generateJobFor(r: TaskRecord): GenerateJob {
     taskId: t.taskId,
     attempt: t.attempt,
     spec: {
-      prompt: p.prompt,
-      negativePrompt: p.negativePrompt,
+      // The style's template applied (older records have only the caller's prompts).
+      prompt: p.effectivePrompt || p.prompt,
+      negativePrompt: p.effectivePrompt ? p.effectiveNegativePrompt : p.negativePrompt,
       width: p.width,
       height: p.height,
       numFrames: p.numFrames,
       frameRate: p.frameRate,
       seed: p.seed,
+      steps: r.requestedSteps,
+      draft: p.draft,
+      previewEverySteps: p.previewEverySteps,
     },
   });
 }

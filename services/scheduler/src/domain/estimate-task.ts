@@ -38,6 +38,7 @@ export function estimateTask(
   return create(QueueEstimateSchema, {
     taskId,
     position,
+    queued: true,
     ...(wait
       ? { estimatedStartTime: timestampFromMs(wait.startMs), estimatedFinishTime: timestampFromMs(wait.finishMs) }
       : {}),

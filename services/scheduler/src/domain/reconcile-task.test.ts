@@ -7,7 +7,11 @@ import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { reconcileTask } from "./reconcile-task.js";
 
 const policy = { stallTimeoutMs: 1_000, dispatchTimeoutMs: 5_000, republishAfterMs: 500, duplicateWindowMs: 600_000 };
-const rec = (status: TaskStatus, updateMs: number, extra: { deadlineMs?: number; dispatched?: boolean } = {}) =>
+const rec = (
+  status: TaskStatus,
+  updateMs: number,
+  extra: { deadlineMs?: number; dispatched?: boolean; startDeadlineMs?: number; startedMs?: number } = {},
+) =>
   create(TaskRecordSchema, {
     task: {
       taskId: "t",
@@ -15,6 +19,8 @@ const rec = (status: TaskStatus, updateMs: number, extra: { deadlineMs?: number;
       attempt: 1,
       updateTime: timestampFromMs(updateMs),
       ...(extra.deadlineMs !== undefined ? { deadline: timestampFromMs(extra.deadlineMs) } : {}),
+      ...(extra.startDeadlineMs !== undefined ? { startDeadline: timestampFromMs(extra.startDeadlineMs) } : {}),
+      ...(extra.startedMs !== undefined ? { startTime: timestampFromMs(extra.startedMs) } : {}),
     },
     dispatchedAttempt: extra.dispatched ? 1 : 0,
   });
@@ -23,6 +29,16 @@ describe("reconcileTask", () => {
   it("fails tasks past their deadline", () => {
     assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { deadlineMs: 100 }), 101, policy).kind, "deadline");
     assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { deadlineMs: 100 }), 99, policy).kind, "none");
+  });
+  it("times out tasks never started by their start deadline, queued or dispatched, and only those", () => {
+    const p = { ...policy, dispatchTimeoutMs: 1_000_000 };
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { startDeadlineMs: 100 }), 101, p).kind, "startTimeout");
+    assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { startDeadlineMs: 100 }), 99, p).kind, "none");
+    const held = rec(TaskStatus.QUEUED, 0, { startDeadlineMs: 100, dispatched: true });
+    assert.equal(reconcileTask(held, 101, p).kind, "startTimeout", "a prefetched job not started yet");
+    const retry = rec(TaskStatus.QUEUED, 0, { startDeadlineMs: 100, startedMs: 50 });
+    assert.equal(reconcileTask(retry, 101, p).kind, "none", "a retry of a task that started once");
+    assert.equal(reconcileTask(rec(TaskStatus.PROCESSING, 100, { startDeadlineMs: 100 }), 101, p).kind, "none");
   });
   it("retries running tasks with no progress", () => {
     assert.equal(reconcileTask(rec(TaskStatus.PROCESSING, 0), 1_001, policy).kind, "stalled");

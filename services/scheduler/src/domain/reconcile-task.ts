@@ -20,6 +20,8 @@ export interface ReconcilePolicy {
 export type ReconcileAction =
   | { kind: "none" }
   | { kind: "deadline" }
+  /** Queued past its start_timeout with no attempt started: fail it, unbilled. */
+  | { kind: "startTimeout" }
   /** Treat as a transient failure of the current attempt (retry or fail). */
   | { kind: "stalled"; message: string }
   /** Dispatched, not started: publish the job again (deduplicated by its message id). */
@@ -33,6 +35,8 @@ export function reconcileTask(r: TaskRecord, now: number, policy: ReconcilePolic
   const t = r.task;
   if (!t || isTerminal(t.status)) return { kind: "none" };
   if (t.deadline && now > timestampMs(t.deadline)) return { kind: "deadline" };
+  if (t.status === TaskStatus.QUEUED && !t.startTime && t.startDeadline && now > timestampMs(t.startDeadline))
+    return { kind: "startTimeout" };
   const idleS = (now - (t.updateTime ? timestampMs(t.updateTime) : now)) / 1000;
   if (t.status === TaskStatus.PROCESSING && idleS * 1000 > policy.stallTimeoutMs)
     return { kind: "stalled", message: `no progress for ${Math.round(idleS)} s (worker lost)` };

@@ -2,6 +2,7 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { TIERS } from "@t2v/common/task";
+import { estimateGpuSeconds, type TaskSizeInput, workUnits } from "./estimate-gpu.js";
 import { updateMean } from "./estimate-wait.js";
 import { FairQueue, type QueueEntry } from "./fair-queue.js";
 
@@ -22,6 +23,10 @@ export class SchedulerState {
   readonly inFlight = new Map<string, InFlight>();
   readonly deadlines = new Map<string, number>();
   private readonly meanRunSeconds = new Map<string, number>();
+  /** Per pool: measured gpu seconds per work unit (estimate-gpu.ts). */
+  private readonly secondsPerUnit = new Map<string, number>();
+  /** The model's default steps, as workers last reported them. */
+  private defaultSteps: number | undefined;
   /** Tenants whose queue stats changed since they were last taken. */
   private readonly dirtyTenants = new Set<string>();
 
@@ -32,6 +37,8 @@ export class SchedulerState {
     const id = t.taskId;
     this.forget(id);
     if (t.deadline) this.deadlines.set(id, timestampMs(t.deadline));
+    // A start deadline matters until the task starts; the reconciler watches it like a deadline.
+    else if (t.startDeadline && !t.startTime) this.deadlines.set(id, timestampMs(t.startDeadline));
     if (t.status === TaskStatus.QUEUED && r.dispatchedAttempt !== t.attempt) {
       this.queue(r.pool).add({
         taskId: id,
@@ -115,6 +122,26 @@ export class SchedulerState {
 
   meanRunSecondsOf(pool: string): number | undefined {
     return this.meanRunSeconds.get(pool);
+  }
+
+  /** Feeds one completed task's billed gpu seconds and size (steps as run) into the pool's calibration. */
+  recordGpuSeconds(pool: string, gpuSeconds: number, size: TaskSizeInput): void {
+    const units = workUnits(size, this.defaultSteps ?? size.steps);
+    if (!(gpuSeconds > 0) || !(units > 0)) return;
+    this.secondsPerUnit.set(pool, updateMean(this.secondsPerUnit.get(pool), gpuSeconds / units));
+  }
+
+  /** What a worker reported as the model's default steps (a started task that asked for none). */
+  learnDefaultSteps(steps: number): void {
+    if (steps > 0) this.defaultSteps = steps;
+  }
+
+  estimateGpuSecondsOf(pool: string, size: TaskSizeInput, defaultRunSeconds: number): number {
+    return estimateGpuSeconds(size, {
+      secondsPerUnit: this.secondsPerUnit.get(pool),
+      defaultSteps: this.defaultSteps,
+      defaultRunSeconds,
+    });
   }
 
   /** The tenants whose queue stats changed since the last call; the set starts empty again. */

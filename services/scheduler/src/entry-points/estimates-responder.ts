@@ -1,4 +1,6 @@
+import { create } from "@bufbuild/protobuf";
 import type { QueueEstimates, Unsubscribe } from "@t2v/common/channels";
+import { type QueueEstimate, QueueEstimateSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { estimateTask } from "../domain/estimate-task.js";
 import type { SchedulerState } from "../domain/state.js";
 import type { WorkerGroup } from "../domain/worker-group.js";
@@ -11,11 +13,25 @@ export interface EstimatesDeps {
   now: () => number;
 }
 
-/** Answers the gateways where queued tasks stand and when they should start and finish; unknown ids are left out. */
+/**
+ * Answers the gateways where queued tasks stand and when they should start
+ * and finish (unknown ids are left out), and the accelerator seconds of every
+ * task whose size was sent, queued here yet or not.
+ */
 export function answerEstimates(queueEstimates: Pick<QueueEstimates, "answer">, deps: EstimatesDeps): Unsubscribe {
-  return queueEstimates.answer((taskIds) => {
+  return queueEstimates.answer((taskIds, sizes) => {
     const now = deps.now();
     const groups = deps.groups();
-    return taskIds.flatMap((id) => estimateTask(deps.state, groups, id, now, deps.defaultRunSeconds) ?? []);
+    const byId = new Map<string, QueueEstimate>();
+    for (const id of taskIds) {
+      const e = estimateTask(deps.state, groups, id, now, deps.defaultRunSeconds);
+      if (e) byId.set(id, e);
+    }
+    for (const size of sizes) {
+      const e = byId.get(size.taskId) ?? create(QueueEstimateSchema, { taskId: size.taskId });
+      e.estimatedGpuSeconds = deps.state.estimateGpuSecondsOf(size.pool, size, deps.defaultRunSeconds);
+      byId.set(size.taskId, e);
+    }
+    return [...byId.values()];
   });
 }

@@ -14,7 +14,7 @@ import {
 import { readConfig } from "@t2v/common/config";
 import type { GenerateJob } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { type GenerationParams, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
 import { endTask, newTaskId, type Tier, workerGroup } from "@t2v/common/task";
 import { type SchedulerApp, type SchedulerDeps, start } from "../app.js";
@@ -47,6 +47,12 @@ export interface SubmitOptions {
   seedExplicit?: boolean;
   prompt?: string;
   deadlineMs?: number;
+  /** start_timeout's deadline: failed with START_TIMEOUT when not started by then. */
+  startDeadlineMs?: number;
+  /** What the gateway derives from the request (style template, draft, previews). */
+  params?: Partial<Omit<GenerationParams, "$typeName" | "$unknown">>;
+  /** Steps a RerunTask override asked for. */
+  requestedSteps?: number;
   /** Write the record only, as if the submission message had been lost. */
   loseSubmission?: boolean;
 }
@@ -115,6 +121,7 @@ export async function createSchedulerHarness(env: Record<string, string> = {}): 
             attempt: 1,
             tier: pool,
             ...(o.deadlineMs !== undefined ? { deadline: timestampFromMs(o.deadlineMs) } : {}),
+            ...(o.startDeadlineMs !== undefined ? { startDeadline: timestampFromMs(o.startDeadlineMs) } : {}),
             params: {
               prompt: o.prompt ?? `a task of ${tenant}`,
               negativePrompt: "blurry",
@@ -126,10 +133,12 @@ export async function createSchedulerHarness(env: Record<string, string> = {}): 
               numFrames: 72,
               seed: o.seed ?? 1,
               seedExplicit: o.seedExplicit ?? false,
+              ...o.params,
             },
           },
           tenantId: tenant,
           pool,
+          requestedSteps: o.requestedSteps ?? 0,
         }),
       );
       if (!o.loseSubmission) await ch.submissions.submit({ taskId, tenantId: tenant, pool });

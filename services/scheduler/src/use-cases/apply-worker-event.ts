@@ -3,6 +3,7 @@ import type { DeadLetters, ResultCache, TaskStore, UsageLedger } from "@t2v/comm
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
+import { patchRecord } from "@t2v/common/task";
 import { Attr } from "@t2v/common/telemetry";
 import { applyWorkerEvent } from "../domain/apply-worker-event.js";
 import { cacheKey } from "../domain/cache-key.js";
@@ -60,11 +61,22 @@ export function createEventApplier(deps: EventApplierDeps): ApplyEvent {
       const next = transition.record;
       const task = next.task;
       deps.state.track(next, deps.now());
+      const asked = stored.record.task?.params;
+      if (ev.event.case === "started" && next.requestedSteps === 0 && asked && !asked.draft)
+        deps.state.learnDefaultSteps(ev.event.value.totalSteps);
       if (task?.status === TaskStatus.COMPLETED && task.params) {
         if (task.startTime) {
           deps.state.recordRunSeconds(next.pool, (timestampMs(now) - timestampMs(task.startTime)) / 1000);
         }
-        const key = cacheKey(next.tenantId, deps.model, task.params);
+        const p = task.params;
+        deps.state.recordGpuSeconds(next.pool, next.gpuSeconds, {
+          width: p.width,
+          height: p.height,
+          numFrames: p.numFrames,
+          steps: task.totalSteps,
+          draft: p.draft,
+        });
+        const key = cacheKey(next.tenantId, deps.model, task.params, next.requestedSteps);
         if (key !== "")
           await deps.cache.put(key, next).catch((err: unknown) => deps.log.warn({ err }, "cache write failed"));
       }
@@ -72,8 +84,10 @@ export function createEventApplier(deps: EventApplierDeps): ApplyEvent {
       if (transition.retry) deps.metrics.retries.add(1, { [Attr.stage]: stage });
       if (task?.status === TaskStatus.FAILED) {
         deps.metrics.deadLetters.add(1, { [Attr.stage]: stage });
+        // Operators get the detail (last_error), users the safe message.
+        const letter = next.lastError ? patchRecord(next, { errorMessage: next.lastError }) : next;
         await deps.deadLetters
-          .put(next, stage)
+          .put(letter, stage)
           .catch((err: unknown) => deps.log.warn({ err }, "dead letter not written"));
       }
       if (transition.retry || ev.event.case !== "step") deps.requestDispatch();

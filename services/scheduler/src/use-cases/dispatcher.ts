@@ -23,6 +23,8 @@ export interface DispatcherDeps {
   groups: () => readonly WorkerGroup[];
   metrics: SchedulerMetrics;
   now: () => number;
+  /** Run time assumed until one is measured, for estimated_gpu_seconds. */
+  defaultRunSeconds: number;
 }
 
 const MAX_CAS_TRIES = 10;
@@ -51,9 +53,19 @@ export function createDispatcher(deps: DispatcherDeps) {
         return false;
       }
       const task = r.task;
+      const p = task.params;
+      const estimatedGpuSeconds =
+        task.estimatedGpuSeconds ||
+        (p
+          ? deps.state.estimateGpuSecondsOf(
+              r.pool,
+              { width: p.width, height: p.height, numFrames: p.numFrames, steps: r.requestedSteps, draft: p.draft },
+              deps.defaultRunSeconds,
+            )
+          : 0);
       const next = patchRecord(
         r,
-        { updateTime: timestampFromMs(deps.now()) },
+        { updateTime: timestampFromMs(deps.now()), estimatedGpuSeconds },
         { dispatchedAttempt: task.attempt, dispatchedGroup: group },
       );
       const attrs = { [Attr.taskId]: taskId, [Attr.attempt]: task.attempt, [Attr.pool]: r.pool, [Attr.group]: group };

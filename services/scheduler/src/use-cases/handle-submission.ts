@@ -39,10 +39,18 @@ export function createSubmissionHandler(deps: SubmissionDeps) {
     const t = r?.task;
     if (!stored || !r || !t?.params || isTerminal(t.status)) return "done";
     if (t.status === TaskStatus.QUEUED && t.attempt === 1 && r.dispatchedAttempt === 0) {
-      const key = cacheKey(r.tenantId, deps.model, t.params);
+      const key = cacheKey(r.tenantId, deps.model, t.params, r.requestedSteps);
       const hit = await deps.cache.get(key);
       if (hit && (await deps.videos.info(hit.videoObject))) {
-        const done = endTask(r, TaskStatus.COMPLETED, { progress: 1, cacheHit: true }, timestampFromMs(deps.now()));
+        // The model that made the cached video, as a worker would have reported it.
+        const [model = "", modelVersion = ""] = hit.model.split("@");
+        const params = { ...t.params, model, modelVersion };
+        const done = endTask(
+          r,
+          TaskStatus.COMPLETED,
+          { progress: 1, cacheHit: true, params },
+          timestampFromMs(deps.now()),
+        );
         const next =
           done &&
           patchRecord(

@@ -7,6 +7,7 @@ import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
 import { endTask, isTerminal } from "@t2v/common/task";
 import { Attr, contextFromTraceParent, inSpan } from "@t2v/common/telemetry";
+import { ErrorCode, safeMessage } from "../domain/error-codes.js";
 import { type ReconcileAction, type ReconcilePolicy, reconcileTask } from "../domain/reconcile-task.js";
 import type { SchedulerState } from "../domain/state.js";
 import type { ApplyEvent } from "./apply-worker-event.js";
@@ -57,18 +58,23 @@ export function createReconciler(deps: ReconcilerDeps) {
       if (r.dispatchedGroup !== "") await deps.republish(r, r.dispatchedGroup);
       return;
     }
-    if (action.kind === "deadline") {
+    if (action.kind === "deadline" || action.kind === "startTimeout") {
+      const code = action.kind === "deadline" ? ErrorCode.deadlineExceeded : ErrorCode.startTimeout;
+      // Failed, not completed: no usage record, nothing billed.
       const next = endTask(
         r,
         TaskStatus.FAILED,
-        { errorMessage: "deadline exceeded before the video was ready" },
+        { errorCode: code, errorMessage: safeMessage(code) },
         timestampFromMs(now),
       );
       if (next && (await deps.write(stored, next))) {
         deps.state.forget(id);
-        // A worker still running the task stops between two steps.
+        // A worker still running (or just taking) the task stops between two steps.
         deps.cancellations.broadcast(id);
-        deps.log.warn({ task_id: id }, "deadline exceeded");
+        deps.log.warn(
+          { task_id: id, error_code: code },
+          action.kind === "deadline" ? "deadline exceeded" : "start timeout",
+        );
       }
       return;
     }

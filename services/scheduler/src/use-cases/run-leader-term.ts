@@ -81,6 +81,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
     groups: () => groups,
     metrics: deps.metrics,
     now,
+    defaultRunSeconds: config.defaultRunSeconds,
   });
   const requestDispatch = (): void => {
     if (!signal.aborted) void dispatcher.round();

@@ -1,5 +1,7 @@
 // The `@t2v/common/s3-store` entry: S3-compatible storage for results. Its own entry, so that
 // services running on the embedded JetStream store never load the AWS SDK.
+
+export { type OpenResultStoreOptions, openResultStore, type ResultStore } from "./open-result-store.js";
 export {
   createS3ClientFromEnv,
   createS3LinkClientFromEnv,

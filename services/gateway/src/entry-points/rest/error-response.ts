@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
 
 const HTTP_STATUS: Partial<Record<Code, number>> = {
   [Code.InvalidArgument]: 400,
@@ -21,7 +21,13 @@ export interface ErrorResponse {
   headers: Record<string, string>;
   body: {
     detail: string;
-    error: { code: string; message: string; field_violations?: { field: string; description: string }[] };
+    error: {
+      code: string;
+      message: string;
+      /** The stable error code (INVALID_INPUT, QUOTA_EXCEEDED, ...), when the failure has one. */
+      error_code?: string;
+      field_violations?: { field: string; description: string }[];
+    };
   };
 }
 
@@ -37,6 +43,7 @@ export function errorResponse(err: unknown): ErrorResponse {
   const retry = e.findDetails(RetryInfoSchema)[0]?.retryDelay;
   if (retry) headers["retry-after"] = String(Math.max(1, Math.ceil(Number(retry.seconds) + retry.nanos / 1e9)));
   const violations = e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations);
+  const reason = e.findDetails(ErrorInfoSchema)[0]?.reason;
   return {
     status,
     headers,
@@ -45,6 +52,7 @@ export function errorResponse(err: unknown): ErrorResponse {
       error: {
         code: (Code[e.code] ?? "unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(),
         message: e.rawMessage,
+        ...(reason ? { error_code: reason } : {}),
         ...(violations.length > 0
           ? { field_violations: violations.map((v) => ({ field: v.field, description: v.description })) }
           : {}),

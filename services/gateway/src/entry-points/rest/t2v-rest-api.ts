@@ -19,7 +19,7 @@ export interface T2vRestDeps {
   guard: Guard;
   createTask: CreateTask;
   getTask: GetTaskForCaller;
-  view: (r: TaskRecord) => Task;
+  view: (r: TaskRecord) => Promise<Task>;
   estimate: Estimator;
   log: Logger;
   maxBodyBytes: number;
@@ -43,14 +43,14 @@ export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
         const idem = header(req, "idempotency-key");
         if (idem !== undefined) request.idempotencyKey = idem;
         // createTask checks the contract, then the semantic rules.
-        const task = deps.view(await deps.createTask(caller, request));
+        const task = await deps.view(await deps.createTask(caller, request));
         return sendJson(res, 200, { ...statusBody(task), task_id: task.taskId });
       }
       if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET");
       const caller = await deps.guard.admit(header(req, "authorization"));
       const taskId = url.searchParams.get("task_id") ?? "";
       checkContract(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskId }));
-      const task = deps.view((await deps.getTask(caller, taskId)).record);
+      const task = await deps.view((await deps.getTask(caller, taskId)).record);
       await deps.estimate([task]);
       return sendJson(res, 200, statusBody(task));
     } catch (err) {
@@ -71,7 +71,8 @@ function iso(t: Parameters<typeof timestampDate>[0] | undefined): string | null 
   return t ? timestampDate(t).toISOString() : null;
 }
 
-function statusBody(t: Task): Record<string, unknown> {
+/** The JSON of GET /v1/t2v/status (also the data of each SSE event). */
+export function statusBody(t: Task): Record<string, unknown> {
   const queued = t.status === TaskStatus.QUEUED;
   return {
     task_id: t.taskId,
@@ -80,6 +81,7 @@ function statusBody(t: Task): Record<string, unknown> {
     result_url: t.resultUrl || null,
     poster_url: t.posterUrl || null,
     error_message: t.errorMessage || null,
+    error_code: t.errorCode || null,
     tier: t.tier,
     queue_position: queued && t.estimatedStartTime ? t.queuePosition : null,
     estimated_start_time: iso(t.estimatedStartTime),

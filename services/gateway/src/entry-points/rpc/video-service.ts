@@ -7,8 +7,10 @@ import type { Estimator } from "../../adapters/queue-estimates.js";
 import { invalidArgument } from "../../domain/rpc-errors.js";
 import type { CancelTask } from "../../use-cases/cancel-task.js";
 import type { CreateTask } from "../../use-cases/create-task.js";
+import type { DeleteTask } from "../../use-cases/delete-task.js";
 import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
 import type { ListTasks } from "../../use-cases/list-tasks.js";
+import type { RerunTask } from "../../use-cases/rerun-task.js";
 import type { WatchTask } from "../../use-cases/watch-task.js";
 import { callerOf } from "./caller-context.js";
 
@@ -16,9 +18,11 @@ export interface VideoServiceDeps {
   createTask: CreateTask;
   getTask: GetTaskForCaller;
   cancelTask: CancelTask;
+  deleteTask: DeleteTask;
   listTasks: ListTasks;
   watchTask: WatchTask;
-  view: (record: TaskRecord) => Task;
+  rerunTask: RerunTask;
+  view: (record: TaskRecord) => Promise<Task>;
   estimate: Estimator;
   /** Aborts on shutdown: open WatchTask streams then end cleanly. */
   stopping: AbortSignal;
@@ -33,7 +37,7 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
   const { view } = deps;
 
   async function viewWithEstimates(records: TaskRecord[]): Promise<Task[]> {
-    const out = records.map(view);
+    const out = await Promise.all(records.map(view));
     await deps.estimate(out);
     return out;
   }
@@ -63,6 +67,10 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
       return view(await deps.cancelTask(callerOf(ctx), req.taskId));
     },
 
+    async deleteTask(req, ctx) {
+      return view(await deps.deleteTask(callerOf(ctx), req.taskId));
+    },
+
     async listTasks(req, ctx) {
       const page = await deps.listTasks(callerOf(ctx), req);
       return { tasks: await viewWithEstimates(page.items), nextPageToken: page.next };
@@ -70,8 +78,12 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
 
     async *watchTask(req, ctx) {
       const signal = AbortSignal.any([ctx.signal, deps.stopping]);
-      for await (const task of deps.watchTask(callerOf(ctx), req.taskId, signal))
-        yield create(TaskEventSchema, { task, eventTime: timestampNow() });
+      for await (const ev of deps.watchTask(callerOf(ctx), req.taskId, signal))
+        yield create(TaskEventSchema, { task: ev.task, eventTime: timestampNow(), preview: ev.preview });
+    },
+
+    async rerunTask(req, ctx) {
+      return one(await deps.rerunTask(callerOf(ctx), req.taskId, req.overrides));
     },
   };
 }

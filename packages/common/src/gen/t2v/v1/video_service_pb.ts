@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/v1/video_service.proto.
  */
 export const file_t2v_v1_video_service: GenFile = /*@__PURE__*/
-  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIq0EChFDcmVhdGVUYXNrUmVxdWVzdBIaCgZwcm9tcHQYASABKAlCCrpIB3IFEAEYyAESIQoPbmVnYXRpdmVfcHJvbXB0GAIgASgJQgi6SAVyAxj0AxInCgpyZXNvbHV0aW9uGAMgASgJQhO6SBByDlIAUgQ0ODBwUgQ3MjBwEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgAiAEBEiQKCmZyYW1lX3JhdGUYBSABKA1CC7pICCoGMBAwGDAeSAGIAQESFgoFc3R5bGUYBiABKAlCB7pIBHICGCgSHgoEc2VlZBgHIAEoDUILukgIKgYY/////wdIAogBARIhCg9pZGVtcG90ZW5jeV9rZXkYCCABKAlCCLpIBXIDGP8BEiMKC3dlYmhvb2tfdXJsGAkgASgJQg66SAvYAQFyBhiAEIgBARI8Cgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBAiAowUyAgg8EiQKE3ByZXZpZXdfZXZlcnlfc3RlcHMYCyABKA1CB7pIBCoCGGQSDQoFZHJhZnQYDCABKAgSQgoNc3RhcnRfdGltZW91dBgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIICkILCglfZHVyYXRpb25CDQoLX2ZyYW1lX3JhdGVCBwoFX3NlZWQiugMKEEdlbmVyYXRpb25QYXJhbXMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRISCgpyZXNvbHV0aW9uGAMgASgJEg0KBXdpZHRoGAQgASgNEg4KBmhlaWdodBgFIAEoDRIQCghkdXJhdGlvbhgGIAEoARISCgpmcmFtZV9yYXRlGAcgASgNEhIKCm51bV9mcmFtZXMYCCABKA0SDQoFc3R5bGUYCSABKAkSDAoEc2VlZBgKIAEoDRIVCg1zZWVkX2V4cGxpY2l0GAsgASgIEg0KBW1vZGVsGAwgASgJEhUKDW1vZGVsX3ZlcnNpb24YDSABKAkSDQoFc3RlcHMYDiABKA0SFgoOZ3VpZGFuY2Vfc2NhbGUYDyABKAESDQoFc2hpZnQYECABKAESFwoPZXhwZXJ0X2JvdW5kYXJ5GBEgASgBEhgKEGVmZmVjdGl2ZV9wcm9tcHQYEiABKAkSIQoZZWZmZWN0aXZlX25lZ2F0aXZlX3Byb21wdBgTIAEoCRINCgVkcmFmdBgUIAEoCBIbChNwcmV2aWV3X2V2ZXJ5X3N0ZXBzGBUgASgNIpkCCgtUYXNrVGltaW5ncxItCgpxdWV1ZV93YWl0GAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KC3RleHRfZW5jb2RlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEioKB2Rlbm9pc2UYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoGZGVjb2RlGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKBmVuY29kZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCgZ1cGxvYWQYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iWAoHUHJldmlldxINCgVpbWFnZRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkSDAoEc3RlcBgDIAEoDRINCgV3aWR0aBgEIAEoDRIOCgZoZWlnaHQYBSABKA0iqwcKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkSJAoHdGltaW5ncxgYIAEoCzITLnQydi52MS5UYXNrVGltaW5ncxISCgplcnJvcl9jb2RlGBkgASgJEh0KFWVzdGltYXRlZF9ncHVfc2Vjb25kcxgaIAEoARITCgtncHVfc2Vjb25kcxgbIAEoARIQCghyZXJ1bl9vZhgcIAEoCRIyCg5zdGFydF9kZWFkbGluZRgdIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLAoOR2V0VGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAIi8KEUNhbmNlbFRhc2tSZXF1ZXN0EhoKB3Rhc2tfaWQYASABKAlCCbpIBnIEEAEYQCJ9ChBMaXN0VGFza3NSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABBIsCgZzdGF0dXMYAyABKA4yEi50MnYudjEuVGFza1N0YXR1c0IIukgFggECEAEiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLgoQV2F0Y2hUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAieQoJVGFza0V2ZW50EhoKBHRhc2sYASABKAsyDC50MnYudjEuVGFzaxIuCgpldmVudF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIgCgdwcmV2aWV3GAMgASgLMg8udDJ2LnYxLlByZXZpZXciWQoQUmVydW5UYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEASKQoJb3ZlcnJpZGVzGAIgASgLMhYudDJ2LnYxLlJlcnVuT3ZlcnJpZGVzIvgBCg5SZXJ1bk92ZXJyaWRlcxIeCgRzZWVkGAEgASgNQgu6SAgqBhj/////B0gAiAEBEh0KBXN0ZXBzGAIgASgNQgm6SAYqBBhkKAFIAYgBARIqCgpyZXNvbHV0aW9uGAMgASgJQhG6SA5yDFIENDgwcFIENzIwcEgCiAEBEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgDiAEBEhIKBWRyYWZ0GAUgASgISASIAQFCBwoFX3NlZWRCCAoGX3N0ZXBzQg0KC19yZXNvbHV0aW9uQgsKCV9kdXJhdGlvbkIICgZfZHJhZnQqxQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRVU19RVUVVRUQQARIaChZUQVNLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUVEFTS19TVEFUVVNfRU5DT0RJTkcQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIWChJUQVNLX1NUQVRVU19GQUlMRUQQBRIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBjLvAgoMVmlkZW9TZXJ2aWNlEjUKCkNyZWF0ZVRhc2sSGS50MnYudjEuQ3JlYXRlVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxI0CgdHZXRUYXNrEhYudDJ2LnYxLkdldFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACARI1CgpDYW5jZWxUYXNrEhkudDJ2LnYxLkNhbmNlbFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2sSRQoJTGlzdFRhc2tzEhgudDJ2LnYxLkxpc3RUYXNrc1JlcXVlc3QaGS50MnYudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARI/CglXYXRjaFRhc2sSGC50MnYudjEuV2F0Y2hUYXNrUmVxdWVzdBoRLnQydi52MS5UYXNrRXZlbnQiA5ACATABEjMKCVJlcnVuVGFzaxIYLnQydi52MS5SZXJ1blRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2tiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIu8EChFDcmVhdGVUYXNrUmVxdWVzdBIaCgZwcm9tcHQYASABKAlCCrpIB3IFEAEYyAESIQoPbmVnYXRpdmVfcHJvbXB0GAIgASgJQgi6SAVyAxj0AxInCgpyZXNvbHV0aW9uGAMgASgJQhO6SBByDlIAUgQ0ODBwUgQ3MjBwEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgAiAEBEiQKCmZyYW1lX3JhdGUYBSABKA1CC7pICCoGMBAwGDAeSAGIAQESFgoFc3R5bGUYBiABKAlCB7pIBHICGCgSHgoEc2VlZBgHIAEoDUILukgIKgYY/////wdIAogBARIhCg9pZGVtcG90ZW5jeV9rZXkYCCABKAlCCLpIBXIDGP8BEiMKC3dlYmhvb2tfdXJsGAkgASgJQg66SAvYAQFyBhiAEIgBARI8Cgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBAiAowUyAgg8EiQKE3ByZXZpZXdfZXZlcnlfc3RlcHMYCyABKA1CB7pIBCoCGGQSDQoFZHJhZnQYDCABKAgSQgoNc3RhcnRfdGltZW91dBgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIChJACglyZXRlbnRpb24YDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CErpID6oBDCIFCICangEyAwiQHEILCglfZHVyYXRpb25CDQoLX2ZyYW1lX3JhdGVCBwoFX3NlZWQiugMKEEdlbmVyYXRpb25QYXJhbXMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRISCgpyZXNvbHV0aW9uGAMgASgJEg0KBXdpZHRoGAQgASgNEg4KBmhlaWdodBgFIAEoDRIQCghkdXJhdGlvbhgGIAEoARISCgpmcmFtZV9yYXRlGAcgASgNEhIKCm51bV9mcmFtZXMYCCABKA0SDQoFc3R5bGUYCSABKAkSDAoEc2VlZBgKIAEoDRIVCg1zZWVkX2V4cGxpY2l0GAsgASgIEg0KBW1vZGVsGAwgASgJEhUKDW1vZGVsX3ZlcnNpb24YDSABKAkSDQoFc3RlcHMYDiABKA0SFgoOZ3VpZGFuY2Vfc2NhbGUYDyABKAESDQoFc2hpZnQYECABKAESFwoPZXhwZXJ0X2JvdW5kYXJ5GBEgASgBEhgKEGVmZmVjdGl2ZV9wcm9tcHQYEiABKAkSIQoZZWZmZWN0aXZlX25lZ2F0aXZlX3Byb21wdBgTIAEoCRINCgVkcmFmdBgUIAEoCBIbChNwcmV2aWV3X2V2ZXJ5X3N0ZXBzGBUgASgNIpkCCgtUYXNrVGltaW5ncxItCgpxdWV1ZV93YWl0GAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KC3RleHRfZW5jb2RlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEioKB2Rlbm9pc2UYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoGZGVjb2RlGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKBmVuY29kZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCgZ1cGxvYWQYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iWAoHUHJldmlldxINCgVpbWFnZRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkSDAoEc3RlcBgDIAEoDRINCgV3aWR0aBgEIAEoDRIOCgZoZWlnaHQYBSABKA0ihwgKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkSJAoHdGltaW5ncxgYIAEoCzITLnQydi52MS5UYXNrVGltaW5ncxISCgplcnJvcl9jb2RlGBkgASgJEh0KFWVzdGltYXRlZF9ncHVfc2Vjb25kcxgaIAEoARITCgtncHVfc2Vjb25kcxgbIAEoARIQCghyZXJ1bl9vZhgcIAEoCRIyCg5zdGFydF9kZWFkbGluZRgdIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYHiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKDHJlc3VsdF9zdGF0ZRgfIAEoDjITLnQydi52MS5SZXN1bHRTdGF0ZSIvChFEZWxldGVUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAiLAoOR2V0VGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAIi8KEUNhbmNlbFRhc2tSZXF1ZXN0EhoKB3Rhc2tfaWQYASABKAlCCbpIBnIEEAEYQCJ9ChBMaXN0VGFza3NSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABBIsCgZzdGF0dXMYAyABKA4yEi50MnYudjEuVGFza1N0YXR1c0IIukgFggECEAEiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLgoQV2F0Y2hUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAieQoJVGFza0V2ZW50EhoKBHRhc2sYASABKAsyDC50MnYudjEuVGFzaxIuCgpldmVudF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIgCgdwcmV2aWV3GAMgASgLMg8udDJ2LnYxLlByZXZpZXciWQoQUmVydW5UYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEASKQoJb3ZlcnJpZGVzGAIgASgLMhYudDJ2LnYxLlJlcnVuT3ZlcnJpZGVzIvgBCg5SZXJ1bk92ZXJyaWRlcxIeCgRzZWVkGAEgASgNQgu6SAgqBhj/////B0gAiAEBEh0KBXN0ZXBzGAIgASgNQgm6SAYqBBhkKAFIAYgBARIqCgpyZXNvbHV0aW9uGAMgASgJQhG6SA5yDFIENDgwcFIENzIwcEgCiAEBEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgDiAEBEhIKBWRyYWZ0GAUgASgISASIAQFCBwoFX3NlZWRCCAoGX3N0ZXBzQg0KC19yZXNvbHV0aW9uQgsKCV9kdXJhdGlvbkIICgZfZHJhZnQqxQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRVU19RVUVVRUQQARIaChZUQVNLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUVEFTS19TVEFUVVNfRU5DT0RJTkcQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIWChJUQVNLX1NUQVRVU19GQUlMRUQQBRIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBip7CgtSZXN1bHRTdGF0ZRIcChhSRVNVTFRfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZSRVNVTFRfU1RBVEVfQVZBSUxBQkxFEAESGAoUUkVTVUxUX1NUQVRFX0VYUElSRUQQAhIYChRSRVNVTFRfU1RBVEVfREVMRVRFRBADMqsDCgxWaWRlb1NlcnZpY2USNQoKQ3JlYXRlVGFzaxIZLnQydi52MS5DcmVhdGVUYXNrUmVxdWVzdBoMLnQydi52MS5UYXNrEjQKB0dldFRhc2sSFi50MnYudjEuR2V0VGFza1JlcXVlc3QaDC50MnYudjEuVGFzayIDkAIBEjUKCkNhbmNlbFRhc2sSGS50MnYudjEuQ2FuY2VsVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxJFCglMaXN0VGFza3MSGC50MnYudjEuTGlzdFRhc2tzUmVxdWVzdBoZLnQydi52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBEj8KCVdhdGNoVGFzaxIYLnQydi52MS5XYXRjaFRhc2tSZXF1ZXN0GhEudDJ2LnYxLlRhc2tFdmVudCIDkAIBMAESMwoJUmVydW5UYXNrEhgudDJ2LnYxLlJlcnVuVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxI6CgpEZWxldGVUYXNrEhkudDJ2LnYxLkRlbGV0ZVRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACAmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message t2v.v1.CreateTaskRequest
@@ -125,6 +125,15 @@ export type CreateTaskRequest = Message<"t2v.v1.CreateTaskRequest"> & {
    * @generated from field: google.protobuf.Duration start_timeout = 13;
    */
   startTimeout?: Duration | undefined;
+
+  /**
+   * How long the video, its poster and the task record are kept after the
+   * task finishes: 1 hour to 30 days; unset: the service's default (7 days).
+   * Past it the task reads result_state RESULT_STATE_EXPIRED with empty links.
+   *
+   * @generated from field: google.protobuf.Duration retention = 14;
+   */
+  retention?: Duration | undefined;
 };
 
 /**
@@ -559,6 +568,22 @@ export type Task = Message<"t2v.v1.Task"> & {
    * @generated from field: google.protobuf.Timestamp start_deadline = 29;
    */
   startDeadline?: Timestamp | undefined;
+
+  /**
+   * When the result and the task record go (finish time + retention), once
+   * the task has finished.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 30;
+   */
+  expireTime?: Timestamp | undefined;
+
+  /**
+   * Whether the result can be downloaded; unspecified until COMPLETED.
+   * result_url and poster_url are empty unless RESULT_STATE_AVAILABLE.
+   *
+   * @generated from field: t2v.v1.ResultState result_state = 31;
+   */
+  resultState: ResultState;
 };
 
 /**
@@ -567,6 +592,25 @@ export type Task = Message<"t2v.v1.Task"> & {
  */
 export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
   messageDesc(file_t2v_v1_video_service, 4);
+
+/**
+ * @generated from message t2v.v1.DeleteTaskRequest
+ */
+export type DeleteTaskRequest = Message<"t2v.v1.DeleteTaskRequest"> & {
+  /**
+   * The task_id of a Task; 1 to 64 characters.
+   *
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message t2v.v1.DeleteTaskRequest.
+ * Use `create(DeleteTaskRequestSchema)` to create a new message.
+ */
+export const DeleteTaskRequestSchema: GenMessage<DeleteTaskRequest> = /*@__PURE__*/
+  messageDesc(file_t2v_v1_video_service, 5);
 
 /**
  * @generated from message t2v.v1.GetTaskRequest
@@ -585,7 +629,7 @@ export type GetTaskRequest = Message<"t2v.v1.GetTaskRequest"> & {
  * Use `create(GetTaskRequestSchema)` to create a new message.
  */
 export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 5);
+  messageDesc(file_t2v_v1_video_service, 6);
 
 /**
  * @generated from message t2v.v1.CancelTaskRequest
@@ -604,7 +648,7 @@ export type CancelTaskRequest = Message<"t2v.v1.CancelTaskRequest"> & {
  * Use `create(CancelTaskRequestSchema)` to create a new message.
  */
 export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 6);
+  messageDesc(file_t2v_v1_video_service, 7);
 
 /**
  * @generated from message t2v.v1.ListTasksRequest
@@ -638,7 +682,7 @@ export type ListTasksRequest = Message<"t2v.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 7);
+  messageDesc(file_t2v_v1_video_service, 8);
 
 /**
  * @generated from message t2v.v1.ListTasksResponse
@@ -662,7 +706,7 @@ export type ListTasksResponse = Message<"t2v.v1.ListTasksResponse"> & {
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 8);
+  messageDesc(file_t2v_v1_video_service, 9);
 
 /**
  * @generated from message t2v.v1.WatchTaskRequest
@@ -681,7 +725,7 @@ export type WatchTaskRequest = Message<"t2v.v1.WatchTaskRequest"> & {
  * Use `create(WatchTaskRequestSchema)` to create a new message.
  */
 export const WatchTaskRequestSchema: GenMessage<WatchTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 9);
+  messageDesc(file_t2v_v1_video_service, 10);
 
 /**
  * @generated from message t2v.v1.TaskEvent
@@ -712,7 +756,7 @@ export type TaskEvent = Message<"t2v.v1.TaskEvent"> & {
  * Use `create(TaskEventSchema)` to create a new message.
  */
 export const TaskEventSchema: GenMessage<TaskEvent> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 10);
+  messageDesc(file_t2v_v1_video_service, 11);
 
 /**
  * @generated from message t2v.v1.RerunTaskRequest
@@ -738,7 +782,7 @@ export type RerunTaskRequest = Message<"t2v.v1.RerunTaskRequest"> & {
  * Use `create(RerunTaskRequestSchema)` to create a new message.
  */
 export const RerunTaskRequestSchema: GenMessage<RerunTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 11);
+  messageDesc(file_t2v_v1_video_service, 12);
 
 /**
  * @generated from message t2v.v1.RerunOverrides
@@ -785,7 +829,7 @@ export type RerunOverrides = Message<"t2v.v1.RerunOverrides"> & {
  * Use `create(RerunOverridesSchema)` to create a new message.
  */
 export const RerunOverridesSchema: GenMessage<RerunOverrides> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 12);
+  messageDesc(file_t2v_v1_video_service, 13);
 
 /**
  * TaskStatus is the lifecycle of a task. COMPLETED, FAILED and CANCELLED are
@@ -841,6 +885,46 @@ export enum TaskStatus {
  */
 export const TaskStatusSchema: GenEnum<TaskStatus> = /*@__PURE__*/
   enumDesc(file_t2v_v1_video_service, 0);
+
+/**
+ * ResultState says what became of a completed task's video.
+ *
+ * @generated from enum t2v.v1.ResultState
+ */
+export enum ResultState {
+  /**
+   * @generated from enum value: RESULT_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * result_url and poster_url work until result_expire_time; read the task
+   * again for fresh links.
+   *
+   * @generated from enum value: RESULT_STATE_AVAILABLE = 1;
+   */
+  AVAILABLE = 1,
+
+  /**
+   * Past expire_time: the video and poster are gone.
+   *
+   * @generated from enum value: RESULT_STATE_EXPIRED = 2;
+   */
+  EXPIRED = 2,
+
+  /**
+   * Removed by DeleteTask.
+   *
+   * @generated from enum value: RESULT_STATE_DELETED = 3;
+   */
+  DELETED = 3,
+}
+
+/**
+ * Describes the enum t2v.v1.ResultState.
+ */
+export const ResultStateSchema: GenEnum<ResultState> = /*@__PURE__*/
+  enumDesc(file_t2v_v1_video_service, 1);
 
 /**
  * Syntactic limits of every request are protovalidate rules on its fields,
@@ -919,6 +1003,19 @@ export const VideoService: GenService<{
   rerunTask: {
     methodKind: "unary";
     input: typeof RerunTaskRequestSchema;
+    output: typeof TaskSchema;
+  },
+  /**
+   * DeleteTask removes a task's video, poster and intermediates at once and
+   * returns the task, which then reads result_state RESULT_STATE_DELETED with
+   * empty links. A task still running is cancelled first. Owner only;
+   * deleting a deleted task returns it unchanged.
+   *
+   * @generated from rpc t2v.v1.VideoService.DeleteTask
+   */
+  deleteTask: {
+    methodKind: "unary";
+    input: typeof DeleteTaskRequestSchema;
     output: typeof TaskSchema;
   },
 }> = /*@__PURE__*/

@@ -1,0 +1,59 @@
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { BlobStore, TaskChanges, TaskStore } from "@t2v/common/channels";
+import { latentObjectName } from "@t2v/common/channels";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { ResultState } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { Logger } from "@t2v/common/logger";
+import { isTerminal, patchRecord } from "@t2v/common/task";
+import type { Caller } from "../domain/caller.js";
+import type { CancelTask } from "./cancel-task.js";
+import type { GetTaskForCaller } from "./get-task-for-caller.js";
+
+export interface DeleteTaskDeps {
+  tasks: TaskStore;
+  getTask: GetTaskForCaller;
+  cancelTask: CancelTask;
+  /** Removes the task's video and poster (`ResultStore.deleteTask`). */
+  deleteResult: (taskId: string) => Promise<void>;
+  /** Intermediates between denoise and decode (`<task>.<attempt>`). */
+  latents: Pick<BlobStore, "delete">;
+  taskChanges: TaskChanges;
+  log: Logger;
+  now: () => number;
+}
+
+export type DeleteTask = (caller: Caller, taskId: string) => Promise<TaskRecord>;
+
+/**
+ * Deletes the caller's task's video, poster and intermediates, then records it DELETED (links empty
+ * from then on) and tells webhook listeners. A running task is cancelled first, so no worker writes a
+ * result afterwards (and the inference worker drops its checkpoints on cancel). Objects go before the
+ * record says DELETED: a failure half-way leaves a task that can be deleted again. Idempotent.
+ */
+export function deleteTaskUseCase(deps: DeleteTaskDeps): DeleteTask {
+  const { tasks, log } = deps;
+  return async (caller, taskId) => {
+    let current = (await deps.getTask(caller, taskId)).record;
+    if (current.task?.resultState === ResultState.DELETED) return current;
+    if (!isTerminal(current.task?.status ?? 0)) current = await deps.cancelTask(caller, taskId);
+    const attempts = Math.max(current.task?.attempt ?? 0, current.dispatchedAttempt, 1);
+    await Promise.all([
+      deps.deleteResult(taskId),
+      ...Array.from({ length: attempts }, (_, i) => deps.latents.delete(latentObjectName(taskId, i + 1))),
+    ]);
+    const updated = await tasks.update(taskId, (r) =>
+      r.task?.resultState === ResultState.DELETED
+        ? null
+        : patchRecord(r, { resultState: ResultState.DELETED, updateTime: timestampFromMs(deps.now()) }),
+    );
+    if (!updated) return (await tasks.get(taskId))?.record ?? current;
+    try {
+      await deps.taskChanges.publish(updated.record);
+    } catch (err) {
+      // The deletion stands; only its webhook is lost.
+      log.warn({ err, task_id: taskId }, "could not publish the delete notification");
+    }
+    log.info({ task_id: taskId }, "task deleted");
+    return updated.record;
+  };
+}

@@ -1,0 +1,280 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { create } from "@bufbuild/protobuf";
+import {
+  type BlobStore,
+  CHECKPOINTS_STORE,
+  type Channels,
+  channels,
+  checkpointObjectName,
+  createMemoryBus,
+  latentObjectName,
+  type MemoryBus,
+  openMediaStores,
+} from "@t2v/common/channels";
+import { readConfig } from "@t2v/common/config";
+import {
+  GenerateJobSchema,
+  GenerationSpecSchema,
+  type GenerationSpec as JobSpec,
+} from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
+import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { createLogger } from "@t2v/common/logger";
+import { endTask, newTaskId } from "@t2v/common/task";
+import {
+  buildReferenceModel,
+  type Checkpoint,
+  checkpointKey,
+  decodeCheckpoint,
+  decodeLatents,
+  encodeCheckpoint,
+  type Generator,
+  type Latents,
+  startGenerator,
+} from "@t2v/model";
+import { type InferenceApp, start } from "./app.js";
+import { inferenceConfig } from "./config.js";
+import { toGenerationSpec } from "./domain/to-generation-spec.js";
+
+// One model and one generator for the file: starting the engine is the slow part.
+let modelDir: string;
+let generator: Generator;
+
+before(async () => {
+  modelDir = await mkdtemp(join(tmpdir(), "inference-checkpoints-"));
+  await buildReferenceModel(modelDir);
+  generator = await startGenerator({ modelDir, executionProviders: ["cpu"] });
+});
+
+after(async () => {
+  await generator?.close();
+  await rm(modelDir, { recursive: true, force: true });
+});
+
+const log = createLogger("inference-test", "silent");
+const STEPS = 8;
+
+interface Worker {
+  bus: MemoryBus;
+  ch: Channels;
+  app: InferenceApp;
+  /** The worker's checkpoint store (the memory bus hands every opener the same one). */
+  checkpoints: BlobStore;
+}
+
+async function startWorker(env: Record<string, string> = {}, bus = createMemoryBus()): Promise<Worker> {
+  const config = readConfig(inferenceConfig, {
+    MODEL_DIR: modelDir,
+    EXECUTION_PROVIDERS: "cpu",
+    WORKER_ID: "w1",
+    ...env,
+  });
+  const checkpoints = await bus.blobs(CHECKPOINTS_STORE);
+  const app = await start(config, { bus, log, generator });
+  return { bus, ch: channels(bus), app, checkpoints };
+}
+
+const jobSpec = (o: { seed?: number; numFrames?: number; steps?: number } = {}): JobSpec =>
+  create(GenerationSpecSchema, {
+    prompt: "a paper boat on a rainy street",
+    negativePrompt: "blurry",
+    width: 832,
+    height: 480,
+    numFrames: o.numFrames ?? 17,
+    frameRate: 16,
+    seed: o.seed ?? 7,
+    steps: o.steps ?? STEPS,
+  });
+
+/** The object a worker reads and writes this spec's checkpoint under. */
+const objectFor = (taskId: string, spec: JobSpec): string =>
+  checkpointObjectName(taskId, checkpointKey(toGenerationSpec(spec), generator.info));
+
+async function submit(ch: Channels, taskId: string, spec: JobSpec): Promise<void> {
+  const task = { taskId, status: TaskStatus.QUEUED, attempt: 1 };
+  await ch.tasks.create(create(TaskRecordSchema, { task, tenantId: "t", pool: "standard" }));
+  await ch.generateJobs.publish(create(GenerateJobSchema, { taskId, attempt: 1, spec }), "standard");
+}
+
+/** Worker events (acked) until `done` says so, or until `ms` pass. */
+async function eventsUntil(ch: Channels, done: (e: WorkerEvent) => boolean, ms = 30_000): Promise<WorkerEvent[]> {
+  const inbox = await ch.workerEvents.inbox();
+  const events: WorkerEvent[] = [];
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const d = await inbox.next(Math.max(1, until - Date.now()));
+    if (!d) break;
+    d.ack();
+    events.push(d.message);
+    if (done(d.message)) break;
+  }
+  return events;
+}
+
+/** Waits until the worker acked every job: its checkpoint work is over by then. */
+async function untilAcked(bus: MemoryBus): Promise<void> {
+  for (let i = 0; i < 200 && bus.streamMessages("T2V_GENERATE").length > 0; i++) await delay(10);
+  assert.equal(bus.streamMessages("T2V_GENERATE").length, 0, "the job was acked");
+}
+
+const ended = (e: WorkerEvent): boolean => e.event.case === "denoised" || e.event.case === "failed";
+const stepsOf = (events: WorkerEvent[]): number[] =>
+  events.flatMap((e) => (e.event.case === "step" ? [e.event.value.step] : []));
+
+async function storedLatents(bus: MemoryBus, taskId: string): Promise<Latents> {
+  const { latents } = await openMediaStores(bus, { videoTtlHours: 1 });
+  const bytes = await latents.get(latentObjectName(taskId, 1));
+  assert.ok(bytes, "latents stored");
+  return decodeLatents(bytes);
+}
+
+/** The uninterrupted run of a spec, and the checkpoint it handed out after `atStep` steps. */
+async function reference(spec: JobSpec, atStep: number): Promise<{ latents: Latents; checkpoint: Checkpoint }> {
+  let checkpoint: Checkpoint | undefined;
+  const result = await generator.generate(toGenerationSpec(spec), {
+    checkpointEvery: { steps: atStep },
+    onCheckpoint: (c) => {
+      checkpoint ??= c;
+    },
+  });
+  assert.equal(result.kind, "done");
+  assert.ok(checkpoint && result.kind === "done");
+  return { latents: result.latents, checkpoint };
+}
+
+const sameLatents = (a: Latents, b: Latents): void => {
+  assert.deepEqual(a.dims, b.dims);
+  assert.ok(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer)), "latents are bit-identical");
+};
+
+test("a job whose checkpoint exists resumes from it: fewer steps, bit-identical latents, all time billed", async () => {
+  const spec = jobSpec();
+  const { latents: expected, checkpoint } = await reference(spec, 5);
+  const w = await startWorker();
+  try {
+    const taskId = newTaskId();
+    // As a killed earlier attempt left it: 5 steps done, 42 s spent on the clip so far.
+    await w.checkpoints.put(objectFor(taskId, spec), encodeCheckpoint({ ...checkpoint, denoiseSeconds: 42 }));
+    await submit(w.ch, taskId, spec);
+    const events = await eventsUntil(w.ch, ended);
+    const cases = events.map((e) => e.event.case);
+    assert.equal(cases[0], "started");
+    assert.equal(cases.at(-1), "denoised");
+    // Progress resumes at step 5 at once, then only the 3 remaining steps run.
+    assert.deepEqual(stepsOf(events), [5, 6, 7, 8]);
+    sameLatents(await storedLatents(w.bus, taskId), expected);
+    const denoised = events.at(-1)?.event;
+    assert.ok(denoised?.case === "denoised");
+    // Billed: the earlier runs' 42 s plus this run's few milliseconds.
+    assert.ok(
+      denoised.value.denoiseSeconds > 42 && denoised.value.denoiseSeconds < 52,
+      `${denoised.value.denoiseSeconds}`,
+    );
+    await untilAcked(w.bus);
+    assert.equal(await w.checkpoints.info(objectFor(taskId, spec)), null, "deleted once the latents are stored");
+  } finally {
+    await w.app.stop();
+  }
+});
+
+test("a checkpoint of another spec, or a damaged one, is deleted and the run starts from step 0", async () => {
+  const spec = jobSpec();
+  const { latents: expected } = await reference(spec, 4);
+  const { checkpoint: foreign } = await reference(jobSpec({ seed: 8 }), 4);
+  const damaged = encodeCheckpoint(foreign);
+  damaged.set([(damaged.at(-9) ?? 0) ^ 0x10], damaged.length - 9);
+  const w = await startWorker();
+  try {
+    for (const bytes of [encodeCheckpoint(foreign), damaged]) {
+      const taskId = newTaskId();
+      const object = objectFor(taskId, spec);
+      await w.checkpoints.put(object, bytes);
+      await submit(w.ch, taskId, spec);
+      const events = await eventsUntil(w.ch, ended);
+      assert.deepEqual(stepsOf(events), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.equal(events.at(-1)?.event.case, "denoised");
+      sameLatents(await storedLatents(w.bus, taskId), expected);
+      assert.equal(await w.checkpoints.info(object), null, "the unusable checkpoint was deleted");
+    }
+  } finally {
+    await w.app.stop();
+  }
+});
+
+test("checkpoints are written at the configured cadence and deleted after success; a failed write fails nothing", async () => {
+  const w = await startWorker({ CHECKPOINT_EVERY_STEPS: "2", CHECKPOINT_EVERY_SECONDS: "0" });
+  const written: { name: string; step: number }[] = [];
+  const deleted: string[] = [];
+  const { put, delete: del } = w.checkpoints;
+  let failWrites = false;
+  w.checkpoints.put = async (name, data) => {
+    assert.ok(data instanceof Uint8Array);
+    written.push({ name, step: decodeCheckpoint(data).step });
+    if (failWrites) throw new Error("object store down");
+    return put(name, data);
+  };
+  w.checkpoints.delete = async (name) => {
+    deleted.push(name);
+    return del(name);
+  };
+  try {
+    const spec = jobSpec({ steps: 7 });
+    const taskId = newTaskId();
+    await submit(w.ch, taskId, spec);
+    assert.equal((await eventsUntil(w.ch, ended)).at(-1)?.event.case, "denoised");
+    const object = objectFor(taskId, spec);
+    await untilAcked(w.bus);
+    // Every second step counted from step 0, never after the last one (the latents are the result).
+    assert.deepEqual(
+      written,
+      [2, 4, 6].map((step) => ({ name: object, step })),
+    );
+    assert.deepEqual(deleted, [object]);
+    assert.equal(await w.checkpoints.info(object), null);
+
+    failWrites = true;
+    written.length = 0;
+    const other = newTaskId();
+    await submit(w.ch, other, spec);
+    assert.equal((await eventsUntil(w.ch, ended)).at(-1)?.event.case, "denoised", "the task went on");
+    assert.ok(written.length > 0, "writes were tried");
+  } finally {
+    await w.app.stop();
+  }
+});
+
+test("a cancelled task's checkpoint is deleted; a task handed back on shutdown keeps its checkpoint", async () => {
+  const spec = jobSpec({ numFrames: 49, steps: 60 });
+  const bus = createMemoryBus();
+  const waitForCheckpoint = async (w: Worker, object: string): Promise<void> => {
+    for (let i = 0; i < 400 && !(await w.checkpoints.info(object)); i++) await delay(25);
+    assert.ok(await w.checkpoints.info(object), "a checkpoint was written");
+  };
+
+  const w = await startWorker({ CHECKPOINT_EVERY_STEPS: "1" }, bus);
+  const kept = newTaskId();
+  await submit(w.ch, kept, spec);
+  await waitForCheckpoint(w, objectFor(kept, spec));
+  await w.app.stop();
+  assert.ok(await w.checkpoints.info(objectFor(kept, spec)), "kept for the next worker");
+  await w.ch.tasks.update(kept, (r) => endTask(r, TaskStatus.CANCELLED));
+
+  const again = await startWorker({ CHECKPOINT_EVERY_STEPS: "1" }, bus);
+  try {
+    const taskId = newTaskId();
+    const object = objectFor(taskId, spec);
+    await submit(again.ch, taskId, spec);
+    await waitForCheckpoint(again, object);
+    again.ch.cancellations.broadcast(taskId);
+    for (let i = 0; i < 400 && (await again.checkpoints.info(object)); i++) await delay(25);
+    assert.equal(await again.checkpoints.info(object), null, "deleted on cancel");
+  } finally {
+    await again.app.stop();
+  }
+});

@@ -1,0 +1,150 @@
+import { type Context, context } from "@opentelemetry/api";
+import type { Logger } from "@t2v/common/logger";
+import { Attr, inSpan } from "@t2v/common/telemetry";
+import {
+  type Checkpoint,
+  CheckpointMismatchError,
+  checkpointKey,
+  type GenerateHooks,
+  type GenerateResult,
+  type GenerationSpec,
+  type ModelInfo,
+  specHash,
+} from "@t2v/model";
+import type { CheckpointStore } from "../adapters/checkpoint-store.js";
+
+/** How often a running denoise is checkpointed; both 0: never (a retry then starts from step 0). */
+export interface CheckpointCadence {
+  everySteps: number;
+  everySeconds: number;
+}
+
+export interface RunCheckpointsDeps {
+  store: CheckpointStore;
+  cadence: CheckpointCadence;
+  /** Steps a resumed run did not have to run again (told once it finished or yielded). */
+  onResumed?(steps: number): void;
+  /** A write failed (logged here; the task goes on). */
+  onWriteFailed?(): void;
+}
+
+/** The checkpoints of one attempt's denoise. */
+export interface RunCheckpoints {
+  /** The checkpoint the run resumes from: steps done and in all; null: from step 0. */
+  readonly resumed: { step: number; totalSteps: number } | null;
+  /** Denoise seconds spent on this clip by the runs before this one (from the checkpoint resumed). */
+  readonly priorSeconds: number;
+  /**
+   * `generate` from the newest checkpoint, writing new ones at the cadence. A checkpoint the
+   * engine refuses (`CheckpointMismatchError`, before any work) is deleted and the run starts
+   * from step 0; `onRestart` is told so the caller can correct its progress report.
+   */
+  generate(
+    generator: { generate(spec: GenerationSpec, hooks: GenerateHooks): Promise<GenerateResult> },
+    hooks: GenerateHooks,
+    onRestart?: () => void,
+  ): Promise<GenerateResult>;
+  /** The latents are stored, or the task was cancelled: the checkpoint is not needed any more. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Loads the newest checkpoint of this task's computation (the key hashes the effective spec and
+ * the model name and version, so nothing else can match) and wires the cadence. A failed write
+ * is logged and never fails the task: the next checkpoint supersedes it, and a retry resumes
+ * from the last one that was written.
+ */
+export async function openRunCheckpoints(
+  deps: RunCheckpointsDeps,
+  run: {
+    taskId: string;
+    spec: GenerationSpec;
+    model: Pick<ModelInfo, "name" | "version" | "defaultSteps">;
+    log: Logger;
+  },
+): Promise<RunCheckpoints> {
+  const { store } = deps;
+  const { taskId, spec, model, log } = run;
+  const key = checkpointKey(spec, model);
+  const owner = {
+    specHash: specHash(spec, model),
+    model: model.name,
+    modelVersion: model.version,
+    totalSteps: spec.steps ?? model.defaultSteps,
+  };
+  let resumeFrom = await inSpan("checkpoint.resume", { [Attr.taskId]: taskId }, async (span) => {
+    const found = await store.load(taskId, key, owner, log).catch((err: unknown) => {
+      log.warn({ err }, "checkpoint not readable: starting from step 0");
+      return null;
+    });
+    span.setAttribute(Attr.step, found?.step ?? 0);
+    return found;
+  });
+  // Set once a checkpoint exists in the store (read, or written by this run), so discard() knows.
+  let stored = resumeFrom !== null;
+  if (resumeFrom) {
+    log.info(
+      {
+        step: resumeFrom.step,
+        total_steps: resumeFrom.totalSteps,
+        prior_denoise_s: resumeFrom.denoiseSeconds.toFixed(2),
+      },
+      "resuming from a checkpoint",
+    );
+  }
+  // Writes start outside the trace (from the engine's messages): keep them in the task's.
+  const ctx: Context = context.active();
+  const { everySteps, everySeconds } = deps.cadence;
+  const cadence =
+    everySteps > 0 || everySeconds > 0
+      ? {
+          checkpointEvery: {
+            ...(everySteps > 0 ? { steps: everySteps } : {}),
+            ...(everySeconds > 0 ? { seconds: everySeconds } : {}),
+          },
+          onCheckpoint: (c: Checkpoint): Promise<void> =>
+            context.with(ctx, async () => {
+              try {
+                const bytes = await store.save(taskId, key, c);
+                stored = true;
+                log.debug({ step: c.step, bytes }, "checkpoint written");
+              } catch (err) {
+                deps.onWriteFailed?.();
+                log.warn({ err, step: c.step }, "checkpoint not written; the next one supersedes it");
+              }
+            }),
+        }
+      : {};
+
+  const forget = async (): Promise<void> => {
+    if (!stored) return;
+    stored = false;
+    await store.delete(taskId, key).catch((err: unknown) => log.warn({ err }, "checkpoint not deleted (its TTL will)"));
+  };
+
+  return {
+    get resumed() {
+      return resumeFrom && { step: resumeFrom.step, totalSteps: resumeFrom.totalSteps };
+    },
+    get priorSeconds() {
+      return resumeFrom?.denoiseSeconds ?? 0;
+    },
+    async generate(generator, hooks, onRestart) {
+      const withCheckpoints = { ...hooks, ...cadence };
+      if (!resumeFrom) return generator.generate(spec, withCheckpoints);
+      try {
+        const result = await generator.generate(spec, { ...withCheckpoints, resumeFrom });
+        deps.onResumed?.(result.startStep);
+        return result;
+      } catch (err) {
+        if (!(err instanceof CheckpointMismatchError)) throw err;
+        log.warn({ err }, "checkpoint refused by the model: deleted, starting from step 0");
+        resumeFrom = null;
+        await forget();
+        onRestart?.();
+        return generator.generate(spec, withCheckpoints);
+      }
+    },
+    discard: forget,
+  };
+}
