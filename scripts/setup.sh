@@ -8,7 +8,7 @@ need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
-# The brief's own Python client is run against the mesh by the tests.
+# The original article's Python client is run against the mesh by the tests.
 python3 -c 'import requests' >/dev/null 2>&1 || need+=(python3-requests)
 # The web console's browser test drives Debian's Chromium (browser downloads are not possible here).
 [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -7,6 +7,7 @@ function rate(env: string, doc: string, def: string): Field<{ perMinute: number;
   return {
     env,
     doc,
+    default: def,
     parse(raw) {
       const m = /^(\d{1,7})\/(\d{1,7})$/.exec(raw ?? def);
       if (!m) throw new Error(`"${raw}" is not <per minute>/<burst>, e.g. ${def}`);

@@ -94,6 +94,7 @@ export const resultStoreFields = {
   resultStore: {
     env: "RESULT_STORE",
     doc: "where finished videos and posters go: `nats` (JetStream Object Store) or `s3://<bucket>/<prefix>`",
+    default: "nats",
     parse: parseResultStore,
   } satisfies Field<ResultStoreTarget>,
   s3ForcePathStyle: bool(

@@ -32,6 +32,13 @@ describe("parseGenerateBody", () => {
     assert.equal(r.frameRate, 24);
     assert.equal(r.seed, undefined);
   });
+  it("refuses a resolution given as anything but 480p or 720p, empty and null included, as the article's model did", () => {
+    for (const r of ['""', "null", '"1080p"', '"720P"', "720"]) {
+      assert.deepEqual(refusal(`{"prompt":"x","resolution":${r}}`), ["resolution"], `resolution ${r}`);
+    }
+    assert.equal(parseGenerateBody('{"prompt":"x"}').resolution, "");
+    assert.equal(parseGenerateBody('{"prompt":"x","resolution":"480p"}').resolution, "480p");
+  });
   it("refuses timeouts no Duration can hold, or out of the contract's range", () => {
     for (const t of ["1e308", "-1", "59", "86401"]) {
       assert.throws(() => parseGenerateBody(`{"prompt":"x","timeout":${t}}`), /timeout/);

@@ -43,11 +43,15 @@ export function parseGenerateBody(text: string): CreateTaskRequest {
   const req = create(CreateTaskRequestSchema, {
     prompt: str("prompt"),
     negativePrompt: str("negative_prompt"),
-    resolution: str("resolution"),
+    resolution: typeof b.resolution === "string" ? b.resolution : "",
     style: str("style"),
     webhookUrl: str("webhook_url"),
     idempotencyKey: str("idempotency_key"),
   });
+  // The original article's model: a resolution given at all (null and "" included) must be one
+  // of the two; only a missing one defaults to 720p. (In Protobuf "" is the default.)
+  if (Object.hasOwn(b, "resolution") && b.resolution !== "480p" && b.resolution !== "720p")
+    v.push({ field: "resolution", description: 'must be "480p" or "720p"', reason: "STRING_IN" });
   const duration = num("duration", false);
   if (duration !== undefined) req.duration = duration;
   const frameRate = num("frame_rate", true);
