@@ -10,6 +10,7 @@ import {
   type Channels,
   channels,
   createMemoryBus,
+  createOutageBus,
   latentObjectName,
   type MemoryBus,
   openMediaStores,
@@ -53,31 +54,6 @@ afterEach(() => {
   process.off("unhandledRejection", onUnhandled);
   assert.deepEqual(unhandled, [], "no unhandled rejection");
 });
-
-/** The memory bus, with stream publishes and blob writes failing while `down` (NATS unreachable). */
-function outageBus(inner: MemoryBus): { bus: Bus; setDown(down: boolean): void; failedWrites(): number } {
-  let down = false;
-  let failed = 0;
-  const refuse = (): Promise<never> => {
-    failed++;
-    return Promise.reject(new Error("TIMEOUT: NATS unreachable"));
-  };
-  const bus: Bus = {
-    ...inner,
-    publish: (...args) => (down ? refuse() : inner.publish(...args)),
-    async blobs(spec) {
-      const store = await inner.blobs(spec);
-      return { ...store, put: (name, data) => (down ? refuse() : store.put(name, data)) };
-    },
-  };
-  return {
-    bus,
-    setDown(d) {
-      down = d;
-    },
-    failedWrites: () => failed,
-  };
-}
 
 interface FakeDecoder extends DecoderEngine {
   decoded: number;
@@ -148,7 +124,7 @@ function probes() {
 
 test("NATS down mid-encode: no crash; the video and videoReady land once it is back, the job acked only after", async () => {
   const memory = createMemoryBus();
-  const outage = outageBus(memory);
+  const outage = createOutageBus(memory);
   const decoder = fakeDecoder({ onChunk: (i) => i === 1 && outage.setDown(true) });
   const app = await startEncoder(outage.bus, { decoder });
   try {

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { create } from "@bufbuild/protobuf";
 import {
   type BlobStore,
   CHECKPOINTS_STORE,
@@ -17,12 +16,7 @@ import {
   openMediaStores,
 } from "@t2v/common/channels";
 import { readConfig } from "@t2v/common/config";
-import {
-  GenerateJobSchema,
-  GenerationSpecSchema,
-  type GenerationSpec as JobSpec,
-} from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
-import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import type { GenerationSpec as JobSpec } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
@@ -41,6 +35,7 @@ import {
 import { type InferenceApp, start } from "./app.js";
 import { inferenceConfig } from "./config.js";
 import { toGenerationSpec } from "./domain/to-generation-spec.js";
+import { eventsUntil, smallJobSpec, submitJob as submit } from "./testing/jobs.js";
 
 // One model and one generator for the file: starting the engine is the slow part.
 let modelDir: string;
@@ -81,41 +76,11 @@ async function startWorker(env: Record<string, string> = {}, bus = createMemoryB
 }
 
 const jobSpec = (o: { seed?: number; numFrames?: number; steps?: number } = {}): JobSpec =>
-  create(GenerationSpecSchema, {
-    prompt: "a paper boat on a rainy street",
-    negativePrompt: "blurry",
-    width: 832,
-    height: 480,
-    numFrames: o.numFrames ?? 17,
-    frameRate: 16,
-    seed: o.seed ?? 7,
-    steps: o.steps ?? STEPS,
-  });
+  smallJobSpec({ steps: STEPS, ...o });
 
 /** The object a worker reads and writes this spec's checkpoint under. */
 const objectFor = (taskId: string, spec: JobSpec): string =>
   checkpointObjectName(taskId, checkpointKey(toGenerationSpec(spec), generator.info));
-
-async function submit(ch: Channels, taskId: string, spec: JobSpec): Promise<void> {
-  const task = { taskId, status: TaskStatus.QUEUED, attempt: 1 };
-  await ch.tasks.create(create(TaskRecordSchema, { task, tenantId: "t", pool: "standard" }));
-  await ch.generateJobs.publish(create(GenerateJobSchema, { taskId, attempt: 1, spec }), "standard");
-}
-
-/** Worker events (acked) until `done` says so, or until `ms` pass. */
-async function eventsUntil(ch: Channels, done: (e: WorkerEvent) => boolean, ms = 30_000): Promise<WorkerEvent[]> {
-  const inbox = await ch.workerEvents.inbox();
-  const events: WorkerEvent[] = [];
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const d = await inbox.next(Math.max(1, until - Date.now()));
-    if (!d) break;
-    d.ack();
-    events.push(d.message);
-    if (done(d.message)) break;
-  }
-  return events;
-}
 
 /** Waits until the worker acked every job: its checkpoint work is over by then. */
 async function untilAcked(bus: MemoryBus): Promise<void> {

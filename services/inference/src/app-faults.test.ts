@@ -3,12 +3,11 @@ import { afterEach, beforeEach, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import {
-  type Bus,
   type Channels,
   channels,
   createMemoryBus,
+  createOutageBus,
   latentObjectName,
-  type MemoryBus,
   openMediaStores,
 } from "@t2v/common/channels";
 import { readConfig } from "@t2v/common/config";
@@ -22,6 +21,7 @@ import { GenerationCancelledError } from "@t2v/model";
 import type { GeneratorEngine } from "./adapters/generator-engine.js";
 import { type InferenceDeps, start } from "./app.js";
 import { inferenceConfig } from "./config.js";
+import { eventCases as cases, eventsUntil } from "./testing/jobs.js";
 
 // The worker's fault handling on the in-memory bus with a fake engine (no model): NATS
 // unreachable for a while, and an engine thread that dies.
@@ -40,31 +40,6 @@ afterEach(() => {
   process.off("unhandledRejection", onUnhandled);
   assert.deepEqual(unhandled, [], "no unhandled rejection");
 });
-
-/** The memory bus, with stream publishes and blob writes failing while `down` (NATS unreachable). */
-function outageBus(inner: MemoryBus): { bus: Bus; setDown(down: boolean): void; failedWrites(): number } {
-  let down = false;
-  let failed = 0;
-  const refuse = (): Promise<never> => {
-    failed++;
-    return Promise.reject(new Error("TIMEOUT: NATS unreachable"));
-  };
-  const bus: Bus = {
-    ...inner,
-    publish: (...args) => (down ? refuse() : inner.publish(...args)),
-    async blobs(spec) {
-      const store = await inner.blobs(spec);
-      return { ...store, put: (name, data) => (down ? refuse() : store.put(name, data)) };
-    },
-  };
-  return {
-    bus,
-    setDown(d) {
-      down = d;
-    },
-    failedWrites: () => failed,
-  };
-}
 
 interface FakeEngine extends GeneratorEngine {
   generated: string[];
@@ -118,21 +93,6 @@ async function submit(ch: Channels, steps: number, prompt = "a paper boat"): Pro
   return taskId;
 }
 
-async function eventsUntil(ch: Channels, done: (e: WorkerEvent) => boolean, ms = 5_000): Promise<WorkerEvent[]> {
-  const inbox = await ch.workerEvents.inbox();
-  const events: WorkerEvent[] = [];
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const d = await inbox.next(Math.max(1, until - Date.now()));
-    if (!d) break;
-    d.ack();
-    events.push(d.message);
-    if (done(d.message)) break;
-  }
-  return events;
-}
-
-const cases = (events: WorkerEvent[]): string[] => events.map((e) => e.event.case ?? "");
 const isEnd = (e: WorkerEvent): boolean => e.event.case === "denoised" || e.event.case === "failed";
 
 async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
@@ -154,14 +114,14 @@ function probes() {
 
 test("NATS down mid-denoise: no crash, the steps coalesce, events and DecodeJob arrive once it is back, ack only after", async () => {
   const memory = createMemoryBus();
-  const outage = outageBus(memory);
+  const outage = createOutageBus(memory);
   const ch = channels(memory);
   const engine = fakeEngine({ stepMs: 5 });
   const app = await start(config, { bus: outage.bus, log, generator: engine, retry });
   try {
     const steps = 40;
     const taskId = await submit(ch, steps);
-    const first = await eventsUntil(ch, (e) => e.event.case === "step");
+    const first = await eventsUntil(ch, (e) => e.event.case === "step", 5_000);
     outage.setDown(true);
     await engine.done; // the denoise finished while NATS is unreachable
     await delay(150); // retries go on meanwhile
@@ -170,7 +130,7 @@ test("NATS down mid-denoise: no crash, the steps coalesce, events and DecodeJob 
     assert.equal(memory.streamMessages("T2V_DECODE").length, 0);
 
     outage.setDown(false);
-    const rest = await eventsUntil(ch, isEnd);
+    const rest = await eventsUntil(ch, isEnd, 5_000);
     const events = [...first, ...rest];
     assert.equal(cases(events).at(-1), "denoised");
     assert.ok(!cases(events).includes("failed"));
@@ -185,7 +145,7 @@ test("NATS down mid-denoise: no crash, the steps coalesce, events and DecodeJob 
 
     // New work is taken afterwards.
     const next = await submit(ch, 3, "a second boat");
-    const after = await eventsUntil(ch, isEnd);
+    const after = await eventsUntil(ch, isEnd, 5_000);
     assert.deepEqual(cases(after), ["started", "step", "step", "step", "denoised"]);
     assert.ok(after.every((e) => e.taskId === next));
   } finally {
@@ -195,7 +155,7 @@ test("NATS down mid-denoise: no crash, the steps coalesce, events and DecodeJob 
 
 test("NATS down while the latents are stored: the write is retried, nothing is lost", async () => {
   const memory = createMemoryBus();
-  const outage = outageBus(memory);
+  const outage = createOutageBus(memory);
   const ch = channels(memory);
   const engine = fakeEngine({ stepMs: 1 });
   // Down from the first step on: started may be out, everything after waits.
@@ -218,7 +178,7 @@ test("NATS down while the latents are stored: the write is retried, nothing is l
     await delay(100);
     assert.equal(memory.streamMessages("T2V_GENERATE").length, 1);
     outage.setDown(false);
-    await eventsUntil(ch, isEnd);
+    await eventsUntil(ch, isEnd, 5_000);
     const { latents } = await openMediaStores(memory, { videoTtlHours: 1 });
     assert.ok(await latents.info(latentObjectName(taskId, 1)), "the latents were stored");
     await until("the job is acked", () => memory.streamMessages("T2V_GENERATE").length === 0);
@@ -250,7 +210,7 @@ test("engine thread death: the job is handed back without a failed event, the en
   const app = await start(config, deps);
   try {
     const taskId = await submit(ch, 4, "first");
-    const events = await eventsUntil(ch, isEnd);
+    const events = await eventsUntil(ch, isEnd, 5_000);
     assert.ok(!cases(events).includes("failed"), `no failed event: ${cases(events).join(", ")}`);
     assert.equal(cases(events).at(-1), "denoised");
     assert.deepEqual(fresh.generated, ["first"], "the handed-back job ran on the restarted engine");
@@ -262,7 +222,7 @@ test("engine thread death: the job is handed back without a failed event, the en
     assert.deepEqual(health.state, { ready: true, live: true });
 
     await submit(ch, 2, "second");
-    assert.equal(cases(await eventsUntil(ch, isEnd)).at(-1), "denoised");
+    assert.equal(cases(await eventsUntil(ch, isEnd, 5_000)).at(-1), "denoised");
     assert.deepEqual(fresh.generated, ["first", "second"]);
   } finally {
     await app.stop();

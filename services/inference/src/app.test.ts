@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { create } from "@bufbuild/protobuf";
 import {
   type Channels,
   channels,
@@ -14,15 +13,13 @@ import {
   openMediaStores,
 } from "@t2v/common/channels";
 import { readConfig } from "@t2v/common/config";
-import { GenerateJobSchema, GenerationSpecSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
-import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
 import { newTaskId } from "@t2v/common/task";
 import { buildReferenceModel, type Generator, startGenerator } from "@t2v/model";
 import { type InferenceApp, start } from "./app.js";
 import { inferenceConfig } from "./config.js";
+import { eventCases as cases, eventsUntil, smallJobSpec, submitJob } from "./testing/jobs.js";
 
 // One model and one generator for the file: starting the engine is the slow part.
 let modelDir: string;
@@ -53,42 +50,6 @@ async function startWorker(): Promise<Worker> {
   const app = await start(config, { bus, log, generator });
   return { bus, ch: channels(bus), app };
 }
-
-/** A task record at `status` and its GenerateJob: the smallest clip wan-tiny serves (480p, 17 frames at 16 fps). */
-async function submit(ch: Channels, opts: { status: TaskStatus; steps: number }): Promise<string> {
-  const taskId = newTaskId();
-  const task = { taskId, status: opts.status, attempt: 1 };
-  await ch.tasks.create(create(TaskRecordSchema, { task, tenantId: "t", pool: "standard" }));
-  const spec = create(GenerationSpecSchema, {
-    prompt: "a paper boat on a rainy street",
-    negativePrompt: "blurry",
-    width: 832,
-    height: 480,
-    numFrames: 17,
-    frameRate: 16,
-    seed: 7,
-    steps: opts.steps,
-  });
-  await ch.generateJobs.publish(create(GenerateJobSchema, { taskId, attempt: 1, spec }), "standard");
-  return taskId;
-}
-
-/** Worker events (acked) until `done` says so, or until `ms` pass. */
-async function eventsUntil(ch: Channels, done: (e: WorkerEvent) => boolean, ms = 30_000): Promise<WorkerEvent[]> {
-  const inbox = await ch.workerEvents.inbox();
-  const events: WorkerEvent[] = [];
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const d = await inbox.next(Math.max(1, until - Date.now()));
-    if (!d) break;
-    d.ack();
-    events.push(d.message);
-    if (done(d.message)) break;
-  }
-  return events;
-}
-
-const cases = (events: WorkerEvent[]): string[] => events.map((e) => e.event.case ?? "");
 
 test("a job of a queued task: started, one step event per step, denoised; latents stored and a DecodeJob", async () => {
   const { bus, ch, app } = await startWorker();
@@ -185,3 +146,10 @@ test("a job of a task that already ended is acked and skipped", async () => {
     await app.stop();
   }
 });
+
+/** A task record at `status` and its GenerateJob. */
+async function submit(ch: Channels, opts: { status: TaskStatus; steps: number }): Promise<string> {
+  const taskId = newTaskId();
+  await submitJob(ch, taskId, smallJobSpec({ steps: opts.steps }), opts.status);
+  return taskId;
+}

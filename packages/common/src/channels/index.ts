@@ -14,6 +14,7 @@ export type {
 export { createMemoryBus, type MemoryBus } from "./bus/memory-bus.js";
 export { createNatsBus, type NatsBusOptions } from "./bus/nats-bus.js";
 export { connectNats, watchConnection } from "./bus/nats-connect.js";
+export { createOutageBus, type OutageBus } from "./bus/outage-bus.js";
 export { CANCEL_SUBJECT, type Cancellations } from "./cancellations.js";
 export { type Channels, channels } from "./channels.js";
 export { type ConsumeOptions, consumeEach, handleOne } from "./consume-each.js";

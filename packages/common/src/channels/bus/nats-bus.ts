@@ -17,6 +17,7 @@ import { Objm } from "@nats-io/obj";
 import { context, propagation, ROOT_CONTEXT } from "@opentelemetry/api";
 import { TASK_ID_HEADER } from "../../telemetry/attributes.js";
 import type { BlobStore, Bus, ConsumerSpec, KvBucket, KvEntry, RawDelivery, RawInbox, StreamSpec } from "./bus.js";
+import { readStream } from "./read-stream.js";
 
 export interface NatsBusOptions {
   /** Replicas of every stream, bucket and blob store this bus creates (3 on a three-node cluster). */
@@ -262,25 +263,12 @@ function natsBlobs(store: Awaited<ReturnType<Objm["create"]>>): BlobStore {
     },
     async stream(name) {
       const obj = await store.get(name);
-      return obj ? streamChunks(obj.data) : null;
+      return obj ? readStream(obj.data) : null;
     },
     async delete(name) {
       await store.delete(name);
     },
   };
-}
-
-async function* streamChunks(rs: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  const reader = rs.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
 }
 
 /** A compare-and-swap that lost: the key exists, or is no longer at the expected revision. */

@@ -15,6 +15,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { BlobInfo, BlobStore } from "../bus/bus.js";
+import { readStream } from "../bus/read-stream.js";
 
 /** SigV4 presigned URLs cannot live longer than this (S3 refuses `X-Amz-Expires` above it). */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -458,18 +459,4 @@ async function* hashChunks(source: AsyncIterable<Uint8Array>, hasher: PartHasher
 
 async function* sliceChunks(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < data.byteLength; i += size) yield data.subarray(i, i + size);
-}
-
-/** A web ReadableStream as async chunks; cancelling it when the consumer stops early frees the connection. */
-async function* readStream(rs: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = rs.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
 }

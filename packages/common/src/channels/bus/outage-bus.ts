@@ -1,0 +1,34 @@
+import type { Bus } from "./bus.js";
+
+export interface OutageBus {
+  readonly bus: Bus;
+  /** While down, stream publishes and blob writes fail as they do when NATS is unreachable. */
+  setDown(down: boolean): void;
+  /** Writes refused so far. */
+  failedWrites(): number;
+}
+
+/** Wraps a bus (the memory bus, in tests) so that a test can cut the writes off and bring them back. */
+export function createOutageBus(inner: Bus): OutageBus {
+  let down = false;
+  let failed = 0;
+  const refuse = (): Promise<never> => {
+    failed++;
+    return Promise.reject(new Error("TIMEOUT: NATS unreachable"));
+  };
+  const bus: Bus = {
+    ...inner,
+    publish: (...args) => (down ? refuse() : inner.publish(...args)),
+    async blobs(spec) {
+      const store = await inner.blobs(spec);
+      return { ...store, put: (name, data) => (down ? refuse() : store.put(name, data)) };
+    },
+  };
+  return {
+    bus,
+    setDown(d) {
+      down = d;
+    },
+    failedWrites: () => failed,
+  };
+}
