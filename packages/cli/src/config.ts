@@ -8,6 +8,13 @@ export const cliConfig = {
   apiKey: str("T2V_API_KEY", "API key `t2v generate` sends (default: the key `t2v up` saved in DATA_DIR)", ""),
   dataDir: str("DATA_DIR", "all local state of `npm start`, git-ignored (default ./.data)", ""),
   modelDir: str("MODEL_DIR", "model package folder (default DATA_DIR/models/wan-tiny under `npm start`)", ""),
+  metricsPortBase: int(
+    "METRICS_PORT_BASE",
+    "`npm start`: the services' `/metrics`, `/healthz` and `/readyz` ports are this and the next three (scheduler, inference, encoder, gateway)",
+    9464,
+    1,
+    65532,
+  ),
   logFormat: oneOf("LOG_FORMAT", "`npm start` output: `pretty` (readable) or `json` (the services' lines)", "pretty", [
     "pretty",
     "json",

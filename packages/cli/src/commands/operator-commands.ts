@@ -44,6 +44,7 @@ environment: PORT, NATS_URL, DATA_DIR, MODEL_DIR, LOG_FORMAT=json`,
       modelDir: env.modelDir || join(dataDir, "models", "wan-tiny"),
       rawLogs: values["raw-logs"] || env.logFormat === "json",
       demo: values.demo,
+      metricsPortBase: env.metricsPortBase,
     });
     return ExitCode.ok;
   },

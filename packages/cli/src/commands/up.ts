@@ -14,6 +14,8 @@ export interface UpOptions {
   modelDir: string;
   rawLogs: boolean;
   demo: boolean;
+  /** The scheduler's ops port; the other services take the next ones. */
+  metricsPortBase: number;
 }
 
 const SERVICES = ["scheduler", "inference", "encoder", "gateway"];
@@ -54,12 +56,9 @@ export async function up(o: UpOptions): Promise<void> {
     MODEL_DIR: modelDir,
     POOLS: process.env.POOLS ?? "vip,standard,batch",
   };
-  // Prometheus metrics, one port each as on separate hosts: 9464 + index.
+  // Metrics and probes, one port each as on separate hosts: METRICS_PORT_BASE + index.
   const metricsPorts = Object.fromEntries(
-    SERVICES.map((s, i) => [
-      s,
-      { METRICS_PORT: process.env.METRICS_PORT ?? String(9464 + i), METRICS_HOST: "127.0.0.1" },
-    ]),
+    SERVICES.map((s, i) => [s, { METRICS_PORT: String(o.metricsPortBase + i), METRICS_HOST: "127.0.0.1" }]),
   );
   const mesh = supervise(SERVICES, env, metricsPorts, { write: log, rawLogs: o.rawLogs });
   const server = `http://127.0.0.1:${o.port}`;

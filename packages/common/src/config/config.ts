@@ -160,7 +160,7 @@ export type ConfigOf<S> = Values<S>;
 export const opsFields = {
   metricsPort: int(
     "METRICS_PORT",
-    "port of `/metrics` (Prometheus), `/healthz` and `/readyz`; 0 turns them off (9464-9467 under `npm start`)",
+    "port of `/metrics` (Prometheus), `/healthz` and `/readyz`; 0 turns them off (under `npm start`: METRICS_PORT_BASE and the next three)",
     0,
     0,
     65535,
