@@ -16,7 +16,8 @@
 // kind/name and namespace t2v; every workload container runs read-only, drops
 // all capabilities and has resource limits; every pod runs as non-root;
 // overlays pin images to a tag; KEDA triggers name the streams and consumers
-// of packages/common/src/nats/topology.ts (an inference consumer per POOLS).
+// of packages/common/src/channels/ (an inference consumer per POOLS, in the
+// order of packages/common/src/task/tiers.ts).
 // Prints "N passed, M failed" and exits 1 when M > 0.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -30,8 +31,6 @@ const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job"]);
 /** Overlays and components in the order production uses them; model-volume after gpu-pools. */
 const ALL_COMPONENTS = ["gpu-pools", "nats-cluster", "network-policies", "keda", "otel", "model-volume"];
-const TOPOLOGY = readTopology();
-
 let passed = 0;
 let failed = 0;
 function check(ok, what) {
@@ -42,6 +41,8 @@ function check(ok, what) {
   }
   return ok;
 }
+
+const TOPOLOGY = readTopology();
 
 const rel = (p) => relative(process.cwd(), p) || ".";
 const dirs = (p) =>
@@ -260,16 +261,26 @@ function kubectlKustomize(dir) {
   });
 }
 
-/** Stream and consumer names, and pool order, as the services define them. */
+/**
+ * Stream and consumer names, and pool order, as the services define them: the
+ * channel modules own the names, tiers.ts the order. Missing files fail the
+ * check instead of skipping it.
+ */
 function readTopology() {
-  const file = join(ROOT, "../../packages/common/src/nats/topology.ts");
-  if (!existsSync(file)) return null;
-  const text = readFileSync(file, "utf8");
-  const pools = /POOLS\s*=\s*\[([^\]]*)\]/
-    .exec(text)?.[1]
+  const channels = join(ROOT, "../../packages/common/src/channels");
+  const tiers = join(ROOT, "../../packages/common/src/task/tiers.ts");
+  if (!check(existsSync(channels) && existsSync(tiers), `stream and consumer names: ${channels} and ${tiers} exist`))
+    return null;
+  const text = readdirSync(channels)
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .map((f) => readFileSync(join(channels, f), "utf8"))
+    .join("\n");
+  const pools = /TIERS\s*=\s*\[([^\]]*)\]/
+    .exec(readFileSync(tiers, "utf8"))?.[1]
     .match(/"([^"]+)"/g)
     ?.map((q) => q.slice(1, -1));
-  return { text, pools: pools ?? ["vip", "standard", "batch"] };
+  check(pools !== undefined && pools.length > 0, "pool order read from tiers.ts");
+  return { text, pools: pools ?? [] };
 }
 
 /**
