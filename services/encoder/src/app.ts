@@ -1,4 +1,4 @@
-import { type Bus, channels, consumeEach, openMediaStores } from "@t2v/common/channels";
+import { type Bus, channels, claimHolder, consumeEach, openMediaStores } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { createEngineSupervisor, type RetryOptions } from "@t2v/common/process";
 import { openResultStore } from "@t2v/common/s3-store";
@@ -73,6 +73,8 @@ export async function start(config: EncoderConfig, deps: EncoderDeps): Promise<E
   });
   const handle = createDecodeConsumer({
     tasks: ch.tasks,
+    claims: ch.attemptClaims,
+    holder: claimHolder(config.workerId),
     latents,
     publishEvent,
     encodeVideo,

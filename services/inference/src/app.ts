@@ -1,4 +1,11 @@
-import { type Bus, CHECKPOINTS_STORE, channels, openMediaStores } from "@t2v/common/channels";
+import {
+  type Bus,
+  CHECKPOINTS_STORE,
+  channels,
+  claimHolder,
+  generateConsumer,
+  openMediaStores,
+} from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { createEngineSupervisor, type RetryOptions } from "@t2v/common/process";
 import { workerGroup } from "@t2v/common/task";
@@ -111,6 +118,9 @@ export async function start(config: InferenceConfig, deps: InferenceDeps): Promi
   const publishEvent = ch.workerEvents.publisher(config.workerId);
   const handle = createGenerateConsumer({
     tasks: ch.tasks,
+    claims: ch.attemptClaims,
+    holder: claimHolder(config.workerId),
+    leaseMs: generateConsumer(group).ackWaitMs,
     publishEvent,
     generateVideo: createGenerateVideo({
       generator,

@@ -8,6 +8,7 @@ import { QueueEstimateSchema } from "../gen/t2v/internal/v1/scheduler_queries_pb
 import type { TaskRecord } from "../gen/t2v/internal/v1/task_record_pb.js";
 import { ResultState, TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
 import { newTaskId } from "../task/ids.js";
+import { attemptClaims } from "./attempt-claims.js";
 import type { ConsumerSpec, StreamSpec } from "./bus/bus.js";
 import { CANCEL_SUBJECT } from "./cancellations.js";
 import { channels } from "./channels.js";
@@ -489,6 +490,36 @@ export function describeChannelsContract(
           [["vip", ["vip"], 2]],
         );
         assert.deepEqual(await c.workerRegistry.liveGroups(10_000, Date.now() + 20_000), []);
+      });
+    });
+
+    describe("attempt claims", () => {
+      it("one holder per attempt and stage; done is final; taken over after the lease or when released", async () => {
+        const at = (offsetMs: number) => attemptClaims(tb.bus, () => Date.now() + offsetMs);
+        const a = await ch().attemptClaims.claim("generate", "t1", 1, "a/1", 60_000);
+        assert.equal(a.kind, "claimed");
+        assert.deepEqual(await ch().attemptClaims.claim("generate", "t1", 1, "b/1", 60_000), {
+          kind: "held",
+          holder: "a/1",
+        });
+        // Another stage and another attempt are claims of their own.
+        assert.equal((await ch().attemptClaims.claim("encode", "t1", 1, "b/1", 60_000)).kind, "claimed");
+        assert.equal((await ch().attemptClaims.claim("generate", "t1", 2, "b/1", 60_000)).kind, "claimed");
+        if (a.kind !== "claimed") return;
+        assert.equal(await a.claim.renew(), true);
+        // Past the lease b takes it over; a's next write is refused (fenced).
+        const b = await at(120_000).claim("generate", "t1", 1, "b/1", 60_000);
+        assert.equal(b.kind, "claimed");
+        assert.equal(await a.claim.renew(), false);
+        assert.equal(await a.claim.complete(), false);
+        if (b.kind !== "claimed") return;
+        assert.equal(await b.claim.complete(), true);
+        assert.deepEqual(await at(10 * 60_000).claim("generate", "t1", 1, "c/1", 60_000), { kind: "done" });
+        // Released (handed back): the next worker takes it at once.
+        const e = await ch().attemptClaims.claim("generate", "t2", 1, "a/1", 60_000);
+        if (e.kind !== "claimed") assert.fail(e.kind);
+        await e.claim.release();
+        assert.equal((await ch().attemptClaims.claim("generate", "t2", 1, "b/1", 60_000)).kind, "claimed");
       });
     });
 

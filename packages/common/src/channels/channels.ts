@@ -1,3 +1,4 @@
+import { type AttemptClaims, attemptClaims } from "./attempt-claims.js";
 import type { Bus } from "./bus/bus.js";
 import { type Cancellations, cancellations } from "./cancellations.js";
 import { type DeadLetters, deadLetters } from "./dead-letters.js";
@@ -20,6 +21,7 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  * on first use.
  *
  *   gateway   -> submissions  -> scheduler -> generateJobs -> inference -> decodeJobs -> encoder
+ *   inference, encoder -> attemptClaims (CAS, one run per attempt) -> inference, encoder
  *   inference, encoder -> workerEvents -> scheduler -> tasks (CAS) -> taskChanges -> webhooks
  *   gateway, scheduler -> cancellations -> inference, scheduler
  *   inference -> previews (core, per task, never stored) -> gateway (WatchTask)
@@ -32,6 +34,7 @@ export interface Channels {
   readonly submissions: Submissions;
   readonly generateJobs: GenerateJobs;
   readonly decodeJobs: DecodeJobs;
+  readonly attemptClaims: AttemptClaims;
   readonly workerEvents: WorkerEvents;
   readonly cancellations: Cancellations;
   readonly taskChanges: TaskChanges;
@@ -50,6 +53,7 @@ export function channels(bus: Bus): Channels {
     submissions: submissions(bus),
     generateJobs: generateJobs(bus),
     decodeJobs: decodeJobs(bus),
+    attemptClaims: attemptClaims(bus),
     workerEvents: workerEvents(bus),
     cancellations: cancellations(bus),
     taskChanges: taskChanges(bus),

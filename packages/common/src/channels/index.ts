@@ -1,4 +1,15 @@
 // The `@t2v/common/channels` entry: the mesh's messages and stores, and the buses they run on.
+
+export {
+  ATTEMPT_CLAIMS_BUCKET,
+  type AttemptClaims,
+  attemptClaimKey,
+  attemptClaims,
+  type ClaimResult,
+  claimHolder,
+  type HeldClaim,
+  mayTakeOver,
+} from "./attempt-claims.js";
 export type {
   BlobInfo,
   BlobStore,
@@ -46,7 +57,15 @@ export {
   type ResultExpiry,
   resultExpiry,
 } from "./result-expiry.js";
-export { type Attempt, type AttemptEnd, type AttemptJob, type AttemptOptions, runAttempt } from "./run-attempt.js";
+export {
+  type Attempt,
+  type AttemptEnd,
+  type AttemptJob,
+  type AttemptOptions,
+  AttemptSupersededError,
+  runAttempt,
+  type SkipReason,
+} from "./run-attempt.js";
 export { SUBMIT_CONSUMER, type Submissions } from "./submissions.js";
 export { type TaskChanges, taskChangeId, WEBHOOK_CONSUMER } from "./task-changes.js";
 export type { StoredTask, TaskStore } from "./task-store.js";

@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { GenerationSpec } from "../gen/t2v/internal/v1/jobs_pb.js";
+import { type RetryOptions, retryWithBackoff } from "../process/retry.js";
 import { isTerminal } from "../task/task-status.js";
+import type { AttemptClaims } from "./attempt-claims.js";
 import type { Delivery } from "./delivery.js";
 import type { TaskStore } from "./task-store.js";
 import type { PublishWorkerEvent } from "./worker-events.js";
@@ -32,10 +34,35 @@ export interface AttemptOptions<J extends AttemptJob> {
   shutdown: AbortSignal;
   log: Logger;
   classify(err: unknown): AttemptEnd;
-  /** Called for a job whose task ended or moved on to another attempt, before it is acked. */
-  onSkip?(job: J): Promise<void> | void;
+  /** Each attempt is claimed before its work, so a job delivered twice runs once. */
+  claims: AttemptClaims;
+  /** This process, as its claims name it: unique per process ("<worker id>/<nonce>"). */
+  holder: string;
+  /**
+   * How long a claim lasts without renewal (it is renewed at a third of it): the
+   * consumer's ack wait, after which JetStream redelivers the job anyway.
+   */
+  leaseMs: number;
+  /** Backoff of the claim's writes through an outage (tests shorten it). */
+  retry?: Omit<RetryOptions, "log" | "what" | "signal">;
+  /**
+   * Called for a job that is not run, before it is acked: "ended" (its task ended or moved on
+   * to another attempt), "done" (this attempt already ran) or "held" (another live worker is
+   * running it: leave its inputs alone).
+   */
+  onSkip?(job: J, why: SkipReason): Promise<void> | void;
   /** Called for an attempt that failed, before the failed event goes out. */
   onFailed?(err: unknown): void;
+}
+
+export type SkipReason = "ended" | "done" | "held";
+
+/** Thrown by `stillHeld` once another worker took the attempt over: stop and write nothing. */
+export class AttemptSupersededError extends Error {
+  constructor(key: string) {
+    super(`attempt ${key} was taken over by another worker`);
+    this.name = "AttemptSupersededError";
+  }
 }
 
 export interface Attempt<J extends AttemptJob> {
@@ -45,15 +72,25 @@ export interface Attempt<J extends AttemptJob> {
   readonly log: Logger;
   /** Restarts the ack wait once (after a step, a chunk); the message is kept alive meanwhile anyway. */
   working(): void;
+  /** Aborts (with an AttemptSupersededError) when another worker took this attempt over. */
+  readonly superseded: AbortSignal;
+  /**
+   * Resolves while this worker still holds the attempt (waiting out an outage), rejects with
+   * AttemptSupersededError once it does not: called just before the attempt writes its outputs,
+   * so a worker that was stopped past its lease never overwrites those of the one that took over.
+   */
+  stillHeld(): Promise<void>;
 }
 
 /**
  * The life of one delivered job in a worker: skip it if its task ended or was
- * superseded, keep the message alive while `body` runs, ack when it is done;
- * a thrown error ends the attempt by its kind (a cancel is acked, or handed
- * back on shutdown; a failure is reported as a failed event, retryable when
- * transient, and acked). A failed publish of that event throws, so the
- * consumer redelivers the job.
+ * superseded; claim the attempt (a duplicate delivery of an attempt that ran,
+ * or that another live worker runs, is dropped before it costs anything);
+ * keep the message and the claim alive while `body` runs, then mark the claim
+ * done and ack. A thrown error ends the attempt by its kind (a cancel is
+ * acked, or handed back on shutdown with the claim released; a failure is
+ * reported as a failed event, retryable when transient, and acked). A failed
+ * publish of that event throws, so the consumer redelivers the job.
  */
 export async function runAttempt<J extends AttemptJob>(
   d: Delivery<J>,
@@ -66,24 +103,68 @@ export async function runAttempt<J extends AttemptJob>(
   const task = (await opts.tasks.get(taskId))?.record.task;
   if (!task || isTerminal(task.status) || task.attempt !== attempt || !spec) {
     log.info("skipping job: task ended, cancelled or superseded");
-    await opts.onSkip?.(job);
-    d.ack();
+    await skip("ended");
     return;
   }
+  const claimed = await opts.claims.claim(opts.stage, taskId, attempt, opts.holder, opts.leaseMs);
+  if (claimed.kind !== "claimed") {
+    log.warn(
+      { holder: claimed.kind === "held" ? claimed.holder : undefined, delivery_count: d.deliveryCount },
+      claimed.kind === "done"
+        ? `duplicate job dropped: this attempt's ${opts.work} already ran`
+        : `duplicate job dropped: another worker is running this attempt's ${opts.work}`,
+    );
+    await skip(claimed.kind);
+    return;
+  }
+  const claim = claimed.claim;
+  const key = `${opts.stage}.${taskId}.${attempt}`;
+  const superseded = new AbortController();
+  const retry: RetryOptions = { ...opts.retry, log, what: `renew the claim on ${key}` };
+  const lose = (): never => {
+    const err = new AttemptSupersededError(key);
+    superseded.abort(err);
+    throw err;
+  };
+  // During an outage renewals fail and are tried again next time; the lease covers the gap.
+  const renewals = setInterval(
+    () => void claim.renew().then((held) => held || superseded.abort(new AttemptSupersededError(key)), ignore),
+    Math.max(1, Math.floor(opts.leaseMs / 3)),
+  );
   const stopKeepAlive = d.keepAlive();
+  const settle = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    await retryWithBackoff(fn, { ...retry, what }).catch((err: unknown) => log.error({ err }, `${what} failed`));
+  };
   try {
-    await body({ job, spec, log, working: () => d.working() });
+    await body({
+      job,
+      spec,
+      log,
+      working: () => d.working(),
+      superseded: superseded.signal,
+      stillHeld: async () => {
+        superseded.signal.throwIfAborted();
+        if (!(await retryWithBackoff(() => claim.renew(), retry))) lose();
+      },
+    });
+    await settle(`mark ${key} done`, () => claim.complete());
     d.ack();
   } catch (err) {
     const kind = opts.classify(err);
-    if (kind === "handBack") {
+    if (superseded.signal.aborted) {
+      // The job now belongs to the worker that took it over: no event, no ack, no output.
+      log.warn("attempt taken over by another worker (this one went a whole lease without renewing): stopped");
+    } else if (kind === "handBack") {
       log.warn({ err }, `${opts.work} handed back: this worker cannot run it now`);
+      await claim.release();
       d.nak();
     } else if (kind === "cancelled" && opts.shutdown.aborted) {
       log.info("shutting down: handing the task back");
+      await claim.release();
       d.nak();
     } else if (kind === "cancelled") {
       log.info(`task cancelled mid-${opts.work}`);
+      await settle(`mark ${key} done`, () => claim.complete());
       d.ack();
     } else {
       log.error({ err }, `${opts.work} failed`);
@@ -96,9 +177,18 @@ export async function runAttempt<J extends AttemptJob>(
           stage: opts.stage,
         },
       });
+      await settle(`mark ${key} done`, () => claim.complete());
       d.ack();
     }
   } finally {
+    clearInterval(renewals);
     stopKeepAlive();
   }
+
+  async function skip(why: SkipReason): Promise<void> {
+    await opts.onSkip?.(job, why);
+    d.ack();
+  }
 }
+
+const ignore = (): void => undefined;

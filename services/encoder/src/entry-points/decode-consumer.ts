@@ -1,6 +1,8 @@
 import {
+  type AttemptClaims,
   type AttemptOptions,
   type BlobStore,
+  DECODE_CONSUMER,
   type Delivery,
   type PublishWorkerEvent,
   runAttempt,
@@ -14,6 +16,10 @@ import type { EncodeVideo } from "../use-cases/encode-video.js";
 
 export interface DecodeConsumerDeps {
   tasks: Pick<TaskStore, "get">;
+  /** Where each encode attempt is claimed before it runs, so a duplicate DecodeJob is dropped. */
+  claims: AttemptClaims;
+  /** This process, as its claims name it (unique per process). */
+  holder: string;
   latents: Pick<BlobStore, "delete">;
   publishEvent: PublishWorkerEvent;
   encodeVideo: EncodeVideo;
@@ -49,7 +55,12 @@ export function createDecodeConsumer(deps: DecodeConsumerDeps): (d: Delivery<Dec
     shutdown: deps.shutdown,
     log: deps.log,
     classify: (err) => (isEngineLost(err) ? "handBack" : deps.shutdown.aborted ? "cancelled" : "transient"),
-    onSkip: (job) => deps.latents.delete(job.latentObject).catch(() => undefined),
+    claims: deps.claims,
+    holder: deps.holder,
+    leaseMs: DECODE_CONSUMER.ackWaitMs,
+    ...(deps.retry ? { retry: deps.retry } : {}),
+    // Latents another live encoder is reading stay; those of an attempt that ended go.
+    onSkip: (job, why) => (why === "held" ? undefined : deps.latents.delete(job.latentObject).catch(() => undefined)),
     onFailed: () => deps.metrics?.failures.add(1),
   };
   const ready = deps.engineReady ?? (() => Promise.resolve(true));
@@ -58,7 +69,9 @@ export function createDecodeConsumer(deps: DecodeConsumerDeps): (d: Delivery<Dec
       d.nak();
       return;
     }
-    await runAttempt(d, options, (a) => deps.encodeVideo({ ...a, signal: deps.shutdown }));
+    await runAttempt(d, options, (a) =>
+      deps.encodeVideo({ ...a, signal: AbortSignal.any([deps.shutdown, a.superseded]) }),
+    );
     // consumeEach pulls the next job only once this returns: none while the engine restarts.
     await ready();
   };

@@ -42,6 +42,8 @@ export interface EncodeRun {
   signal: AbortSignal;
   /** Restarts the job's ack wait (after every decoded chunk). */
   working(): void;
+  /** Rejects once another encoder took the attempt over: called before the video is written. */
+  stillHeld(): Promise<void>;
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -96,6 +98,8 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
       // Storing the MP4 and its poster: the task's "upload" timing.
       const uploadStarted = performance.now();
       const videoObject = videoObjectName(taskId);
+      // An encoder stopped past its lease lost the attempt: the video is the one that took over's to write.
+      await run.stillHeld();
       // Each try reads the file afresh: a failed put consumed the last stream. A rejected put that
       // outlasts the retries fails the attempt, which the scheduler retries: never a task without its video.
       const info = await inSpan("objectstore.put", { ...attrs, [Attr.object]: videoObject }, () =>

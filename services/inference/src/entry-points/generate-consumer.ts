@@ -1,6 +1,7 @@
 import { SpanKind } from "@opentelemetry/api";
 import {
   type Attempt,
+  type AttemptClaims,
   type AttemptOptions,
   type Delivery,
   type PublishWorkerEvent,
@@ -18,6 +19,12 @@ import type { JobHandler, RunHooks } from "./work-loop.js";
 
 export interface GenerateConsumerDeps {
   tasks: Pick<TaskStore, "get">;
+  /** Where each denoise attempt is claimed before it runs, so a duplicate GenerateJob is dropped. */
+  claims: AttemptClaims;
+  /** This process, as its claims name it (unique per process). */
+  holder: string;
+  /** The group's consumer's ack wait: how long a claim lasts without renewal. */
+  leaseMs: number;
   publishEvent: PublishWorkerEvent;
   generateVideo: GenerateVideo;
   running: Pick<RunningTasks, "track">;
@@ -52,6 +59,10 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
     log: deps.log,
     // A dead engine thread is this worker's fault, not the task's: the job goes back unspent.
     classify: (err) => (isEngineLost(err) ? "handBack" : classifyFailure(err)),
+    claims: deps.claims,
+    holder: deps.holder,
+    leaseMs: deps.leaseMs,
+    ...(deps.retry ? { retry: deps.retry } : {}),
   };
 
   async function denoise(a: Attempt<GenerateJob>, hooks: RunHooks): Promise<void> {
@@ -67,7 +78,8 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
       hooks.onModelFree();
     };
     try {
-      await deps.generateVideo({ ...a, signal: run.signal, onModelFree });
+      // Taken over by another worker (this one went a lease without renewing): stop between two steps.
+      await deps.generateVideo({ ...a, signal: AbortSignal.any([run.signal, a.superseded]), onModelFree });
     } finally {
       run.release();
       onModelFree();
@@ -82,7 +94,7 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
         [Attr.attempt]: d.message.attempt,
         "messaging.message.delivery_count": d.deliveryCount,
       },
-      () => runAttempt(d, { ...attemptOptions, onSkip: hooks.onModelFree }, (a) => denoise(a, hooks)),
+      () => runAttempt(d, { ...attemptOptions, onSkip: () => hooks.onModelFree() }, (a) => denoise(a, hooks)),
       { parent: d.traceContext, kind: SpanKind.CONSUMER },
     );
 }

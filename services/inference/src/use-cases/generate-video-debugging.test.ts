@@ -74,6 +74,7 @@ async function run(spec: Partial<Omit<JobSpec, "$typeName">>) {
     log,
     signal: new AbortController().signal,
     working: () => undefined,
+    stillHeld: async () => undefined,
     onModelFree: () => undefined,
   });
   await new Promise((r) => setImmediate(r));

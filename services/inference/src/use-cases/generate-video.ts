@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { context, trace } from "@opentelemetry/api";
 import {
+  AttemptSupersededError,
   type BlobStore,
   type DecodeJobs,
   latentObjectName,
@@ -52,6 +53,8 @@ export interface GenerateRun {
   signal: AbortSignal;
   /** Restarts the job's ack wait (after every step). */
   working(): void;
+  /** Rejects once another worker took the attempt over: called before the latents are written. */
+  stillHeld(): Promise<void>;
   /** Called once the denoise ended, before the upload: the next job may start denoising. */
   onModelFree(): void;
 }
@@ -137,8 +140,10 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
       engineSeconds = result.denoiseSeconds;
     } catch (err) {
       run.onModelFree();
-      // A cancelled task needs its checkpoint no more; one handed back on shutdown keeps it.
-      if (err instanceof GenerationCancelledError && !deps.shutdown?.aborted) await checkpoints?.discard();
+      // A cancelled task needs its checkpoint no more; one handed back on shutdown, or taken
+      // over by another worker, keeps it for the worker that goes on.
+      const handedOn = deps.shutdown?.aborted || run.signal.reason instanceof AttemptSupersededError;
+      if (err instanceof GenerationCancelledError && !handedOn) await checkpoints?.discard();
       await events.flush().catch(() => undefined);
       throw err;
     }
@@ -152,6 +157,9 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
     // From here on the denoise is done: every write waits out an outage rather than lose it,
     // and the job is acked (by the caller) only once all of them went through.
     await events.flush();
+    // A worker stopped past its lease (SIGSTOP, a long partition) lost the attempt to another:
+    // it must not overwrite what that one writes.
+    await run.stillHeld();
     const latentObject = latentObjectName(taskId, attempt);
     const encoded = encodeLatents(latents);
     await inSpan("objectstore.put", { [Attr.taskId]: taskId, [Attr.object]: latentObject }, () =>

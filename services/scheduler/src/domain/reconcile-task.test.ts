@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { reconcileTask } from "./reconcile-task.js";
+import { mayRepublish, reconcileTask } from "./reconcile-task.js";
 
 const policy = { stallTimeoutMs: 1_000, dispatchTimeoutMs: 5_000, republishAfterMs: 500, duplicateWindowMs: 600_000 };
 const rec = (
@@ -23,6 +23,7 @@ const rec = (
       ...(extra.startedMs !== undefined ? { startTime: timestampFromMs(extra.startedMs) } : {}),
     },
     dispatchedAttempt: extra.dispatched ? 1 : 0,
+    dispatchedGroup: extra.dispatched ? "standard" : "",
   });
 
 describe("reconcileTask", () => {
@@ -52,6 +53,14 @@ describe("reconcileTask", () => {
     assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 501, p).kind, "republish");
     assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 550_000, p).kind, "none");
     assert.equal(reconcileTask(rec(TaskStatus.QUEUED, 0), 1_000, p).kind, "none", "not dispatched");
+  });
+
+  it("lets a new leader re-publish only dispatches young enough for JetStream to drop a duplicate", () => {
+    assert.equal(mayRepublish(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 1, policy), true);
+    assert.equal(mayRepublish(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 539_999, policy), true);
+    assert.equal(mayRepublish(rec(TaskStatus.QUEUED, 0, { dispatched: true }), 540_000, policy), false, "too old");
+    assert.equal(mayRepublish(rec(TaskStatus.QUEUED, 0), 1, policy), false, "never dispatched");
+    assert.equal(mayRepublish(rec(TaskStatus.PROCESSING, 0, { dispatched: true }), 1, policy), false, "started");
   });
 
   it("retries dispatched tasks nobody started, but not tasks still waiting in the queue", () => {

@@ -45,9 +45,20 @@ export function reconcileTask(r: TaskRecord, now: number, policy: ReconcilePolic
     (t.status === TaskStatus.QUEUED && r.dispatchedAttempt === t.attempt) || t.status === TaskStatus.ENCODING;
   if (handedOff && idleS * 1000 > policy.dispatchTimeoutMs)
     return { kind: "stalled", message: `no progress ${Math.round(idleS)} s after hand-off (job or worker lost)` };
-  const dispatched = t.status === TaskStatus.QUEUED && r.dispatchedAttempt === t.attempt;
-  const idleMs = idleS * 1000;
-  if (dispatched && idleMs > policy.republishAfterMs && idleMs < policy.duplicateWindowMs - 60_000)
-    return { kind: "republish" };
+  if (idleS * 1000 > policy.republishAfterMs && mayRepublish(r, now, policy)) return { kind: "republish" };
   return { kind: "none" };
+}
+
+/**
+ * Whether a task's GenerateJob may be published again: it was dispatched and not started, and
+ * recently enough that JetStream still remembers the first publish's message id, so a job that
+ * did arrive is dropped as a duplicate. Older, a lost job is the hand-off timeout's to retry.
+ * The reconciler and a new leader's rebuild both ask this.
+ */
+export function mayRepublish(r: TaskRecord, now: number, policy: Pick<ReconcilePolicy, "duplicateWindowMs">): boolean {
+  const t = r.task;
+  if (!t || t.status !== TaskStatus.QUEUED || r.dispatchedAttempt !== t.attempt || r.dispatchedGroup === "")
+    return false;
+  const idleMs = now - (t.updateTime ? timestampMs(t.updateTime) : now);
+  return idleMs < policy.duplicateWindowMs - 60_000;
 }

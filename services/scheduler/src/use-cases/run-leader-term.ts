@@ -143,7 +143,14 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
     requestDispatch,
   });
 
-  await rebuildState({ tasks: ch.tasks, state, republish: dispatcher.publishJob, log, now });
+  await rebuildState({
+    tasks: ch.tasks,
+    state,
+    republish: dispatcher.publishJob,
+    log,
+    now,
+    duplicateWindowMs: deps.duplicateWindowMs,
+  });
 
   const timers = [
     every(WORKER_REFRESH_MS, log, async () => {
