@@ -196,6 +196,44 @@ describe("scheduling", () => {
     for (const id of ids) assert.equal(denoisedCount(id), 1, `task ${id} denoised once`);
   });
 
+  it("fences a leader stopped past its lease: the standby takes over, the old one writes nothing when it wakes", async () => {
+    // scheduler-2 leads since the test above; scheduler-3 stands by.
+    await mesh.start("scheduler-3", { service: "scheduler", env: { REPLICA_ID: "standby-3" }, noWait: true });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: `tenant-s${i % 2}` }));
+    const leader = mesh.process("scheduler-2");
+    leader.kill("SIGSTOP");
+    let woken = 0;
+    try {
+      await waitUntil(
+        async () => mesh.logs("scheduler-3"),
+        (l) => /leader: this replica dispatches/.test(l),
+        { what: "the standby takes over", timeoutMs: 60_000, show: (l) => l.slice(-2_000) },
+      );
+      // Submitted while the old leader sleeps with its consumers' messages and timers due.
+      for (let i = 0; i < 2; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: "tenant-s2" }));
+    } finally {
+      woken = mesh.logs("scheduler-2").length;
+      leader.kill("SIGCONT");
+    }
+    await Promise.all(ids.map((id) => completes(id, 120_000)));
+    await waitUntil(
+      async () => mesh.logs("scheduler-2").slice(woken),
+      (l) => /leader lease lost: standing by/.test(l),
+      { what: "the old leader stands by", timeoutMs: 30_000, show: (l) => l.slice(-2_000) },
+    );
+    const afterWake = mesh.logs("scheduler-2").slice(woken);
+    assert.doesNotMatch(afterWake, /"msg":"task (status|dispatched)"/, "the old leader wrote nothing after it woke");
+    for (const id of ids) assert.equal(denoisedCount(id), 1, `task ${id} denoised once`);
+    const day = 86_400_000;
+    const billed: string[] = [];
+    for (const tenant of ["tenant-s0", "tenant-s1", "tenant-s2"]) {
+      const usage = await mesh.channels.usage.list(tenant, new Date(Date.now() - day), new Date(Date.now() + day));
+      billed.push(...usage.map((u) => u.taskId));
+    }
+    assert.deepEqual(billed.sort(), [...ids].sort(), "one usage record per task, never two");
+  });
+
   it("fails a task that misses its deadline", async () => {
     const long = await mesh.direct.submit({
       tenant: "tenant-h",

@@ -81,7 +81,7 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
       onLeading: (on) => {
         leading = on;
       },
-      runTerm: (signal) => runLeaderTerm(term, signal),
+      runTerm: (signal, fence) => runLeaderTerm(term, signal, fence),
     },
     stopping.signal,
   );

@@ -15,6 +15,11 @@ export interface LeaderLease {
   /** "lost" when another replica holds it now; "error" when NATS did not answer (it may still be ours until it expires). */
   renew(now?: number): Promise<"renewed" | "lost" | "error">;
   release(): Promise<void>;
+  /**
+   * The term of the lease this replica holds: the lease entry's revision when it was taken.
+   * Revisions only grow, so a later term is always a larger number.
+   */
+  term(): bigint;
 }
 
 /**
@@ -24,6 +29,7 @@ export interface LeaderLease {
 export function leaderLease(bus: Bus, holder: string, leaseMs: number): LeaderLease {
   const kv = lazy(() => bus.kv(LEADER_LEASE_BUCKET));
   let revision = 0;
+  let term = 0n;
   const value = (now: number) =>
     toBinary(LeaderLeaseSchema, create(LeaderLeaseSchema, { holder, expireTime: timestampFromMs(now + leaseMs) }));
 
@@ -36,6 +42,7 @@ export function leaderLease(bus: Bus, holder: string, leaseMs: number): LeaderLe
           const created = await bucket.create(KEY, value(now));
           if (created === null) return false;
           revision = created;
+          term = BigInt(created);
           return true;
         }
         const lease = fromBinary(LeaderLeaseSchema, e.value);
@@ -43,6 +50,8 @@ export function leaderLease(bus: Bus, holder: string, leaseMs: number): LeaderLe
         if (lease.holder !== holder && !expired) return false;
         const updated = await bucket.update(KEY, value(now), e.revision);
         if (updated === null) return false;
+        // Re-taking a lease this replica still held keeps its term.
+        if (lease.holder !== holder || term === 0n) term = BigInt(updated);
         revision = updated;
         return true;
       } catch {
@@ -61,6 +70,8 @@ export function leaderLease(bus: Bus, holder: string, leaseMs: number): LeaderLe
     },
     async release() {
       await (await kv()).delete(KEY, revision).catch(() => undefined);
+      term = 0n;
     },
+    term: () => term,
   };
 }

@@ -76,6 +76,13 @@ export class SchedulerState {
     this.dirtyTenants.add(entry.tenantId);
   }
 
+  /** Puts back an entry taken for dispatch that could not be dispatched, in its place (its enqueue time). */
+  putBack(entry: QueueEntry): void {
+    if (this.knows(entry.taskId)) return;
+    this.queue(entry.pool).add(entry);
+    this.dirtyTenants.add(entry.tenantId);
+  }
+
   queue(pool: string): FairQueue {
     let q = this.queues.get(pool);
     if (!q) {

@@ -4,8 +4,11 @@ import { type QueueEstimate, QueueEstimateSchema } from "@t2v/common/gen/t2v/int
 import { estimateTask } from "../domain/estimate-task.js";
 import type { SchedulerState } from "../domain/state.js";
 import type { WorkerGroup } from "../domain/worker-group.js";
+import type { TermFence } from "../use-cases/leadership.js";
 
 export interface EstimatesDeps {
+  /** Whether this replica still leads (see TermFence). */
+  fence: Pick<TermFence, "check">;
   state: SchedulerState;
   groups: () => readonly WorkerGroup[];
   /** Run time assumed until one is measured. */
@@ -20,6 +23,8 @@ export interface EstimatesDeps {
  */
 export function answerEstimates(queueEstimates: Pick<QueueEstimates, "answer">, deps: EstimatesDeps): Unsubscribe {
   return queueEstimates.answer((taskIds, sizes) => {
+    // A replica stopped past its lease answers nothing rather than from a stale queue.
+    deps.fence.check();
     const now = deps.now();
     const groups = deps.groups();
     const byId = new Map<string, QueueEstimate>();

@@ -23,6 +23,7 @@ export async function serveLeaderTerm(deps: ServeDeps, term: LeaderTerm, signal:
   const subscriptions = [
     subscribeCancellations(ch.cancellations, term.state),
     answerEstimates(ch.queueEstimates, {
+      fence: term.fence,
       state: term.state,
       groups: term.groups,
       defaultRunSeconds: deps.defaultRunSeconds,

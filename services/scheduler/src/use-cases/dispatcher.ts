@@ -109,7 +109,14 @@ export function createDispatcher(deps: DispatcherDeps) {
         const entry = pickNext(deps.state.queues, g.pools, now, deps.ageing);
         if (!entry) break;
         deps.state.take(entry);
-        if (await dispatchOne(entry.taskId, g.group)) slots--;
+        try {
+          if (await dispatchOne(entry.taskId, g.group)) slots--;
+        } catch (err) {
+          // Not dispatched (the task store failed, or the term ended): back in its place at once,
+          // not lost from the queue until the next sweep.
+          deps.state.putBack(entry);
+          throw err;
+        }
       }
     }
   }

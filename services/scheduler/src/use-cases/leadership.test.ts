@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { LeaderLease } from "@t2v/common/channels";
 import { createLogger } from "@t2v/common/logger";
 import { waitUntil } from "../testing/wait-until.js";
-import { runLeadership } from "./leadership.js";
+import { NotLeaderError, runLeadership, type TermFence } from "./leadership.js";
 
 const log = createLogger("scheduler", "silent");
 const LEASE_MS = 200;
@@ -20,6 +20,7 @@ function fakeLease(renewals: ("renewed" | "lost" | "error")[]): LeaderLease & { 
       return renewals.shift() ?? "renewed";
     },
     async release() {},
+    term: () => 7n,
   };
 }
 
@@ -94,5 +95,40 @@ describe("runLeadership", () => {
     stop.abort();
     await done;
     assert.equal(ended, true);
+  });
+
+  it("fences the term: held while renewed, refused once the lease went unrenewed (a paused replica) or the term ended", async () => {
+    const lease = fakeLease([]);
+    const stop = new AbortController();
+    let clock = Date.now();
+    let fence: TermFence | undefined;
+    let frozen = false;
+    const done = runLeadership(
+      {
+        lease,
+        leaseMs: LEASE_MS,
+        log,
+        // While "paused", the clock jumps but no renewal lands (as after SIGSTOP and SIGCONT).
+        now: () => (frozen ? clock : Date.now()),
+        runTerm: (signal, f) => {
+          fence = f;
+          return new Promise((r) => signal.addEventListener("abort", () => r(), { once: true }));
+        },
+      },
+      stop.signal,
+    );
+    await waitUntil(async () => fence, Boolean, "a term", 5_000);
+    assert.ok(fence);
+    assert.equal(fence.term, 7n);
+    assert.equal(fence.held(), true);
+    fence.check();
+    clock = Date.now() + LEASE_MS;
+    frozen = true;
+    assert.equal(fence.held(), false, "most of a lease since the last renewal: refuse before anything is written");
+    assert.throws(() => fence?.check(), NotLeaderError);
+    frozen = false;
+    stop.abort();
+    await done;
+    assert.equal(fence.held(), false, "the term ended");
   });
 });

@@ -7,10 +7,32 @@ export interface LeadershipDeps {
   leaseMs: number;
   log: Logger;
   now: () => number;
-  /** One term as leader; runs until its signal aborts. */
-  runTerm: (signal: AbortSignal) => Promise<void>;
+  /** One term as leader; runs until its signal aborts. Every write it makes checks `fence` first. */
+  runTerm: (signal: AbortSignal, fence: TermFence) => Promise<void>;
   /** Told when a term starts (true) and ends (false). */
   onLeading?: (leading: boolean) => void;
+}
+
+/**
+ * Whether this replica may still act as leader, asked before every write of
+ * its term. False as soon as the term ended, and also when the lease went
+ * unrenewed for most of its length: a replica that was stopped (SIGSTOP, a
+ * VM pause) and wakes up with timers due refuses their writes before its
+ * renewal has even learnt that the lease is gone.
+ */
+export interface TermFence {
+  /** The lease's term: records this term writes carry it, and it never writes over a later one. */
+  readonly term: bigint;
+  held(): boolean;
+  /** Throws NotLeaderError when not held. */
+  check(): void;
+}
+
+export class NotLeaderError extends Error {
+  constructor(why: string) {
+    super(`not the leader: ${why}`);
+    this.name = "NotLeaderError";
+  }
 }
 
 /** After a term failed, the next attempt waits this long. */
@@ -46,9 +68,17 @@ export async function runLeadership(deps: LeadershipDeps, signal: AbortSignal): 
       }
     };
     const renewal = setInterval(() => void renewOnce(), leaseMs / 4);
+    const held = (): boolean => !term.signal.aborted && deps.now() - renewedAt <= leaseMs * RENEWAL_GRACE_SHARE;
+    const fence: TermFence = {
+      term: lease.term(),
+      held,
+      check() {
+        if (!held()) throw new NotLeaderError(term.signal.aborted ? "the term ended" : "the lease went unrenewed");
+      },
+    };
     deps.onLeading?.(true);
     try {
-      await deps.runTerm(term.signal);
+      await deps.runTerm(term.signal, fence);
     } catch (err) {
       log.error({ err }, "leader term failed");
       await pause(TERM_RETRY_DELAY_MS, signal);

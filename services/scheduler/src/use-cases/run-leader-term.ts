@@ -9,6 +9,7 @@ import type { SchedulerMetrics } from "../metrics.js";
 import { type ApplyEvent, createEventApplier } from "./apply-worker-event.js";
 import { createDispatcher } from "./dispatcher.js";
 import { createSubmissionHandler, type HandleSubmission } from "./handle-submission.js";
+import type { TermFence } from "./leadership.js";
 import { publishQueueStats } from "./publish-queue-stats.js";
 import { rebuildState } from "./rebuild.js";
 import { createReconciler } from "./reconcile.js";
@@ -33,6 +34,8 @@ export interface LeaderTerm {
   groups(): readonly WorkerGroup[];
   handleSubmission: HandleSubmission;
   applyEvent: ApplyEvent;
+  /** Asked before answering for the term (estimates): a stopped replica's view is stale. */
+  fence: TermFence;
 }
 
 export interface LeaderTermDeps {
@@ -58,8 +61,22 @@ export interface LeaderTermDeps {
  * stats until `signal` fires (lease lost, or shutdown). Everything the term
  * built is dropped with it; the next term rebuilds from the records.
  */
-export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): Promise<void> {
+export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, fence: TermFence): Promise<void> {
   const { config, channels: ch, log, now } = deps;
+  // Every write of the term asks the fence first: a replica stopped past its lease writes nothing.
+  const generateJobs: TermChannels["generateJobs"] = {
+    ...ch.generateJobs,
+    publish: (job, group) => {
+      fence.check();
+      return ch.generateJobs.publish(job, group);
+    },
+  };
+  const queueStats: Pick<TermChannels["queueStats"], "write"> = {
+    write: (tenant, queued, running) => {
+      fence.check();
+      return ch.queueStats.write(tenant, queued, running);
+    },
+  };
   const state = new SchedulerState();
   let groups: readonly WorkerGroup[] = await ch.workerRegistry.liveGroups(config.workerFreshMs, now());
   deps.publishSnapshot({ state, groups });
@@ -69,12 +86,13 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
     usage: ch.usage,
     metrics: deps.metrics,
     log,
+    fence,
   });
   const dispatcher = createDispatcher({
     tasks: ch.tasks,
     state,
     write,
-    generateJobs: ch.generateJobs,
+    generateJobs,
     log,
     ageing: { batchPromoteAfterMs: config.batchPromoteAfterMs },
     prefetch: config.prefetch,
@@ -158,12 +176,12 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
       deps.publishSnapshot({ state, groups });
       await dispatcher.round();
     }),
-    every(QUEUE_STATS_EVERY_MS, log, () => publishQueueStats(state, ch.queueStats)),
+    every(QUEUE_STATS_EVERY_MS, log, () => publishQueueStats(state, queueStats)),
     every(config.reconcileIntervalMs, log, () => reconcile()),
     every(config.sweepIntervalMs, log, () => sweep()),
   ];
   try {
-    const listening = deps.listen({ state, groups: () => groups, handleSubmission, applyEvent }, signal);
+    const listening = deps.listen({ state, groups: () => groups, handleSubmission, applyEvent, fence }, signal);
     requestDispatch();
     log.info("scheduler running");
     await listening;

@@ -6,6 +6,7 @@ import type { Logger } from "@t2v/common/logger";
 import { isTerminal, statusName } from "@t2v/common/task";
 import { Attr } from "@t2v/common/telemetry";
 import type { SchedulerMetrics } from "../metrics.js";
+import { NotLeaderError, type TermFence } from "./leadership.js";
 import { recordUsage } from "./record-usage.js";
 
 /** Writes a task record; null when another writer got there first (the caller re-reads and decides again). */
@@ -17,16 +18,27 @@ export interface WriteRecordDeps {
   usage: UsageLedger;
   metrics: SchedulerMetrics;
   log: Logger;
+  /** The leader term this writer writes for. */
+  fence: TermFence;
 }
 
 /**
  * Every state change of a task goes through here: a compare-and-swap of the
  * record, then on a status change a task-change notification for webhooks
  * and other listeners, and when the task ends its metrics and (once
- * completed) its usage record.
+ * completed) its usage record. Fenced by the leader's term: nothing is
+ * written once the term may have passed to another replica, nor over a
+ * record a later term wrote (NotLeaderError: the message that asked for the
+ * write is left to the new leader).
  */
 export function createRecordWriter(deps: WriteRecordDeps): WriteRecord {
-  return async (stored, next) => {
+  return async (stored, proposed) => {
+    const { fence } = deps;
+    fence.check();
+    if (stored.record.leaderTerm > fence.term) {
+      throw new NotLeaderError(`task ${proposed.task?.taskId} was written by term ${stored.record.leaderTerm}`);
+    }
+    const next: TaskRecord = { ...proposed, leaderTerm: fence.term };
     const written = await deps.tasks.replace(next, stored.revision);
     if (!written) return null;
     const before = stored.record.task?.status;
