@@ -19,6 +19,8 @@ import { lineChart } from "./svg.js";
 
 const SESSIONS = 16;
 const TARGET_STREAMS = 10_000;
+/** One task watched by every stream (the issue's case: many viewers of one clip) is rewritten this often. */
+const SHARED_UPDATE_MS = 250;
 
 interface Run {
   latencies: number[];
@@ -52,13 +54,18 @@ function openStreams(baseUrl: string, key: string, ids: string[], latencies: num
   return { opened: () => opened, failed: () => failed, done: Promise.all(done) };
 }
 
-async function gatewayRun(mesh: BenchMesh, n: number, sizes: Sizes): Promise<Run> {
+/**
+ * `shared`: all n streams watch one task, rewritten every SHARED_UPDATE_MS; otherwise each its own task,
+ * round robin, one update per stream per interval.
+ */
+async function gatewayRun(mesh: BenchMesh, n: number, sizes: Sizes, shared = false): Promise<Run> {
   const ch = mesh.channels;
   const records = new Map<string, { record: TaskRecord; revision: number }>();
   const now = timestampNow();
-  for (let i = 0; i < n; i += 200)
+  const tasks = shared ? 1 : n;
+  for (let i = 0; i < tasks; i += 200)
     await Promise.all(
-      Array.from({ length: Math.min(200, n - i) }, async () => {
+      Array.from({ length: Math.min(200, tasks - i) }, async () => {
         const taskId = newTaskId();
         const record = create(TaskRecordSchema, {
           task: {
@@ -77,7 +84,8 @@ async function gatewayRun(mesh: BenchMesh, n: number, sizes: Sizes): Promise<Run
         records.set(taskId, { record, revision: stored.revision });
       }),
     );
-  const ids = [...records.keys()];
+  const taskIds = [...records.keys()];
+  const ids = shared ? Array.from({ length: n }, () => taskIds[0] ?? "") : taskIds;
   const rssBefore = await rssBytes(mesh.pid("gateway"));
   const latencies: number[] = [];
   const abort = new AbortController();
@@ -92,10 +100,12 @@ async function gatewayRun(mesh: BenchMesh, n: number, sizes: Sizes): Promise<Run
   while (Date.now() < until) {
     const tick = delay(20);
     // Paced by the clock: the updates due by now, whatever the round trips cost.
-    const due = Math.floor(((Date.now() - t0) * n) / sizes.streamEventIntervalMs) - k;
+    const due = shared
+      ? Math.floor((Date.now() - t0) / SHARED_UPDATE_MS) - k
+      : Math.floor(((Date.now() - t0) * n) / sizes.streamEventIntervalMs) - k;
     await Promise.all(
       Array.from({ length: Math.max(0, due) }, async () => {
-        const id = ids[k++ % ids.length] ?? "";
+        const id = taskIds[k++ % taskIds.length] ?? "";
         const cur = records.get(id);
         if (!cur?.record.task) return;
         const next = create(TaskRecordSchema, {
@@ -115,9 +125,9 @@ async function gatewayRun(mesh: BenchMesh, n: number, sizes: Sizes): Promise<Run
   return { latencies, opened: streams.opened(), failed: streams.failed(), rssBefore, rssAfter };
 }
 
-async function rawRun(n: number, sizes: Sizes): Promise<Run> {
+async function rawRun(n: number, sizes: Sizes, intervalMs = sizes.streamEventIntervalMs): Promise<Run> {
   const child = spawn(process.execPath, [join(REPO_ROOT, "bench", "dist", "raw-stream-server.js")], {
-    env: { ...process.env, RAW_INTERVAL_MS: String(sizes.streamEventIntervalMs) },
+    env: { ...process.env, RAW_INTERVAL_MS: String(intervalMs) },
     stdio: ["ignore", "pipe", "inherit"],
   });
   try {
@@ -147,57 +157,65 @@ async function rawRun(n: number, sizes: Sizes): Promise<Run> {
 export async function benchFanout(sizes: Sizes): Promise<BenchResult> {
   const runs = await withLoad(async () => {
     const mesh = await startMesh(["gateway"], { ...UNLIMITED_ENV });
-    const out: { n: number; ours: Run; raw: Run }[] = [];
+    const out: { n: number; ours: Run; raw: Run; shared: boolean }[] = [];
     try {
       for (const n of sizes.streams)
-        out.push({ n, ours: await gatewayRun(mesh, n, sizes), raw: await rawRun(n, sizes) });
+        out.push({ n, ours: await gatewayRun(mesh, n, sizes), raw: await rawRun(n, sizes), shared: false });
+      for (const n of sizes.streams)
+        out.push({
+          n,
+          ours: await gatewayRun(mesh, n, sizes, true),
+          raw: await rawRun(n, sizes, SHARED_UPDATE_MS),
+          shared: true,
+        });
     } finally {
       await mesh.stop();
     }
     return out;
   });
   const mib = (b: number): number => round2(b / 2 ** 20);
-  const figures: Figure[] = runs.value.flatMap(({ n, ours, raw }) => {
+  const figures: Figure[] = runs.value.flatMap(({ n, ours, raw, shared }) => {
     const o = summarize(ours.latencies);
     const r = summarize(raw.latencies);
-    const rate = round2((n * 1000) / sizes.streamEventIntervalMs);
+    const rate = round2((n * 1000) / (shared ? SHARED_UPDATE_MS : sizes.streamEventIntervalMs));
+    const label = shared ? `${n} streams on one task` : `${n} streams`;
     return [
       {
-        name: `${n} streams: opened (ours)`,
+        name: `${label}: opened (ours)`,
         unit: "streams",
         value: ours.opened,
       },
-      { name: `${n} streams: streams that failed (ours)`, unit: "streams", value: ours.failed },
+      { name: `${label}: streams that failed (ours)`, unit: "streams", value: ours.failed },
       {
-        name: `${n} streams at ${rate} events/s: delivery p99`,
+        name: `${label} at ${rate} events/s: delivery p99`,
         unit: "ms",
         value: o.p99,
         baselineName: "bare connect-node stream p99",
         baseline: r.p99,
       },
       figure({
-        name: `${n} streams: delivery p50`,
+        name: `${label}: delivery p50`,
         unit: "ms",
         value: o.p50,
         baselineName: "bare connect-node p50",
         baseline: r.p50,
       }),
       figure({
-        name: `${n} streams: events delivered`,
+        name: `${label}: events delivered`,
         unit: "events",
         value: o.n,
         baselineName: "bare connect-node",
         baseline: r.n,
       }),
       figure({
-        name: `${n} streams: gateway RSS`,
+        name: `${label}: gateway RSS`,
         unit: "MiB",
         value: mib(ours.rssAfter),
         baselineName: "bare connect-node RSS",
         baseline: mib(raw.rssAfter),
       }),
       {
-        name: `${n} streams: RSS per stream (ours / bare)`,
+        name: `${label}: RSS per stream (ours / bare)`,
         unit: "KiB",
         value: round2((ours.rssAfter - ours.rssBefore) / 1024 / n),
         baselineName: "bare",
@@ -217,7 +235,7 @@ export async function benchFanout(sizes: Sizes): Promise<BenchResult> {
           ? {}
           : {
               reason:
-                "one NATS KV watcher per stream (services/gateway/src/use-cases/watch-task.ts: tasks.watch per WatchTask) and a record decode + view per event; the bench's updater shares the 2 cores",
+                "one NATS KV watcher per watched task (services/gateway/src/use-cases/task-watch-hub.ts) and a record decode + view per change, then one Protobuf encode and HTTP/2 write per stream; the bench's updater shares the 2 cores",
             }),
       };
     }
@@ -231,14 +249,14 @@ export async function benchFanout(sizes: Sizes): Promise<BenchResult> {
           ? {}
           : {
               reason:
-                "each WatchTask opens its own NATS KV watch (an ordered consumer): see RSS per stream against the bare server",
+                "each watched task has one NATS KV watch (an ordered consumer) per gateway: see RSS per stream against the bare server",
             }),
       };
     }
     return f;
   });
   const largest = sizes.streams.at(-1) ?? 0;
-  const top = runs.value.at(-1);
+  const top = runs.value.filter((r) => !r.shared).at(-1);
   if (top && largest < TARGET_STREAMS) {
     // A linear projection from the largest count run, labelled as such: the quick run does not open 10,000.
     const perStream = (top.ours.rssAfter - top.ours.rssBefore) / top.n;
@@ -253,14 +271,14 @@ export async function benchFanout(sizes: Sizes): Promise<BenchResult> {
       ...(met
         ? {}
         : {
-            reason: `${round2(perStream / 1024)} KiB of gateway RSS per stream measured at ${top.n} streams, against ${round2((top.raw.rssAfter - top.raw.rssBefore) / 1024 / top.n)} KiB per bare connect-node stream: each WatchTask opens its own NATS KV watch, an ordered consumer (services/gateway/src/use-cases/watch-task.ts tasks.watch -> packages/common/src/channels/bus/nats-bus.ts kv.watch)`,
+            reason: `${round2(perStream / 1024)} KiB of gateway RSS per stream measured at ${top.n} streams on as many tasks, against ${round2((top.raw.rssAfter - top.raw.rssBefore) / 1024 / top.n)} KiB per bare connect-node stream: the streams share one watch per task (services/gateway/src/use-cases/task-watch-hub.ts), but here every stream watches a task of its own, so each still costs a NATS KV watch, an ordered consumer (packages/common/src/channels/bus/nats-bus.ts kv.watch); see the one-task figures for streams sharing a task`,
           }),
     });
   }
   return {
     name: "fanout",
     title: "Fan-out: concurrent WatchTask streams on one gateway",
-    method: `N streams over ${SESSIONS} HTTP/2 sessions; each task record is rewritten once per ${sizes.streamEventIntervalMs / 1000} s (round robin, updateTime stamped just before the KV write) for ${sizes.fanoutMs / 1000} s; delivery = receipt - updateTime. Baseline: a bare connect-node server (bench/src/raw-stream-server.ts) sending each stream one event per interval, same client.`,
+    method: `N streams over ${SESSIONS} HTTP/2 sessions, each on a task of its own, each task record rewritten once per ${sizes.streamEventIntervalMs / 1000} s (round robin, updateTime stamped just before the KV write) for ${sizes.fanoutMs / 1000} s; then N streams on one task (many viewers of one clip), rewritten every ${SHARED_UPDATE_MS} ms. Delivery = receipt - updateTime. Baseline: a bare connect-node server (bench/src/raw-stream-server.ts) sending each stream one event per interval (the same interval as ours), same client.`,
     load: runs.load,
     figures: checked,
     notes:
@@ -271,12 +289,22 @@ export async function benchFanout(sizes: Sizes): Promise<BenchResult> {
         caption: "Streams against delivery latency p99",
         svg: lineChart("Delivery p99 against concurrent streams", "streams", "ms", [
           {
-            name: "gateway p99",
-            points: runs.value.map((r) => [r.n, summarize(r.ours.latencies).p99] as [number, number]),
+            name: "gateway p99 (a task per stream)",
+            points: runs.value
+              .filter((r) => !r.shared)
+              .map((r) => [r.n, summarize(r.ours.latencies).p99] as [number, number]),
+          },
+          {
+            name: "gateway p99 (one task)",
+            points: runs.value
+              .filter((r) => r.shared)
+              .map((r) => [r.n, summarize(r.ours.latencies).p99] as [number, number]),
           },
           {
             name: "bare connect-node p99",
-            points: runs.value.map((r) => [r.n, summarize(r.raw.latencies).p99] as [number, number]),
+            points: runs.value
+              .filter((r) => !r.shared)
+              .map((r) => [r.n, summarize(r.raw.latencies).p99] as [number, number]),
           },
         ]),
       },

@@ -9,6 +9,8 @@ import { cdfChart } from "./svg.js";
 export const UNLIMITED_ENV = {
   RATE_LIMIT_STANDARD: "9999999/9999999",
   MAX_QUEUED_PER_TENANT_STANDARD: "1000000",
+  WATCH_STREAMS_PER_KEY: "1000000",
+  WATCH_STREAMS_PER_TENANT: "1000000",
 };
 
 export const CREATE_REQUEST = { prompt: "a lighthouse at dusk", resolution: "480p", duration: 3, frameRate: 16 };

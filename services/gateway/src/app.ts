@@ -10,7 +10,8 @@ import { createAdmission } from "./adapters/admission.js";
 import { systemResolver } from "./adapters/dns-resolver.js";
 import { downloadSecret } from "./adapters/download-secret.js";
 import { openIdempotencyStore } from "./adapters/idempotency-store.js";
-import { createEstimator } from "./adapters/queue-estimates.js";
+import { createQueueEstimateCache } from "./adapters/queue-estimate-cache.js";
+import { applyEstimate, createEstimator } from "./adapters/queue-estimates.js";
 import { createRateLimiter } from "./adapters/rate-limiter.js";
 import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js";
 import { openWebhookDisabled } from "./adapters/webhook-disabled.js";
@@ -30,6 +31,7 @@ import { gatewayNodeAdapter } from "./entry-points/rpc/node-adapter.js";
 import { createOnePortServer } from "./entry-points/rpc/one-port-server.js";
 import { buildRoutes } from "./entry-points/rpc/routes.js";
 import { createServingState, type ServingState } from "./entry-points/rpc/serving-state.js";
+import { transportContextValues } from "./entry-points/rpc/stream-transport.js";
 import { startWebhookDispatcher } from "./entry-points/webhooks/webhook-dispatcher.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { cancelTaskUseCase } from "./use-cases/cancel-task.js";
@@ -40,7 +42,9 @@ import { createGetTaskForCaller } from "./use-cases/get-task-for-caller.js";
 import { createGuard } from "./use-cases/guard.js";
 import { listTasksUseCase } from "./use-cases/list-tasks.js";
 import { rerunTaskUseCase } from "./use-cases/rerun-task.js";
+import { createTaskWatchHub, type TaskWatchHub } from "./use-cases/task-watch-hub.js";
 import { viewTaskUseCase } from "./use-cases/view-task.js";
+import { createWatchStreams, type WatchStreams } from "./use-cases/watch-streams.js";
 import { watchTaskUseCase } from "./use-cases/watch-task.js";
 
 export interface GatewayDeps {
@@ -68,6 +72,9 @@ export interface GatewayParts {
   health: ServingState;
   /** Aborted on shutdown: open streams end. */
   stopping: AbortController;
+  /** The shared task watches and the open streams (for tests and metrics). */
+  hub: TaskWatchHub;
+  streams: WatchStreams;
   startWebhooks(): { stop(): Promise<void> };
 }
 
@@ -139,6 +146,25 @@ export async function buildGateway(
   });
   const health = createServingState(true);
   const stopping = new AbortController();
+  // The cache tells the hub when a queued task moved; the hub tells the cache which tasks are queued.
+  const estimates = createQueueEstimateCache({
+    estimates: ch.queueEstimates,
+    intervalMs: config.queueEstimateIntervalMs,
+    onChange: (taskId, e) => hub.estimateChanged(taskId, (t) => applyEstimate(t, e)),
+    log,
+    now,
+  });
+  const hub = createTaskWatchHub({ tasks: ch.tasks, view, estimates, log, now });
+  stopping.signal.addEventListener("abort", () => estimates.stop(), { once: true });
+  const streams = createWatchStreams({
+    limits: { perKey: config.watchStreamsPerKey, perTenant: config.watchStreamsPerTenant },
+    retryAfterMs: config.watchStreamRetryMs,
+    stallMs: config.watchStreamStallMs,
+    maxBufferedBytes: config.watchStreamMaxBufferBytes,
+    revoked: (prefix, signal) => keys.revoked(prefix, signal),
+    log,
+    now,
+  });
   const routes = buildRoutes({
     guard,
     health,
@@ -157,7 +183,7 @@ export async function buildGateway(
       now,
     }),
     listTasks: listTasksUseCase(ch.tasks),
-    watchTask: watchTaskUseCase({ getTask, tasks: ch.tasks, view, estimate, previews: ch.previews }),
+    watchTask: watchTaskUseCase({ getTask, hub, streams, previews: ch.previews }),
     rerunTask: rerunTaskUseCase({ getTask, createTask }),
     view,
     estimate,
@@ -167,7 +193,7 @@ export async function buildGateway(
     [
       createProbes(health),
       createT2vRestApi({ guard, createTask, getTask, view, estimate, log, maxBodyBytes: READ_MAX_BYTES }),
-      createTaskEventsSse({ guard, getTask, tasks: ch.tasks, view, estimate, stopping: stopping.signal, log }),
+      createTaskEventsSse({ guard, getTask, hub, streams, stopping: stopping.signal, log }),
       createVideoDownload({ tasks: ch.tasks, videos: results.videos, guard, secret, now }),
       createWebConsole(),
     ],
@@ -192,6 +218,8 @@ export async function buildGateway(
     http,
     health,
     stopping,
+    hub,
+    streams,
     startWebhooks: () =>
       startWebhookDispatcher({ inbox: ch.taskChanges.inbox, deliver, log, retryBaseMs: config.webhookRetryBaseMs }),
   };
@@ -211,7 +239,12 @@ export async function start(config: GatewayConfig, deps: GatewayDeps): Promise<G
   let port = config.port;
   const parts = await buildGateway(config, deps, () => config.publicBaseUrl || `http://127.0.0.1:${port}`);
   const server = createOnePortServer(
-    gatewayNodeAdapter({ readMaxBytes: READ_MAX_BYTES, routes: parts.routes, fallback: parts.http }),
+    gatewayNodeAdapter({
+      readMaxBytes: READ_MAX_BYTES,
+      routes: parts.routes,
+      fallback: parts.http,
+      contextValues: transportContextValues,
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     server.server.once("error", reject);

@@ -22,6 +22,8 @@ export interface ApiKeyStore {
   verify(key: string): Promise<ApiKey | null>;
   /** The tenant, created (with a webhook secret) on first use. */
   tenant(tenantId: string): Promise<Tenant>;
+  /** Resolves true once the key is revoked or deleted (at once when it already is), false when `signal` aborts first. */
+  revoked(prefix: string, signal: AbortSignal): Promise<boolean>;
 }
 
 /** Opens the key and tenant buckets (creating them when missing). */
@@ -81,6 +83,14 @@ export function createApiKeyStore(kv: { apiKeys: KvBucket; tenants: KvBucket }):
       record.revokeTime = timestampNow();
       await kv.apiKeys.put(prefix, toBinary(ApiKeySchema, record));
       return true;
+    },
+
+    async revoked(prefix, signal) {
+      // The KV watch pushes the change: no polling, and it ends with the signal.
+      for await (const e of kv.apiKeys.watch(prefix, signal)) {
+        if (e === null || fromBinary(ApiKeySchema, e.value).revoked) return true;
+      }
+      return false;
     },
 
     async verify(key) {

@@ -30,17 +30,22 @@ export function createEstimator(estimates: QueueEstimates, timeoutMs = ESTIMATE_
     const byId = new Map(answer.map((e) => [e.taskId, e]));
     for (const t of queued) {
       const e = byId.get(t.taskId);
-      if (!e) continue;
-      if (t.estimatedGpuSeconds === 0) t.estimatedGpuSeconds = e.estimatedGpuSeconds;
-      if (!e.queued) continue;
-      t.queuePosition = e.position;
-      t.estimatedStartTime = e.estimatedStartTime;
-      t.estimatedFinishTime = e.estimatedFinishTime;
+      if (e) applyEstimate(t, e);
     }
   };
 }
 
-function sizeOf(t: Task) {
+/** Copies the scheduler's estimate onto the task (queue position and ETAs only while it is queued). */
+export function applyEstimate(t: Task, e: QueueEstimate): void {
+  if (t.estimatedGpuSeconds === 0) t.estimatedGpuSeconds = e.estimatedGpuSeconds;
+  if (!e.queued) return;
+  t.queuePosition = e.position;
+  t.estimatedStartTime = e.estimatedStartTime;
+  t.estimatedFinishTime = e.estimatedFinishTime;
+}
+
+/** What the scheduler needs to estimate a task's accelerator seconds. */
+export function sizeOf(t: Task) {
   const p = t.params;
   return create(TaskSizeSchema, {
     taskId: t.taskId,

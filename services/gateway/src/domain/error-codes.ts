@@ -10,6 +10,12 @@ export const GatewayErrorCode = {
   quotaExceeded: "QUOTA_EXCEEDED",
   /** The API key's request rate is spent for now. */
   rateLimited: "RATE_LIMITED",
+  /** The API key (or its tenant) holds as many open task streams as allowed. */
+  streamLimit: "STREAM_LIMIT",
+  /** A task stream's reader stopped reading and fell behind; reconnect. */
+  slowReader: "SLOW_READER",
+  /** The API key of an open stream was revoked. */
+  keyRevoked: "KEY_REVOKED",
   /** The task record was written but could not be queued. */
   internal: "INTERNAL",
   /** The owner cancelled the task. */

@@ -1,76 +1,10 @@
-import { clone } from "@bufbuild/protobuf";
-import type { Previews, TaskStore } from "@t2v/common/channels";
-import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { type Preview, type Task, TaskSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { Previews } from "@t2v/common/channels";
+import type { Preview, Task } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { isTerminal } from "@t2v/common/task";
-import type { Estimator } from "../adapters/queue-estimates.js";
 import type { Caller } from "../domain/caller.js";
 import type { GetTaskForCaller } from "./get-task-for-caller.js";
-
-/** How often a queued task's place in the queue is asked again. */
-export const REESTIMATE_MS = 2_000;
-
-const TICK = Symbol("tick");
-
-/**
- * The task on every change of its record and, while it is queued, whenever
- * its queue position or ETA moves. Ends when the signal aborts.
- */
-export async function* watchTaskEvents(
-  taskId: string,
-  deps: { tasks: TaskStore; view: (r: TaskRecord) => Promise<Task>; estimate: Estimator; signal: AbortSignal },
-): AsyncGenerator<Task> {
-  // Our own abort ends the KV watch when we stop first (a terminal state):
-  // awaiting the iterator's return() would wait behind its pending next().
-  const local = new AbortController();
-  const signal = AbortSignal.any([deps.signal, local.signal]);
-  const it = deps.tasks.watch(taskId, signal)[Symbol.asyncIterator]();
-  let pending = it.next();
-  let last: Task | undefined;
-  try {
-    while (!deps.signal.aborted) {
-      const queued = last?.status === TaskStatus.QUEUED;
-      const r = queued ? await Promise.race([pending, tick(REESTIMATE_MS, signal)]) : await pending;
-      if (r === TICK) {
-        if (!last || deps.signal.aborted) continue;
-        const again = clone(TaskSchema, last);
-        await deps.estimate([again]);
-        if (again.queuePosition !== last.queuePosition || !sameTime(again, last)) {
-          last = again;
-          yield again;
-        }
-        continue;
-      }
-      if (r.done) return;
-      pending = it.next();
-      const task = await deps.view(r.value.record);
-      await deps.estimate([task]);
-      last = task;
-      yield task;
-    }
-  } finally {
-    local.abort();
-    pending.catch(() => undefined);
-  }
-}
-
-function sameTime(a: Task, b: Task): boolean {
-  return a.estimatedStartTime?.seconds === b.estimatedStartTime?.seconds;
-}
-
-function tick(ms: number, signal: AbortSignal): Promise<typeof TICK> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(TICK), ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve(TICK);
-      },
-      { once: true },
-    );
-  });
-}
+import type { TaskWatchHub } from "./task-watch-hub.js";
+import type { StreamTransport, WatchStreams } from "./watch-streams.js";
 
 /** One event of a watch: the task as it stands, and a preview image when that is what happened. */
 export interface WatchEvent {
@@ -78,85 +12,98 @@ export interface WatchEvent {
   preview?: Preview;
 }
 
-export type WatchTask = (caller: Caller, taskId: string, signal: AbortSignal) => AsyncGenerator<WatchEvent>;
+export type WatchTask = (
+  caller: Caller,
+  taskId: string,
+  signal: AbortSignal,
+  transport?: StreamTransport,
+) => AsyncGenerator<WatchEvent>;
 
 /** Previews waiting for the stream beyond this are dropped, oldest first: a slow reader gets the latest. */
 const MAX_WAITING_PREVIEWS = 2;
 
 /**
- * The caller's task as it changes (see `watchTaskEvents`), ending after a
- * terminal state; with the previews of its current attempt in between when
- * the task asked for them (preview_every_steps), and never otherwise.
+ * The caller's task as it changes: the current state first, then every later
+ * one up to the terminal state, from the gateway's shared watch of the task
+ * (`TaskWatchHub`; a busy stream skips intermediate states, never the last),
+ * with its queue position and ETA while queued; with the previews of its
+ * current attempt in between when the task asked for them
+ * (preview_every_steps), and never otherwise. Counted against the key's and
+ * tenant's stream caps; ends with the lease's error when the key is revoked
+ * or the reader falls behind.
  */
 export function watchTaskUseCase(deps: {
   getTask: GetTaskForCaller;
-  tasks: TaskStore;
-  view: (r: TaskRecord) => Promise<Task>;
-  estimate: Estimator;
+  hub: Pick<TaskWatchHub, "open">;
+  streams: Pick<WatchStreams, "open">;
   previews: Pick<Previews, "subscribe">;
 }): WatchTask {
-  return async function* watchTask(caller, taskId, signal) {
+  return async function* watchTask(caller, taskId, signal, transport) {
     const found = await deps.getTask(caller, taskId);
-    const local = new AbortController();
-    const events = watchTaskEvents(taskId, { ...deps, signal: AbortSignal.any([signal, local.signal]) });
+    const lease = deps.streams.open(caller, transport);
+    const feed = deps.hub.open(taskId);
+    lease.follow(feed);
+    const stop = AbortSignal.any([signal, lease.signal]);
     const wantsPreviews = (found.record.task?.params?.previewEverySteps ?? 0) > 0;
+    const previews = wantsPreviews ? previewBox((on) => deps.previews.subscribe(taskId, on)) : undefined;
+    let last: Task | undefined;
     try {
-      const merged = wantsPreviews ? withPreviews(events, (on) => deps.previews.subscribe(taskId, on)) : plain(events);
-      for await (const ev of merged) {
-        yield ev;
-        if (!ev.preview && isTerminal(ev.task.status)) return;
+      for (;;) {
+        const item = last && previews?.take();
+        if (item && last) {
+          if (item.attempt === last.attempt && !isTerminal(last.status)) yield { task: last, preview: item.preview };
+          continue;
+        }
+        // Previews wake the wait only once there is a state to send them with.
+        const s =
+          previews && last
+            ? await previews.race((woken) => feed.next(AbortSignal.any([stop, woken])))
+            : await feed.next(stop);
+        if (!s) {
+          if (lease.signal.aborted) throw lease.signal.reason;
+          if (stop.aborted) return;
+          continue; // a preview arrived
+        }
+        last = s.value.task;
+        yield { task: last };
+        if (s.terminal) return;
       }
     } finally {
-      local.abort();
+      previews?.unsubscribe();
+      feed.close();
+      lease.close();
     }
   };
 }
 
-async function* plain(events: AsyncGenerator<Task>): AsyncGenerator<WatchEvent> {
-  for await (const task of events) yield { task };
+interface PreviewBox {
+  take(): { preview: Preview; attempt: number } | undefined;
+  /** Runs `wait` with a signal that aborts as soon as a preview is waiting. */
+  race<T>(wait: (woken: AbortSignal) => Promise<T>): Promise<T>;
+  unsubscribe(): void;
 }
 
-/**
- * The task's changes with its previews merged in. A preview goes out with the
- * task as last sent, only while the task runs and only for its current attempt.
- */
-async function* withPreviews(
-  events: AsyncGenerator<Task>,
+function previewBox(
   subscribe: (on: (preview: Preview, attempt: number) => void) => { unsubscribe(): void },
-): AsyncGenerator<WatchEvent> {
+): PreviewBox {
   const waiting: Array<{ preview: Preview; attempt: number }> = [];
-  let wake: (() => void) | undefined;
+  let wake: AbortController | undefined;
   const sub = subscribe((preview, attempt) => {
     waiting.push({ preview, attempt });
     if (waiting.length > MAX_WAITING_PREVIEWS) waiting.shift();
-    wake?.();
+    wake?.abort();
   });
-  let pending = events.next();
-  let last: Task | undefined;
-  try {
-    for (;;) {
-      if (waiting.length === 0) {
-        const woken = new Promise<"preview">((resolve) => {
-          wake = () => resolve("preview");
-        });
-        const r = await Promise.race([pending, woken]);
+  return {
+    take: () => waiting.shift(),
+    async race(wait) {
+      wake = new AbortController();
+      if (waiting.length > 0) wake.abort();
+      try {
+        return await wait(wake.signal);
+      } finally {
         wake = undefined;
-        if (r !== "preview") {
-          if (r.done) return;
-          last = r.value;
-          pending = events.next();
-          yield { task: r.value };
-          continue;
-        }
       }
-      const item = waiting.shift();
-      if (item && last && item.attempt === last.attempt && !isTerminal(last.status))
-        yield { task: last, preview: item.preview };
-    }
-  } finally {
-    sub.unsubscribe();
-    // The caller's abort ends the pending read of the watch; then the generator can close.
-    pending.catch(() => undefined);
-    events.return(undefined).catch(() => undefined);
-  }
+    },
+    unsubscribe: () => sub.unsubscribe(),
+  };
 }

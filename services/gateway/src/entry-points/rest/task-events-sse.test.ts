@@ -10,6 +10,8 @@ import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
 import { newTaskId } from "@t2v/common/task";
 import { notFound } from "../../domain/rpc-errors.js";
+import { createTaskWatchHub } from "../../use-cases/task-watch-hub.js";
+import { createWatchStreams } from "../../use-cases/watch-streams.js";
 import { createTaskEventsSse } from "./task-events-sse.js";
 
 const TASK_ID = newTaskId();
@@ -60,6 +62,9 @@ let server: Server;
 let base: string;
 let fake: ReturnType<typeof fakeStore>;
 const stopping = new AbortController();
+const log = createLogger("test", "silent");
+/** Revoking "t2v_good" in a test resolves this. */
+let revoke: () => void = () => undefined;
 
 before(async () => {
   fake = fakeStore();
@@ -68,8 +73,19 @@ before(async () => {
       if (id !== TASK_ID || caller.tenantId !== "acme") throw notFound(`task ${id}`);
       return { record: record(TaskStatus.QUEUED, 0), revision: 1 };
     },
-    tasks: fake.store,
-    view: async (r) => r.task ?? assert.fail("no task"),
+    hub: createTaskWatchHub({ tasks: fake.store, view: async (r) => r.task ?? assert.fail("no task"), log }),
+    streams: createWatchStreams({
+      limits: { perKey: 2, perTenant: 10 },
+      retryAfterMs: 3_000,
+      stallMs: 60_000,
+      maxBufferedBytes: 1 << 20,
+      revoked: (_prefix, signal) =>
+        new Promise((resolve) => {
+          revoke = () => resolve(true);
+          signal.addEventListener("abort", () => resolve(false), { once: true });
+        }),
+      log,
+    }),
     guard: {
       async admit(authorization) {
         if (authorization !== "Bearer good") throw new ConnectError("missing or unknown API key", Code.Unauthenticated);
@@ -77,7 +93,7 @@ before(async () => {
       },
     },
     stopping: stopping.signal,
-    log: createLogger("test", "silent"),
+    log,
     keepAliveMs: 30,
   });
   server = createServer((req, res) => {
@@ -140,7 +156,9 @@ describe("GET /v1/t2v/events (SSE)", () => {
     fake.push({ record: record(TaskStatus.QUEUED, 0), revision: 4 });
     const start = await stream.until((t) => t.includes("id: 4") && t.includes(": keep-alive"));
     assert.match(start, /^retry: \d+\n\n/);
+    // One at a time: states the client had no time for may be skipped (only the newest waits), never the last.
     fake.push({ record: record(TaskStatus.PROCESSING, 0.5), revision: 5 });
+    await stream.until((t) => t.includes("id: 5"));
     fake.push({ record: record(TaskStatus.COMPLETED, 1), revision: 7 });
     const text = await stream.until(END);
     const events = text
@@ -169,6 +187,32 @@ describe("GET /v1/t2v/events (SSE)", () => {
     const text = await sse(res).until(END);
     assert.doesNotMatch(text, /id: 5\n/);
     assert.match(text, /id: 7\ndata: \{"task_id":"[^"]+","status":"completed"/);
+  });
+
+  it("caps open streams per API key (429, Retry-After) and ends a revoked key's streams", async () => {
+    const open = () => fetch(`${base}/v1/t2v/events?task_id=${TASK_ID}`, { headers: { authorization: "Bearer good" } });
+    const [a, b] = [await open(), await open()];
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    fake.push({ record: record(TaskStatus.QUEUED, 0), revision: 8 });
+    const [sa, sb] = [sse(a), sse(b)];
+    await sa.until((t) => t.includes("id: 8"));
+    await sb.until((t) => t.includes("id: 8"));
+    const third = await open();
+    assert.equal(third.status, 429);
+    assert.equal(third.headers.get("retry-after"), "3");
+    const body = (await third.json()) as { error: { code: string; error_code: string } };
+    assert.equal(body.error.code, "resource_exhausted");
+    assert.equal(body.error.error_code, "STREAM_LIMIT");
+    revoke();
+    // Both responses end: reading to the end returns.
+    await sa.until(END);
+    await sb.until(END);
+    const again = await open();
+    assert.equal(again.status, 200, "closed streams no longer count");
+    const stopped = fake.nextStop();
+    await again.body?.cancel();
+    await stopped;
   });
 
   it("stops its watch when the client goes away, and ends every stream on shutdown", async () => {

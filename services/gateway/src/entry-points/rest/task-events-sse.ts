@@ -1,13 +1,12 @@
 import { create } from "@bufbuild/protobuf";
-import type { TaskStore } from "@t2v/common/channels";
-import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { GetTaskRequestSchema, type Task } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { GetTaskRequestSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
-import { isTerminal } from "@t2v/common/task";
-import type { Estimator } from "../../adapters/queue-estimates.js";
+import type { Caller } from "../../domain/caller.js";
 import { checkContract } from "../../domain/check-contract.js";
 import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
 import type { Guard } from "../../use-cases/guard.js";
+import type { TaskWatchHub } from "../../use-cases/task-watch-hub.js";
+import type { StreamLease, WatchStreams } from "../../use-cases/watch-streams.js";
 import { asServiceError } from "../dependency-failure.js";
 import { type HttpRequest, type HttpResponse, type HttpRoute, header, sendJson } from "../http/node-http.js";
 import { errorResponse } from "./error-response.js";
@@ -24,10 +23,10 @@ export interface TaskEventsSseDeps {
   guard: Pick<Guard, "admit">;
   /** The caller's own task (NOT_FOUND otherwise), as every protocol checks it. */
   getTask: GetTaskForCaller;
-  tasks: Pick<TaskStore, "watch">;
-  view: (r: TaskRecord) => Promise<Task>;
-  /** Fills in the queue position and ETA of queued tasks, as /v1/t2v/status does. */
-  estimate?: Estimator;
+  /** The gateway's shared watch of each task (with queue positions and ETAs while queued). */
+  hub: Pick<TaskWatchHub, "open">;
+  /** Caps per key and tenant, revocation, slow readers: as for WatchTask. */
+  streams: Pick<WatchStreams, "open">;
   /** Aborts on gateway shutdown: open streams end. */
   stopping: AbortSignal;
   log: Logger;
@@ -51,21 +50,36 @@ export function createTaskEventsSse(deps: TaskEventsSseDeps): HttpRoute {
       return sendJson(res, 405, { detail: message, error: { code: "method_not_allowed", message } }, { allow: "GET" });
     }
     const taskId = url.searchParams.get("task_id") ?? "";
+    let lease: StreamLease;
     try {
-      const caller = await deps.guard.admit(header(req, "authorization"));
+      const caller: Caller = await deps.guard.admit(header(req, "authorization"));
       checkContract(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskId }));
       await deps.getTask(caller, taskId);
+      lease = deps.streams.open(caller, {
+        bufferedBytes: () => res.writableLength,
+        destroy: () => res.destroy(),
+      });
     } catch (err) {
       const r = errorResponse(asServiceError(err, deps.log, { path: TASK_EVENTS_PATH }));
       return sendJson(res, r.status, r.body, r.headers);
     }
-    await stream(req, res, taskId, lastEventId(req));
+    try {
+      await stream(req, res, taskId, lastEventId(req), lease);
+    } finally {
+      lease.close();
+    }
     return true;
   };
 
-  async function stream(req: HttpRequest, res: HttpResponse, taskId: string, after: number): Promise<void> {
+  async function stream(
+    req: HttpRequest,
+    res: HttpResponse,
+    taskId: string,
+    after: number,
+    lease: StreamLease,
+  ): Promise<void> {
     const local = new AbortController();
-    const signal = AbortSignal.any([deps.stopping, local.signal]);
+    const signal = AbortSignal.any([deps.stopping, local.signal, lease.signal]);
     const close = (): void => local.abort();
     res.on("close", close);
     req.on("close", close);
@@ -76,22 +90,26 @@ export function createTaskEventsSse(deps: TaskEventsSseDeps): HttpRoute {
       "x-accel-buffering": "no",
     });
     res.write(`retry: ${RECONNECT_HINT_MS}\n\n`);
-    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);
+    // A comment only while the client keeps up: one that is not reading gets nothing more queued.
+    const keepAlive = setInterval(() => {
+      if (!res.writableNeedDrain) res.write(": keep-alive\n\n");
+    }, keepAliveMs);
+    const feed = deps.hub.open(taskId);
+    lease.follow(feed);
     try {
-      for await (const stored of deps.tasks.watch(taskId, signal)) {
-        const status = stored.record.task?.status;
-        if (stored.revision > after) {
-          const task = await deps.view(stored.record);
-          if (deps.estimate) await deps.estimate([task]);
-          if (signal.aborted) break;
-          res.write(`id: ${stored.revision}\ndata: ${JSON.stringify(statusBody(task))}\n\n`);
+      for (let s = await feed.next(signal); s; s = await feed.next(signal)) {
+        const { task, revision } = s.value;
+        if (revision > after) {
+          // The next state waits in the feed (the newest only) until this one is taken by the socket.
+          if (!res.write(`id: ${revision}\ndata: ${JSON.stringify(statusBody(task))}\n\n`)) await drained(res, signal);
         }
-        if (status !== undefined && isTerminal(status)) break;
+        if (s.terminal) break;
       }
     } catch (err) {
       // The client reconnects with Last-Event-ID and misses nothing.
       if (!signal.aborted) deps.log.warn({ err, task_id: taskId }, "task event stream failed");
     } finally {
+      feed.close();
       clearInterval(keepAlive);
       res.off("close", close);
       req.off("close", close);
@@ -99,6 +117,21 @@ export function createTaskEventsSse(deps: TaskEventsSseDeps): HttpRoute {
       res.end();
     }
   }
+}
+
+/** Resolves once the response drains, the signal aborts or the response closes. */
+function drained(res: HttpResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** The revision after which to resume; 0 (everything) when absent or not a number. */

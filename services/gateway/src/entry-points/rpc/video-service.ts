@@ -13,6 +13,7 @@ import type { ListTasks } from "../../use-cases/list-tasks.js";
 import type { RerunTask } from "../../use-cases/rerun-task.js";
 import type { WatchTask } from "../../use-cases/watch-task.js";
 import { callerOf } from "./caller-context.js";
+import { streamTransportKey } from "./stream-transport.js";
 
 export interface VideoServiceDeps {
   createTask: CreateTask;
@@ -78,7 +79,7 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
 
     async *watchTask(req, ctx) {
       const signal = AbortSignal.any([ctx.signal, deps.stopping]);
-      for await (const ev of deps.watchTask(callerOf(ctx), req.taskId, signal))
+      for await (const ev of deps.watchTask(callerOf(ctx), req.taskId, signal, ctx.values.get(streamTransportKey)))
         yield create(TaskEventSchema, { task: ev.task, eventTime: timestampNow(), preview: ev.preview });
     },
 

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { channels, createMemoryBus, type QueueEstimates, type TaskStore } from "@t2v/common/channels";
+import { QueueEstimateSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
+import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { createLogger } from "@t2v/common/logger";
+import { newTaskId } from "@t2v/common/task";
+import { createQueueEstimateCache } from "../adapters/queue-estimate-cache.js";
+import { applyEstimate } from "../adapters/queue-estimates.js";
+import { createTaskWatchHub } from "./task-watch-hub.js";
+
+const log = createLogger("test", "silent");
+
+function record(taskId: string, status: TaskStatus, progress = 0): TaskRecord {
+  return create(TaskRecordSchema, {
+    tenantId: "acme",
+    task: { taskId, status, progress, updateTime: timestampNow() },
+  });
+}
+
+/** The store, counting the watches opened on it. */
+function counted(tasks: TaskStore) {
+  const opened = { n: 0 };
+  return {
+    opened,
+    store: {
+      watch(id: string, signal: AbortSignal) {
+        opened.n++;
+        return tasks.watch(id, signal);
+      },
+    },
+  };
+}
+
+async function until(pred: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!pred()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+describe("createTaskWatchHub", () => {
+  it("serves 500 streams of one task from one store watch: each sees a state first and the terminal state last", async () => {
+    const ch = channels(createMemoryBus());
+    const taskId = newTaskId();
+    await ch.tasks.create(record(taskId, TaskStatus.QUEUED));
+    const { opened, store } = counted(ch.tasks);
+    const hub = createTaskWatchHub({ tasks: store, view: async (r) => r.task ?? assert.fail(), log });
+    const stop = new AbortController();
+    const seen: TaskStatus[][] = [];
+    const streams = Array.from({ length: 500 }, async (_, i) => {
+      // Half open before the updates start, half while they are being written (the race the hub must win).
+      if (i >= 250) await delay(i % 7);
+      const feed = hub.open(taskId);
+      const mine: TaskStatus[] = [];
+      seen.push(mine);
+      try {
+        for (let s = await feed.next(stop.signal); s; s = await feed.next(stop.signal)) {
+          mine.push(s.value.task.status);
+          if (s.terminal) return;
+        }
+      } finally {
+        feed.close();
+      }
+    });
+    for (let step = 1; step <= 20; step++) {
+      await ch.tasks.update(taskId, () => record(taskId, TaskStatus.PROCESSING, step / 20));
+      await delay(1);
+    }
+    await ch.tasks.update(taskId, () => record(taskId, TaskStatus.COMPLETED, 1));
+    await Promise.all(streams);
+    assert.equal(opened.n, 1, "one watch for all the streams");
+    assert.equal(seen.length, 500);
+    for (const s of seen) assert.equal(s.at(-1), TaskStatus.COMPLETED, s.join(","));
+    assert.equal(hub.watched(), 0, "the watch closes with its last stream");
+    assert.equal(hub.feeds(), 0);
+  });
+
+  it("a stream that joins after the task ended still gets the terminal state", async () => {
+    const ch = channels(createMemoryBus());
+    const taskId = newTaskId();
+    await ch.tasks.create(record(taskId, TaskStatus.FAILED));
+    const hub = createTaskWatchHub({ tasks: ch.tasks, view: async (r) => r.task ?? assert.fail(), log });
+    const feed = hub.open(taskId);
+    const s = await feed.next(new AbortController().signal);
+    assert.equal(s?.terminal, true);
+    assert.equal(s?.value.task.status, TaskStatus.FAILED);
+    feed.close();
+  });
+
+  it("asks the scheduler once per interval for a queued task however many streams watch it, and pushes moves", async () => {
+    const ch = channels(createMemoryBus());
+    const taskId = newTaskId();
+    await ch.tasks.create(record(taskId, TaskStatus.QUEUED));
+    const asked: string[][] = [];
+    let position = 10;
+    const estimates: QueueEstimates = {
+      async request(ids) {
+        asked.push(ids);
+        return ids.map((id) => create(QueueEstimateSchema, { taskId: id, queued: true, position: position-- }));
+      },
+      answer: () => ({ unsubscribe: () => undefined }),
+    };
+    let hub: ReturnType<typeof createTaskWatchHub> | undefined;
+    const cache = createQueueEstimateCache({
+      estimates,
+      intervalMs: 50,
+      onChange: (id, e) => hub?.estimateChanged(id, (t) => applyEstimate(t, e)),
+      log,
+    });
+    hub = createTaskWatchHub({ tasks: ch.tasks, view: async (r) => r.task ?? assert.fail(), estimates: cache, log });
+    const stop = new AbortController();
+    const positions: number[][] = [];
+    const feeds = Array.from({ length: 100 }, () => hub.open(taskId));
+    const reading = feeds.map(async (feed) => {
+      const mine: number[] = [];
+      positions.push(mine);
+      for (let s = await feed.next(stop.signal); s; s = await feed.next(stop.signal))
+        mine.push(s.value.task.queuePosition);
+    });
+    await until(() => positions.length === 100 && positions.every((p) => p.length >= 3), "three positions per stream");
+    stop.abort();
+    await Promise.all(reading);
+    for (const f of feeds) f.close();
+    assert.ok(asked.length < 100, `${asked.length} requests for 100 streams`);
+    assert.ok(
+      asked.every((ids) => ids.length === 1 && ids[0] === taskId),
+      "one id per request: the task once",
+    );
+    for (const p of positions) {
+      assert.equal(p[0], 10, "the first state already has its estimate");
+      for (let i = 1; i < p.length; i++) assert.ok((p[i] ?? 0) < (p[i - 1] ?? 0), "later states follow the moves");
+    }
+    assert.equal(cache.tracked(), 0, "the last stream gone, the task is no longer asked about");
+    cache.stop();
+  });
+});
