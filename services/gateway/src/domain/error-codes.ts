@@ -10,6 +10,12 @@ export const GatewayErrorCode = {
   quotaExceeded: "QUOTA_EXCEEDED",
   /** The API key's request rate is spent for now. */
   rateLimited: "RATE_LIMITED",
+  /** Too many failed authentications from the caller's address: calls from it wait (RetryInfo). */
+  authFailuresLimited: "AUTH_FAILURES_LIMITED",
+  /** The request (or one of its messages) is over REQUEST_MAX_BYTES. */
+  requestTooLarge: "REQUEST_TOO_LARGE",
+  /** The request body did not arrive within BODY_TIMEOUT_MS. */
+  requestTimeout: "REQUEST_TIMEOUT",
   /** The task record was written but could not be queued. */
   internal: "INTERNAL",
   /** The owner cancelled the task. */
