@@ -109,6 +109,9 @@ export async function startMesh(options: MeshOptions = {}): Promise<TestMesh> {
     POOLS: "vip,standard,batch",
     LOG_LEVEL: "info",
     RETRY_BASE_DELAY_MS: "200",
+    // Every client of an e2e mesh comes from 127.0.0.1, and several tests send bad keys on purpose:
+    // the per-address limit of failed authentications is tested beside the gateway's code.
+    AUTH_FAILURE_RATE: "100000/10000",
     ...(otlp ? otlpEnv(otlp) : {}),
     ...options.env,
   };

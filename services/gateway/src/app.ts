@@ -7,6 +7,7 @@ import type { Logger } from "@t2v/common/logger";
 import { openResultStore } from "@t2v/common/s3-store";
 import { retentionPolicyOf } from "@t2v/common/task";
 import { createAdmission } from "./adapters/admission.js";
+import { createAuthFailureLimiter } from "./adapters/auth-failure-limiter.js";
 import { systemResolver } from "./adapters/dns-resolver.js";
 import { downloadSecret } from "./adapters/download-secret.js";
 import { openIdempotencyStore } from "./adapters/idempotency-store.js";
@@ -39,7 +40,7 @@ import { createTaskUseCase } from "./use-cases/create-task.js";
 import { deleteTaskUseCase } from "./use-cases/delete-task.js";
 import { deliverWebhookUseCase } from "./use-cases/deliver-webhook.js";
 import { createGetTaskForCaller } from "./use-cases/get-task-for-caller.js";
-import { createGuard } from "./use-cases/guard.js";
+import { createGuard, type Guard } from "./use-cases/guard.js";
 import { listTasksUseCase } from "./use-cases/list-tasks.js";
 import { rerunTaskUseCase } from "./use-cases/rerun-task.js";
 import { createTaskWatchHub, type TaskWatchHub } from "./use-cases/task-watch-hub.js";
@@ -59,15 +60,14 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
 }
 
-/** Largest request body accepted on any protocol; prompts are small. */
-export const READ_MAX_BYTES = 64 * 1024;
-
 /** The largest seed the contract allows (int32). */
 const MAX_SEED = 2_147_483_647;
 
 /** The gateway's parts, wired but not listening: routes for a Connect router, the HTTP fallback, the webhook dispatcher. */
 export interface GatewayParts {
   routes: (router: ConnectRouter) => void;
+  /** The door: authenticates and charges a call (the node adapter runs it before reading a body). */
+  guard: Guard;
   http: HttpHandler;
   health: ServingState;
   /** Aborted on shutdown: open streams end. */
@@ -118,7 +118,11 @@ export async function buildGateway(
     keys,
     createRateLimiter(now),
     { vip: config.rateVip, standard: config.rateStandard, batch: config.rateBatch },
-    (tier) => metrics.rateLimited.add(1, { "t2v.tier": tier }),
+    createAuthFailureLimiter(config.authFailureRate, config.authFailureAddresses, now),
+    {
+      onLimited: (tier) => metrics.rateLimited.add(1, { "t2v.tier": tier }),
+      onAuthFailuresLimited: () => metrics.authFailuresLimited.add(1),
+    },
   );
   const getTask = createGetTaskForCaller(ch.tasks);
   const createTask = createTaskUseCase({
@@ -192,7 +196,16 @@ export async function buildGateway(
   const http = createHttpFallback(
     [
       createProbes(health),
-      createT2vRestApi({ guard, createTask, getTask, view, estimate, log, maxBodyBytes: READ_MAX_BYTES }),
+      createT2vRestApi({
+        guard,
+        createTask,
+        getTask,
+        view,
+        estimate,
+        log,
+        maxBodyBytes: config.requestMaxBytes,
+        bodyTimeoutMs: config.bodyTimeoutMs,
+      }),
       createTaskEventsSse({ guard, getTask, hub, streams, stopping: stopping.signal, log }),
       createVideoDownload({ tasks: ch.tasks, videos: results.videos, guard, secret, now }),
       createWebConsole(),
@@ -215,6 +228,7 @@ export async function buildGateway(
   });
   return {
     routes,
+    guard,
     http,
     health,
     stopping,
@@ -230,6 +244,8 @@ export interface Gateway {
   port: number;
   /** SERVING while the gateway can do its job; main.ts turns it off while NATS is away. */
   health: ServingState;
+  /** Open connections of one client address (the MAX_CONNECTIONS_PER_ADDRESS count). */
+  connectionsOf(address: string): number;
   /** NOT_SERVING at once, end open streams, let unary calls in flight finish, stop the webhook dispatcher. */
   stop(): Promise<void>;
 }
@@ -240,11 +256,15 @@ export async function start(config: GatewayConfig, deps: GatewayDeps): Promise<G
   const parts = await buildGateway(config, deps, () => config.publicBaseUrl || `http://127.0.0.1:${port}`);
   const server = createOnePortServer(
     gatewayNodeAdapter({
-      readMaxBytes: READ_MAX_BYTES,
+      readMaxBytes: config.requestMaxBytes,
+      bodyTimeoutMs: config.bodyTimeoutMs,
       routes: parts.routes,
       fallback: parts.http,
+      admit: (authorization, address) => parts.guard.admit(authorization, address),
+      log: deps.log,
       contextValues: transportContextValues,
     }),
+    config,
   );
   await new Promise<void>((resolve, reject) => {
     server.server.once("error", reject);
@@ -259,6 +279,7 @@ export async function start(config: GatewayConfig, deps: GatewayDeps): Promise<G
   return {
     port,
     health: parts.health,
+    connectionsOf: (address) => server.connectionsOf(address),
     async stop() {
       parts.health.set(false);
       parts.stopping.abort();

@@ -5,6 +5,9 @@ export function createGatewayMetrics() {
   const meter = metrics.getMeter("t2v-gateway");
   return {
     rateLimited: meter.createCounter("t2v_rate_limited_total", { description: "Calls refused by the rate limiter" }),
+    authFailuresLimited: meter.createCounter("t2v_auth_failures_limited_total", {
+      description: "Calls refused because their client address failed authentication too often",
+    }),
     webhookDeliveries: meter.createCounter("t2v_webhook_deliveries_total", {
       description: "Webhook delivery attempts, by outcome",
     }),

@@ -16,6 +16,12 @@ export const GatewayErrorCode = {
   slowReader: "SLOW_READER",
   /** The API key of an open stream was revoked. */
   keyRevoked: "KEY_REVOKED",
+  /** Too many failed authentications from the caller's address: calls from it wait (RetryInfo). */
+  authFailuresLimited: "AUTH_FAILURES_LIMITED",
+  /** The request (or one of its messages) is over REQUEST_MAX_BYTES. */
+  requestTooLarge: "REQUEST_TOO_LARGE",
+  /** The request body did not arrive within BODY_TIMEOUT_MS. */
+  requestTimeout: "REQUEST_TIMEOUT",
   /** The task record was written but could not be queued. */
   internal: "INTERNAL",
   /** The owner cancelled the task. */

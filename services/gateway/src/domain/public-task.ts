@@ -3,6 +3,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { ResultState, type Task, TaskSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { expireUnix, type RetentionPolicy, resultStateAt } from "./result-retention.js";
+import { tenantError } from "./tenant-error.js";
 
 /** A download link dies with the stored video at the latest. */
 export function linkTtlSeconds(resultUrlTtlSeconds: number, videoTtlHours: number): number {
@@ -28,11 +29,14 @@ export interface ViewContext {
 /**
  * The public view of a record: the task with its expire time and result state, and links once it is
  * completed and its result still available. Expired and deleted results read with empty links,
- * never with a link that would fail.
+ * never with a link that would fail. The failure reads as `tenantError` allows: never a worker's own words.
  */
 export function publicTask(record: TaskRecord, ctx: ViewContext): Task {
   const task = record.task ? clone(TaskSchema, record.task) : undefined;
   if (!task) throw new Error("task record without task");
+  const shown = tenantError(task.errorCode, task.errorMessage);
+  task.errorCode = shown.code;
+  task.errorMessage = shown.message;
   const exp = expireUnix(record, ctx.retention);
   if (exp !== null) task.expireTime = timestampFromMs(exp * 1000);
   task.resultState = resultStateAt(record, ctx.nowUnix, ctx.retention);

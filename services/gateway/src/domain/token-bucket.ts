@@ -21,3 +21,11 @@ export function takeToken(state: BucketState | undefined, rate: Rate, now: numbe
   if (tokens >= 1) return { ok: true, state: { tokens: tokens - 1, at: now } };
   return { ok: false, state: { tokens, at: now }, retryAfterMs: Math.ceil((1 - tokens) / perMs) };
 }
+
+/** Milliseconds until `state` holds a whole token again (0: it holds one now); pure, takes nothing. */
+export function waitForToken(state: BucketState | undefined, rate: Rate, now: number): number {
+  if (!state) return 0;
+  const perMs = rate.perMinute / 60_000;
+  const tokens = Math.min(rate.burst, state.tokens + Math.max(0, now - state.at) * perMs);
+  return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / perMs);
+}

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
+import { GatewayErrorCode } from "../../domain/error-codes.js";
 
 const HTTP_STATUS: Partial<Record<Code, number>> = {
   [Code.InvalidArgument]: 400,
@@ -32,18 +33,18 @@ export interface ErrorResponse {
 }
 
 /**
- * A ConnectError as the REST API's answer: the HTTP status, Retry-After for
- * RESOURCE_EXHAUSTED, and a JSON body with a message (FastAPI's "detail", as
+ * A ConnectError as the REST API's answer: the HTTP status (413 for a body over
+ * the limit), Retry-After for RESOURCE_EXHAUSTED, and a JSON body with a message (FastAPI's "detail", as
  * the reference Python server sends) and the field violations.
  */
 export function errorResponse(err: unknown): ErrorResponse {
   const e = ConnectError.from(err);
-  const status = HTTP_STATUS[e.code] ?? 500;
+  const reason = e.findDetails(ErrorInfoSchema)[0]?.reason;
+  const status = reason === GatewayErrorCode.requestTooLarge ? 413 : (HTTP_STATUS[e.code] ?? 500);
   const headers: Record<string, string> = {};
   const retry = e.findDetails(RetryInfoSchema)[0]?.retryDelay;
   if (retry) headers["retry-after"] = String(Math.max(1, Math.ceil(Number(retry.seconds) + retry.nanos / 1e9)));
   const violations = e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations);
-  const reason = e.findDetails(ErrorInfoSchema)[0]?.reason;
   return {
     status,
     headers,

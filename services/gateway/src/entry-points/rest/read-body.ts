@@ -1,26 +1,35 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import { type HttpRequest, header } from "../http/node-http.js";
+import { bodyTimedOut, requestTooLarge } from "../rpc/request-body-guard.js";
 
-/** Reads the body up to `max` bytes; a bigger one is refused without reading it all. */
-export function readBody(req: HttpRequest, max: number): Promise<string> {
+/**
+ * Reads the body up to `max` bytes within `timeoutMs`: one declared bigger is
+ * refused unread, one that grows bigger is refused at the byte that passes the
+ * limit (REQUEST_TOO_LARGE, 413), one that stalls at the deadline
+ * (REQUEST_TIMEOUT); an aborted request settles too, so nothing waits on it.
+ */
+export function readBody(req: HttpRequest, max: number, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(header(req, "content-length") ?? "0");
-    if (declared > max) return reject(tooLarge(max));
+    if (declared > max) return reject(requestTooLarge(max));
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => fail(bodyTimedOut(timeoutMs)), timeoutMs);
+    function fail(err: Error): void {
+      clearTimeout(timer);
+      req.removeAllListeners("data");
+      req.resume();
+      reject(err);
+    }
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > max) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(tooLarge(max));
-      } else chunks.push(c);
+      if (size > max) fail(requestTooLarge(max));
+      else chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", () => reject(new ConnectError("request body could not be read", Code.InvalidArgument)));
+    req.on("end", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("aborted", () => fail(new Error("request aborted")));
+    req.on("error", () => fail(new Error("request body could not be read")));
   });
-}
-
-function tooLarge(max: number): ConnectError {
-  return new ConnectError(`request body is over ${max} bytes`, Code.InvalidArgument);
 }

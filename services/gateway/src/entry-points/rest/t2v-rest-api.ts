@@ -10,6 +10,8 @@ import type { CreateTask } from "../../use-cases/create-task.js";
 import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
 import type { Guard } from "../../use-cases/guard.js";
 import { asServiceError } from "../dependency-failure.js";
+import { clientAddress } from "../http/client-address.js";
+import { dropUnreadAfter } from "../http/drop-unread.js";
 import { type HttpResponse, type HttpRoute, header, sendJson } from "../http/node-http.js";
 import { errorResponse } from "./error-response.js";
 import { parseGenerateBody } from "./parse-generate-body.js";
@@ -23,6 +25,7 @@ export interface T2vRestDeps {
   estimate: Estimator;
   log: Logger;
   maxBodyBytes: number;
+  bodyTimeoutMs: number;
 }
 
 /**
@@ -38,8 +41,8 @@ export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
     try {
       if (route === "/v1/t2v/generate") {
         if (req.method !== "POST") return methodNotAllowed(res, "POST");
-        const caller = await deps.guard.admit(header(req, "authorization"));
-        const request = parseGenerateBody(await readBody(req, deps.maxBodyBytes));
+        const caller = await deps.guard.admit(header(req, "authorization"), clientAddress(req));
+        const request = parseGenerateBody(await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs));
         const idem = header(req, "idempotency-key");
         if (idem !== undefined) request.idempotencyKey = idem;
         // createTask checks the contract, then the semantic rules.
@@ -47,7 +50,7 @@ export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
         return sendJson(res, 200, { ...statusBody(task), task_id: task.taskId });
       }
       if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET");
-      const caller = await deps.guard.admit(header(req, "authorization"));
+      const caller = await deps.guard.admit(header(req, "authorization"), clientAddress(req));
       const taskId = url.searchParams.get("task_id") ?? "";
       checkContract(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskId }));
       const task = await deps.view((await deps.getTask(caller, taskId)).record);
@@ -55,6 +58,8 @@ export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
       return sendJson(res, 200, statusBody(task));
     } catch (err) {
       const r = errorResponse(asServiceError(err, deps.log, { path: route }));
+      // Refused before its body was read: the client may still be sending it.
+      if (!req.complete) dropUnreadAfter(req, res);
       if (!res.headersSent) sendJson(res, r.status, r.body, r.headers);
       else res.end();
       return true;

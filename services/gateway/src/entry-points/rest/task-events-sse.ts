@@ -8,6 +8,7 @@ import type { Guard } from "../../use-cases/guard.js";
 import type { TaskWatchHub } from "../../use-cases/task-watch-hub.js";
 import type { StreamLease, WatchStreams } from "../../use-cases/watch-streams.js";
 import { asServiceError } from "../dependency-failure.js";
+import { clientAddress } from "../http/client-address.js";
 import { type HttpRequest, type HttpResponse, type HttpRoute, header, sendJson } from "../http/node-http.js";
 import { errorResponse } from "./error-response.js";
 import { statusBody } from "./t2v-rest-api.js";
@@ -52,7 +53,7 @@ export function createTaskEventsSse(deps: TaskEventsSseDeps): HttpRoute {
     const taskId = url.searchParams.get("task_id") ?? "";
     let lease: StreamLease;
     try {
-      const caller: Caller = await deps.guard.admit(header(req, "authorization"));
+      const caller: Caller = await deps.guard.admit(header(req, "authorization"), clientAddress(req));
       checkContract(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskId }));
       await deps.getTask(caller, taskId);
       lease = deps.streams.open(caller, {

@@ -9,3 +9,6 @@ export function callerOf(ctx: HandlerContext): Caller {
   if (!caller) throw new ConnectError("missing API key", Code.Unauthenticated);
   return caller;
 }
+
+/** Set by the node adapter on a call it refused before reading it (no key, rate limits, too large, too slow). */
+export const refusalKey = createContextKey<ConnectError | undefined>(undefined, { description: "early refusal" });

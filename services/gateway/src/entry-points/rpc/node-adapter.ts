@@ -1,5 +1,5 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import { createConnectRouter } from "@connectrpc/connect";
+import { type ConnectError, type ContextValues, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import {
   type ConnectNodeAdapterOptions,
@@ -8,32 +8,81 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import { VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { Logger } from "@t2v/common/logger";
+import type { Caller } from "../../domain/caller.js";
+import { asServiceError } from "../dependency-failure.js";
+import { clientAddress } from "../http/client-address.js";
+import { dropUnreadAfter } from "../http/drop-unread.js";
+import { type HttpRequest, type HttpResponse, header, sendJson } from "../http/node-http.js";
+import { errorResponse } from "../rest/error-response.js";
 import { binaryBodyParses } from "./binary-body-check.js";
+import { callerKey, refusalKey } from "./caller-context.js";
 import { MALFORMED_HEADER as MALFORMED } from "./malformed-protobuf-interceptor.js";
+import { type BodyLimits, ENVELOPE_ALLOWANCE, guardBody, requestTooLarge } from "./request-body-guard.js";
 
-const READ_CHECK_MAX = 1024 * 1024;
+export interface GatewayAdapterOptions extends ConnectNodeAdapterOptions {
+  readMaxBytes: number;
+  /** Deadline of a request body (unary and server-streaming RPCs). */
+  bodyTimeoutMs: number;
+  /** Authenticates (and charges) a VideoService call before a byte of its body is read. */
+  admit: (authorization: string | null, address: string) => Promise<Caller>;
+  log: Logger;
+}
 
 /**
- * connectNodeAdapter, plus one fix: connect-es reports a request whose binary
- * Protobuf does not parse as INTERNAL (its JSON twin is INVALID_ARGUMENT).
- * Garbage from a client is the client's error, so single-message requests
- * are parsed once up front, and a bad one is swapped for an empty message
- * and flagged for `malformedProtobufInterceptor` (its own file), which
- * answers INVALID_ARGUMENT in whichever protocol the call used.
+ * connectNodeAdapter, plus what the gateway's door needs before connect-es
+ * reads a request:
+ * - A VideoService call is authenticated first, so a client without a key
+ *   never gets its body read; a refusal (no key, rate limits) is answered by
+ *   the refusal interceptor in whichever protocol the call used.
+ * - Single-message bodies are refused by content-length, then by a running
+ *   count and a deadline (`guardBody`); connect-es bounds each message after
+ *   decompression to readMaxBytes. Once refused, the rest of the request is dropped.
+ * - connect-es reports binary Protobuf that does not parse as INTERNAL (its
+ *   JSON twin is INVALID_ARGUMENT); garbage from a client is the client's
+ *   error, so single-message requests are parsed once up front, and a bad one
+ *   is swapped for an empty message and flagged for `malformedProtobufInterceptor`.
  */
-export function gatewayNodeAdapter(options: ConnectNodeAdapterOptions) {
+export function gatewayNodeAdapter(options: GatewayAdapterOptions) {
   const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
   options.routes(router);
   const paths = new Map<string, UniversalHandler>();
   for (const h of router.handlers) paths.set(h.requestPath, h);
-  return (...[req, res]: Parameters<NonNullable<ConnectNodeAdapterOptions["fallback"]>>): void => {
+  const wireMax = options.readMaxBytes + ENVELOPE_ALLOWANCE;
+  return (req: HttpRequest, res: HttpResponse): void => {
+    let refused = false;
+    const refuse = () => {
+      if (!refused) dropUnreadAfter(req, res);
+      refused = true;
+    };
+    const declared = Number(header(req, "content-length") ?? "0");
     const handler = paths.get(req.url?.split("?", 2)[0] ?? "");
     if (!handler) {
+      if (declared > wireMax) {
+        refuse();
+        const r = errorResponse(requestTooLarge(options.readMaxBytes));
+        sendJson(res, r.status, r.body, r.headers);
+        return;
+      }
       options.fallback?.(req, res);
       return;
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, options.contextValues?.(req));
-    checked(handler, uReq)
+    const single = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";
+    const values = options.contextValues?.(req) ?? createContextValues();
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, values);
+    const limits: BodyLimits = single
+      ? { maxBytes: options.readMaxBytes, timeoutMs: options.bodyTimeoutMs }
+      : { maxBytes: null, timeoutMs: null };
+    admitted(handler, values, req, options)
+      .then(async (err) => {
+        if (err) return refusal(uReq, values, err, refuse);
+        if (single && declared > wireMax) return refusal(uReq, values, requestTooLarge(options.readMaxBytes), refuse);
+        const guarded = isByteStream(uReq.body) ? { ...uReq, body: guardBody(uReq.body, limits, refuse) } : uReq;
+        return checked(handler, guarded).catch((e: unknown) =>
+          refusal(uReq, values, asServiceError(e, options.log, {}), refuse),
+        );
+      })
       .then((r) => handler(r))
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch(() => {
@@ -41,6 +90,58 @@ export function gatewayNodeAdapter(options: ConnectNodeAdapterOptions) {
         if (!res.headersSent) res.destroy();
       });
   };
+}
+
+/** The caller, set on the request's context values; or why the call is refused. */
+async function admitted(
+  handler: UniversalHandler,
+  values: ContextValues,
+  req: HttpRequest,
+  options: GatewayAdapterOptions,
+): Promise<ConnectError | null> {
+  if (handler.service.typeName !== VideoService.typeName) return null;
+  try {
+    values.set(callerKey, await options.admit(header(req, "authorization") ?? null, clientAddress(req)));
+    return null;
+  } catch (err) {
+    return asServiceError(err, options.log, { procedure: handler.requestPath });
+  }
+}
+
+/**
+ * The request with its message replaced by an empty one (nothing more is
+ * read) and the error set for `refusalInterceptor`, which throws it in the
+ * call's own protocol, with its details.
+ */
+function refusal(
+  req: UniversalServerRequest,
+  values: ContextValues,
+  err: ConnectError,
+  refuse: () => void,
+): UniversalServerRequest {
+  refuse();
+  values.set(refusalKey, err);
+  req.header.delete(MALFORMED);
+  req.header.delete("content-length");
+  req.header.delete("content-encoding");
+  req.header.delete("connect-content-encoding");
+  if (req.method === "GET") {
+    const url = new URL(req.url, "http://x");
+    const json = url.searchParams.get("encoding") === "json";
+    url.searchParams.delete("compression");
+    url.searchParams.delete("base64");
+    url.searchParams.set("message", json ? "{}" : "");
+    return { ...req, url: url.toString() };
+  }
+  const type = req.header.get("content-type") ?? "";
+  const json = /json/.test(type);
+  const message = json ? Buffer.from("{}") : new Uint8Array(0);
+  const enveloped = /^application\/(grpc|grpc-web|connect)(\+|;|$)/.test(type);
+  if (!enveloped) return { ...req, body: replay(message, null) };
+  const frame = new Uint8Array(5 + message.length);
+  frame.set([0, 0, 0, 0, message.length], 0);
+  frame.set(message, 5);
+  return { ...req, body: replay(frame, null) };
 }
 
 async function checked(handler: UniversalHandler, req: UniversalServerRequest): Promise<UniversalServerRequest> {
@@ -61,22 +162,11 @@ async function checked(handler: UniversalHandler, req: UniversalServerRequest): 
   const type = req.header.get("content-type") ?? "";
   const binary = /^application\/(grpc(-web)?(\+proto)?|proto|connect\+proto)(;|$)/.test(type);
   if (!binary || req.header.has("content-encoding") || !isByteStream(req.body)) return req;
-  // Read by hand (not for-await) so stopping early does not close the stream.
-  const it = req.body[Symbol.asyncIterator]();
+  // The guarded body throws past its limit, so this holds at most readMaxBytes + ENVELOPE_ALLOWANCE.
   const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (
-    let r = await it.next();
-    !r.done;
-    r = size > READ_CHECK_MAX ? { done: true, value: undefined } : await it.next()
-  ) {
-    chunks.push(r.value);
-    size += r.value.length;
-  }
+  for await (const c of req.body) chunks.push(c);
   const body = Buffer.concat(chunks);
   const enveloped = type !== "application/proto" && !type.startsWith("application/proto;");
-  // Bodies over the limit go on untouched; the handler refuses them by size.
-  if (size > READ_CHECK_MAX) return { ...req, body: replay(body, { [Symbol.asyncIterator]: () => it }) };
   if (binaryBodyParses(body, enveloped, parse)) return { ...req, body: replay(body, null) };
   req.header.set(MALFORMED, "1");
   return { ...req, body: replay(enveloped ? new Uint8Array(5) : new Uint8Array(0), null) };

@@ -9,6 +9,7 @@ import { contractInterceptor } from "./contract-interceptor.js";
 import { createHealthService } from "./health-service.js";
 import { malformedProtobufInterceptor } from "./malformed-protobuf-interceptor.js";
 import { createReflectionServices } from "./reflection-service.js";
+import { refusalInterceptor } from "./refusal-interceptor.js";
 import type { ServingState } from "./serving-state.js";
 import { tracingInterceptor } from "./tracing-interceptor.js";
 import { unavailableInterceptor } from "./unavailable-interceptor.js";
@@ -22,13 +23,14 @@ export interface RoutesDeps extends VideoServiceDeps {
 
 /**
  * Every RPC service the gateway serves, with its interceptors, in order:
- * a span per call, malformed Protobuf refused, dependency failures as
+ * a span per call, the node adapter's early refusals, malformed Protobuf refused, dependency failures as
  * UNAVAILABLE, the API key (VideoService only), then the contract. The same
  * routes go to the one-port server and, in tests, to `createRouterTransport`.
  */
 export function buildRoutes(deps: RoutesDeps): (router: ConnectRouter) => void {
   const interceptors = [
     tracingInterceptor,
+    refusalInterceptor(),
     malformedProtobufInterceptor(),
     unavailableInterceptor(deps.log),
     authInterceptor(deps.guard),
