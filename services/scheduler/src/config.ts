@@ -53,12 +53,11 @@ export const schedulerConfig = {
   ),
   sweepIntervalMs: int(
     "SWEEP_INTERVAL_MS",
-    "how often recent tasks are checked for a lost submission",
+    "how often the active tasks are checked for a lost submission or an unsettled end",
     60_000,
     100,
     86_400_000,
   ),
-  sweepWindowHours: int("SWEEP_WINDOW_HOURS", "how far back that check looks", 24, 1, 24 * 30),
   defaultRunSeconds: int("DEFAULT_RUN_SECONDS", "run time assumed for ETAs until one is measured", 60, 1, 86_400),
   leaseMs: int(
     "LEADER_LEASE_MS",

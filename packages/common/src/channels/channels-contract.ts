@@ -566,6 +566,21 @@ export function describeChannelsContract(
         assert.equal(await c.tasks.update(newTaskId(), (r) => r), null);
       });
 
+      it("files every created task in the active index until it is settled; the seeded marker is not a task", async () => {
+        const c = ch();
+        const [a, b] = [newTaskId(), newTaskId()];
+        await c.tasks.create(record(a));
+        await c.tasks.create(record(b));
+        assert.deepEqual((await c.tasks.activeIds()).sort(), [a, b].sort());
+        await c.tasks.settled(a);
+        assert.deepEqual(await c.tasks.activeIds(), [b]);
+        assert.equal(await c.tasks.activeSeeded(), false);
+        await c.tasks.seeded();
+        assert.equal(await c.tasks.activeSeeded(), true);
+        await c.tasks.markActive(a);
+        assert.deepEqual((await c.tasks.activeIds()).sort(), [a, b].sort());
+      });
+
       it("replace with a stale revision returns null", async () => {
         const c = ch();
         const id = newTaskId();

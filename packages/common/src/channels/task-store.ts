@@ -8,6 +8,14 @@ import { lazy } from "./lazy.js";
 export const TASKS_BUCKET: BucketSpec = { name: "t2v_tasks", ttlMs: 30 * DAY_MS, history: 5 };
 /** "<tenant>.<task_id>" -> empty: lists a tenant's tasks without reading every record. */
 export const TASK_INDEX_BUCKET: BucketSpec = { name: "t2v_task_index", ttlMs: 30 * DAY_MS, history: 1 };
+/**
+ * "<task_id>" -> empty, for every task whose end is not settled yet: not ended, or completed and
+ * not yet billed. A new leader rebuilds from it and the sweep reads it, so both cost O(active
+ * tasks), not O(every record kept). Kept a day past the records as a backstop.
+ */
+export const ACTIVE_TASKS_BUCKET: BucketSpec = { name: "t2v_active_tasks", ttlMs: 31 * DAY_MS, history: 1 };
+/** The entry saying the active index was filled from the records once (for records older than the index). */
+const SEEDED_KEY = "_seeded";
 
 export interface StoredTask {
   readonly record: TaskRecord;
@@ -33,6 +41,15 @@ export interface TaskStore {
   ids(): Promise<string[]>;
   /** The task ids of one tenant, from the tenant index (no record is read). */
   idsOf(tenantId: string): Promise<string[]>;
+  /** The ids of tasks whose end is not settled (see ACTIVE_TASKS_BUCKET): a superset of those not ended. */
+  activeIds(): Promise<string[]>;
+  /** Takes a task out of the active index once it ended and, if it completed, was billed. */
+  settled(taskId: string): Promise<void>;
+  /** Files a task in the active index (seeding it from records written before it existed). */
+  markActive(taskId: string): Promise<void>;
+  /** Whether the active index was seeded from the records; `seeded()` records that it was. */
+  activeSeeded(): Promise<boolean>;
+  seeded(): Promise<void>;
 }
 
 const MAX_CAS_TRIES = 20;
@@ -40,6 +57,7 @@ const MAX_CAS_TRIES = 20;
 export function taskStore(bus: Bus): TaskStore {
   const records = lazy(() => bus.kv(TASKS_BUCKET));
   const index = lazy(() => bus.kv(TASK_INDEX_BUCKET));
+  const active = lazy(() => bus.kv(ACTIVE_TASKS_BUCKET));
   const decode = (value: Uint8Array, revision: number): StoredTask => ({
     record: fromBinary(TaskRecordSchema, value),
     revision,
@@ -59,9 +77,13 @@ export function taskStore(bus: Bus): TaskStore {
 
     async create(record) {
       const taskId = record.task?.taskId ?? "";
-      // Index first: an index entry without a record is skipped when listing,
-      // a record missing from the index would never be listed.
-      await (await index()).put(`${record.tenantId}.${taskId}`, new Uint8Array());
+      // Indexes first: an index entry without a record is skipped when listing and settled by
+      // the sweep; a record missing from an index would never be listed, rebuilt or swept.
+      const empty = new Uint8Array();
+      await Promise.all([
+        (await index()).put(`${record.tenantId}.${taskId}`, empty),
+        (await active()).put(taskId, empty),
+      ]);
       const revision = await (await records()).create(taskId, encode(record));
       if (revision === null) throw new Error(`task ${taskId} already exists`);
       return { record, revision };
@@ -90,6 +112,26 @@ export function taskStore(bus: Bus): TaskStore {
 
     async ids() {
       return (await records()).keys();
+    },
+
+    async activeIds() {
+      return (await (await active()).keys()).filter((k) => k !== SEEDED_KEY);
+    },
+
+    async settled(taskId) {
+      await (await active()).delete(taskId);
+    },
+
+    async markActive(taskId) {
+      await (await active()).put(taskId, new Uint8Array());
+    },
+
+    async activeSeeded() {
+      return (await (await active()).get(SEEDED_KEY)) !== null;
+    },
+
+    async seeded() {
+      await (await active()).put(SEEDED_KEY, new Uint8Array());
     },
 
     async idsOf(tenantId) {

@@ -10,7 +10,7 @@ import { cacheKey } from "../domain/cache-key.js";
 import type { RetryPolicy } from "../domain/retry-policy.js";
 import type { SchedulerState } from "../domain/state.js";
 import type { SchedulerMetrics } from "../metrics.js";
-import { recordUsage } from "./record-usage.js";
+import { settleEnded } from "./record-usage.js";
 import type { WriteRecord } from "./write-record.js";
 
 export interface EventApplierDeps {
@@ -53,7 +53,7 @@ export function createEventApplier(deps: EventApplierDeps): ApplyEvent {
         // the usage write: make sure the completed task is billed (once).
         const done = stored.record.task;
         if (ev.event.case === "videoReady" && done?.status === TaskStatus.COMPLETED && done.attempt === ev.attempt) {
-          await recordUsage(deps, stored.record);
+          await settleEnded(deps, stored.record);
         }
         return;
       }

@@ -1,10 +1,30 @@
-import type { UsageLedger } from "@t2v/common/channels";
+import type { TaskStore, UsageLedger } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
+import { isTerminal } from "@t2v/common/task";
 
-/** Exactly one usage record per completed task: the ledger creates it, so repeats change nothing. */
-export async function recordUsage(deps: { usage: UsageLedger; log: Logger }, r: TaskRecord): Promise<void> {
-  await deps.usage
-    .record(r)
-    .catch((err: unknown) => deps.log.error({ err, task_id: r.task?.taskId }, "usage record not written"));
+export interface SettleDeps {
+  usage: Pick<UsageLedger, "record">;
+  tasks: Pick<TaskStore, "settled">;
+  log: Logger;
+}
+
+/**
+ * Settles a task that ended: a completed one gets its usage record (the ledger creates it
+ * once, so a repeat changes nothing: never two), then the task leaves the active index.
+ * Until both went through it stays there, and the sweep settles it again: a failed usage
+ * write is repaired, never lost. True when settled.
+ */
+export async function settleEnded(deps: SettleDeps, r: TaskRecord): Promise<boolean> {
+  const task = r.task;
+  if (!task || !isTerminal(task.status)) return false;
+  try {
+    if (task.status === TaskStatus.COMPLETED) await deps.usage.record(r);
+    await deps.tasks.settled(task.taskId);
+    return true;
+  } catch (err) {
+    deps.log.error({ err, task_id: task.taskId }, "usage record or settlement not written; the sweep repairs it");
+    return false;
+  }
 }

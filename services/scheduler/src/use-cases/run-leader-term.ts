@@ -1,4 +1,4 @@
-import { type BlobStore, type Channels, HOUR_MS, type ResultCache } from "@t2v/common/channels";
+import type { BlobStore, Channels, ResultCache } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import type { SchedulerConfig } from "../config.js";
 import { type LeaderSnapshot, STANDBY_SNAPSHOT } from "../domain/leader-snapshot.js";
@@ -142,8 +142,8 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
   });
   const sweep = createSweeper({
     tasks: ch.tasks,
+    usage: ch.usage,
     state,
-    windowMs: config.sweepWindowHours * HOUR_MS,
     log,
     now,
     requestDispatch,
@@ -163,6 +163,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
 
   await rebuildState({
     tasks: ch.tasks,
+    usage: ch.usage,
     state,
     republish: dispatcher.publishJob,
     log,

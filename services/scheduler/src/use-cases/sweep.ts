@@ -1,39 +1,47 @@
-import type { TaskStore } from "@t2v/common/channels";
+import type { TaskStore, UsageLedger } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal, taskIdTime } from "@t2v/common/task";
 import type { SchedulerState } from "../domain/state.js";
+import { settleEnded } from "./record-usage.js";
 
 export interface SweeperDeps {
   tasks: TaskStore;
+  usage: Pick<UsageLedger, "record">;
   state: SchedulerState;
-  /** How far back task ids are looked at. */
-  windowMs: number;
   log: Logger;
   now: () => number;
   requestDispatch: () => void;
 }
 
 /**
- * The backstop against a lost submission: nats-server 2.9 acknowledges a
- * publish before its file store has written it, so a kill right after an
- * acknowledged submission can lose the message while the task record
- * survives. Every so often, look at recent task ids this leader does not
- * know and file any that have not ended. Ended ones are remembered so that
- * each is read once.
+ * An active-index entry with no record this long after its id was made is a create that
+ * failed between the index and the record (or a record deleted or expired since): dropped.
+ * Younger, the record may still be on its way.
+ */
+const ORPHAN_AFTER_MS = 60 * 60_000;
+
+/**
+ * The backstop, over the active index (O(active tasks), whatever their age):
+ * - a task this leader does not know that has not ended lost its submission
+ *   (nats-server 2.9 acknowledges a publish before its file store has written
+ *   it, so a kill right after an acknowledged submission can lose the message
+ *   while the record survives): it is filed and dispatched;
+ * - a task that ended but is still in the index was not settled: a completed
+ *   one whose usage write failed is billed now (once), then it leaves the index.
  */
 export function createSweeper(deps: SweeperDeps) {
-  const ended = new Set<string>();
-
   return async function sweep(now = deps.now()): Promise<void> {
-    const since = now - deps.windowMs;
-    for (const id of ended) if (taskIdTime(id) < since) ended.delete(id);
     let found = 0;
-    for (const id of await deps.tasks.ids()) {
-      if (taskIdTime(id) < since || ended.has(id) || deps.state.knows(id)) continue;
+    for (const id of await deps.tasks.activeIds()) {
+      if (deps.state.knows(id)) continue;
       const r = (await deps.tasks.get(id))?.record;
-      if (!r?.task) continue;
+      if (!r?.task) {
+        if (now - taskIdTime(id) > ORPHAN_AFTER_MS) await deps.tasks.settled(id);
+        continue;
+      }
       if (isTerminal(r.task.status)) {
-        ended.add(id);
+        if (await settleEnded(deps, r))
+          deps.log.info({ task_id: id }, "settled an ended task left in the active index");
         continue;
       }
       deps.state.track(r, now);

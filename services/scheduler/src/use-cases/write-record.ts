@@ -1,13 +1,12 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { StoredTask, TaskChanges, TaskStore, UsageLedger } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal, statusName } from "@t2v/common/task";
 import { Attr } from "@t2v/common/telemetry";
 import type { SchedulerMetrics } from "../metrics.js";
 import { NotLeaderError, type TermFence } from "./leadership.js";
-import { recordUsage } from "./record-usage.js";
+import { settleEnded } from "./record-usage.js";
 
 /** Writes a task record; null when another writer got there first (the caller re-reads and decides again). */
 export type WriteRecord = (stored: StoredTask, next: TaskRecord) => Promise<StoredTask | null>;
@@ -53,7 +52,8 @@ export function createRecordWriter(deps: WriteRecordDeps): WriteRecord {
         deps.metrics.endToEnd.record((timestampMs(task.finishTime) - timestampMs(task.createTime)) / 1000, labels);
       }
     }
-    if (task.status === TaskStatus.COMPLETED) await recordUsage(deps, next);
+    // Billed (once completed) and out of the active index; what fails here the sweep settles later.
+    if (isTerminal(task.status)) await settleEnded(deps, next);
     // Published after the write: a crash in between loses one notification,
     // never a state change. The channel deduplicates per status and attempt.
     await deps.taskChanges

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { channels, createMemoryBus, type UsageLedger } from "@t2v/common/channels";
+import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { createLogger } from "@t2v/common/logger";
+import { newTaskId } from "@t2v/common/task";
+import { SchedulerState } from "../domain/state.js";
+import { rebuildState } from "./rebuild.js";
+import { settleEnded } from "./record-usage.js";
+import { createSweeper } from "./sweep.js";
+
+const log = createLogger("scheduler-test", "silent");
+
+function taskRecord(status: TaskStatus, tenantId = "acme") {
+  const taskId = newTaskId();
+  return create(TaskRecordSchema, {
+    tenantId,
+    pool: "standard",
+    task: { taskId, status, attempt: 1, createTime: timestampNow(), updateTime: timestampNow() },
+    gpuSeconds: 3,
+  });
+}
+
+/** A usage ledger whose first `failures` writes fail (NATS away), then the real one. */
+function flaky(real: UsageLedger, failures: number): UsageLedger & { tries: number } {
+  return {
+    ...real,
+    tries: 0,
+    async record(r) {
+      this.tries++;
+      if (this.tries <= failures) throw new Error("NATS unreachable");
+      return real.record(r);
+    },
+  };
+}
+
+describe("settling ended tasks (billing repair) and the active index", () => {
+  it("bills a completed task whose usage write failed at the next sweep: exactly one usage record", async () => {
+    const ch = channels(createMemoryBus());
+    const usage = flaky(ch.usage, 1);
+    const done = taskRecord(TaskStatus.COMPLETED);
+    await ch.tasks.create(done);
+    assert.equal(await settleEnded({ usage, tasks: ch.tasks, log }, done), false, "the first write fails");
+    assert.deepEqual(await ch.tasks.activeIds(), [done.task?.taskId], "so the task stays in the active index");
+
+    const state = new SchedulerState();
+    const sweep = createSweeper({ tasks: ch.tasks, usage, state, log, now: Date.now, requestDispatch: () => {} });
+    await sweep();
+    await sweep();
+    const day = 86_400_000;
+    const billed = await ch.usage.list("acme", new Date(Date.now() - day), new Date(Date.now() + day));
+    assert.deepEqual(
+      billed.map((u) => u.taskId),
+      [done.task?.taskId],
+    );
+    assert.deepEqual(await ch.tasks.activeIds(), [], "settled");
+    assert.equal(usage.tries, 2, "nothing written again once settled");
+  });
+
+  it("files a task whose submission never arrived, at any age; settles failed and cancelled ones unbilled", async () => {
+    const ch = channels(createMemoryBus());
+    const queued = taskRecord(TaskStatus.QUEUED);
+    const failed = taskRecord(TaskStatus.FAILED);
+    for (const r of [queued, failed]) await ch.tasks.create(r);
+    const state = new SchedulerState();
+    let dispatches = 0;
+    const sweep = createSweeper({
+      tasks: ch.tasks,
+      usage: ch.usage,
+      state,
+      log,
+      now: () => Date.now() + 40 * 86_400_000,
+      requestDispatch: () => void dispatches++,
+    });
+    await sweep();
+    assert.equal(state.knows(queued.task?.taskId ?? ""), true);
+    assert.equal(dispatches, 1);
+    assert.deepEqual(await ch.tasks.activeIds(), [queued.task?.taskId]);
+    const day = 86_400_000;
+    assert.equal((await ch.usage.list("acme", new Date(0), new Date(Date.now() + 50 * day))).length, 0);
+  });
+
+  it("rebuilds from the active index only, after seeding it once from records written before it", async () => {
+    const bus = createMemoryBus();
+    const ch = channels(bus);
+    const queued = taskRecord(TaskStatus.QUEUED);
+    const completed = taskRecord(TaskStatus.COMPLETED);
+    for (const r of [queued, completed]) await ch.tasks.create(r);
+    // Records from before the index: not in it.
+    for (const id of await ch.tasks.activeIds()) await ch.tasks.settled(id);
+    let reads = 0;
+    const tasks = {
+      ...ch.tasks,
+      get: (id: string) => {
+        reads++;
+        return ch.tasks.get(id);
+      },
+    };
+    const deps = { tasks, usage: ch.usage, log, now: Date.now, duplicateWindowMs: 600_000, republish: async () => {} };
+    const first = new SchedulerState();
+    await rebuildState({ ...deps, state: first });
+    assert.equal(first.knows(queued.task?.taskId ?? ""), true, "seeded from every record");
+    assert.deepEqual(await ch.tasks.activeIds(), [queued.task?.taskId], "only the task not ended was filed");
+
+    // Many ended tasks later, a new leader reads only the active one.
+    for (let i = 0; i < 50; i++)
+      await ch.tasks.settled((await ch.tasks.create(taskRecord(TaskStatus.FAILED))).record.task?.taskId ?? "");
+    reads = 0;
+    const second = new SchedulerState();
+    await rebuildState({ ...deps, state: second });
+    assert.equal(second.knows(queued.task?.taskId ?? ""), true);
+    assert.equal(reads, 1, "O(active tasks): one record read");
+  });
+});
