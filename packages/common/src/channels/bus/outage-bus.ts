@@ -2,7 +2,7 @@ import type { Bus } from "./bus.js";
 
 export interface OutageBus {
   readonly bus: Bus;
-  /** While down, stream publishes and blob writes fail as they do when NATS is unreachable. */
+  /** While down, stream publishes, blob writes and key-value reads and writes fail as they do when NATS is unreachable. */
   setDown(down: boolean): void;
   /** Writes refused so far. */
   failedWrites(): number;
@@ -19,6 +19,22 @@ export function createOutageBus(inner: Bus): OutageBus {
   const bus: Bus = {
     ...inner,
     publish: (...args) => (down ? refuse() : inner.publish(...args)),
+    async kv(spec) {
+      const kv = await inner.kv(spec);
+      const cut =
+        <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+        (...a: A): Promise<R> =>
+          down ? refuse() : fn(...a);
+      return {
+        ...kv,
+        get: cut(kv.get),
+        put: cut(kv.put),
+        create: cut(kv.create),
+        update: cut(kv.update),
+        delete: cut(kv.delete),
+        keys: cut(kv.keys),
+      };
+    },
     async blobs(spec) {
       const store = await inner.blobs(spec);
       return { ...store, put: (name, data) => (down ? refuse() : store.put(name, data)) };
