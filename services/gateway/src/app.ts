@@ -137,6 +137,16 @@ export async function buildGateway(
     taskChanges: ch.taskChanges,
     log,
   });
+  const deleteTask = deleteTaskUseCase({
+    tasks: ch.tasks,
+    getTask,
+    cancelTask,
+    deleteResult: (id) => results.deleteTask(id),
+    latents: media.latents,
+    taskChanges: ch.taskChanges,
+    log,
+    now,
+  });
   const health = createServingState(true);
   const stopping = new AbortController();
   const routes = buildRoutes({
@@ -146,16 +156,7 @@ export async function buildGateway(
     createTask,
     getTask,
     cancelTask,
-    deleteTask: deleteTaskUseCase({
-      tasks: ch.tasks,
-      getTask,
-      cancelTask,
-      deleteResult: (id) => results.deleteTask(id),
-      latents: media.latents,
-      taskChanges: ch.taskChanges,
-      log,
-      now,
-    }),
+    deleteTask,
     listTasks: listTasksUseCase(ch.tasks),
     watchTask: watchTaskUseCase({ getTask, tasks: ch.tasks, view, estimate, previews: ch.previews }),
     rerunTask: rerunTaskUseCase({ getTask, createTask }),
@@ -166,7 +167,7 @@ export async function buildGateway(
   const http = createHttpFallback(
     [
       createProbes(health),
-      createT2vRestApi({ guard, createTask, getTask, view, estimate, log, maxBodyBytes: READ_MAX_BYTES }),
+      createT2vRestApi({ guard, createTask, getTask, deleteTask, view, estimate, log, maxBodyBytes: READ_MAX_BYTES }),
       createTaskEventsSse({ guard, getTask, tasks: ch.tasks, view, estimate, stopping: stopping.signal, log }),
       createVideoDownload({ tasks: ch.tasks, videos: results.videos, guard, secret, now }),
       createWebConsole(),

@@ -4,10 +4,27 @@ import type { BucketSpec, Bus, KvBucket } from "./bus/bus.js";
 import { DAY_MS } from "./durations.js";
 import { lazy } from "./lazy.js";
 
-/** Task records, kept 30 days after their last change (a few revisions, for diagnosis). */
-export const TASKS_BUCKET: BucketSpec = { name: "t2v_tasks", ttlMs: 30 * DAY_MS, history: 5 };
+/**
+ * How long a task record is kept after its last change unless TASK_RECORD_RETENTION_DAYS says more: the
+ * longest retention a request may ask for, so a result never outlives the record that links to it.
+ */
+export const DEFAULT_TASK_RECORD_RETENTION_MS = 30 * DAY_MS;
+/** Task records (a few revisions, for diagnosis). */
+export const TASKS_BUCKET: BucketSpec = { name: "t2v_tasks", ttlMs: DEFAULT_TASK_RECORD_RETENTION_MS, history: 5 };
 /** "<tenant>.<task_id>" -> empty: lists a tenant's tasks without reading every record. */
-export const TASK_INDEX_BUCKET: BucketSpec = { name: "t2v_task_index", ttlMs: 30 * DAY_MS, history: 1 };
+export const TASK_INDEX_BUCKET: BucketSpec = {
+  name: "t2v_task_index",
+  ttlMs: DEFAULT_TASK_RECORD_RETENTION_MS,
+  history: 1,
+};
+
+export interface TaskStoreOptions {
+  /**
+   * TASK_RECORD_RETENTION_DAYS, given by its owner (the scheduler): both buckets are created with it and an
+   * existing bucket is changed to it. Without it the buckets are opened as they are (created with the default).
+   */
+  readonly retentionMs?: number;
+}
 
 export interface StoredTask {
   readonly record: TaskRecord;
@@ -33,13 +50,18 @@ export interface TaskStore {
   ids(): Promise<string[]>;
   /** The task ids of one tenant, from the tenant index (no record is read). */
   idsOf(tenantId: string): Promise<string[]>;
+  /** Opens both buckets now (applying the retention, when given) instead of on first use. */
+  open(): Promise<void>;
 }
 
 const MAX_CAS_TRIES = 20;
 
-export function taskStore(bus: Bus): TaskStore {
-  const records = lazy(() => bus.kv(TASKS_BUCKET));
-  const index = lazy(() => bus.kv(TASK_INDEX_BUCKET));
+export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
+  const { retentionMs } = opts;
+  const spec = (b: BucketSpec): BucketSpec =>
+    retentionMs === undefined ? b : { ...b, ttlMs: retentionMs, applyTtl: true };
+  const records = lazy(() => bus.kv(spec(TASKS_BUCKET)));
+  const index = lazy(() => bus.kv(spec(TASK_INDEX_BUCKET)));
   const decode = (value: Uint8Array, revision: number): StoredTask => ({
     record: fromBinary(TaskRecordSchema, value),
     revision,
@@ -95,6 +117,10 @@ export function taskStore(bus: Bus): TaskStore {
     async idsOf(tenantId) {
       const prefix = `${tenantId}.`;
       return (await (await index()).keys(`${prefix}>`)).map((k) => k.slice(prefix.length));
+    },
+
+    async open() {
+      await Promise.all([records(), index()]);
     },
   };
 }
