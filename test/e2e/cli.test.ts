@@ -54,7 +54,19 @@ function jsonLines(text: string): Record<string, unknown>[] {
 
 describe("t2v CLI against the real mesh", () => {
   it("answers --help on every command with exit 0, and usage errors with exit 2", async () => {
-    for (const c of ["generate", "get", "list", "watch", "cancel", "batch", "up", "keys", "usage", "dead-letters"]) {
+    for (const c of [
+      "generate",
+      "get",
+      "list",
+      "watch",
+      "cancel",
+      "delete",
+      "batch",
+      "up",
+      "keys",
+      "usage",
+      "dead-letters",
+    ]) {
       const r = await t2v([c, "--help"]);
       assert.equal(r.code, 0, `${c} --help: ${r.stderr}`);
       assert.match(r.stdout, /usage:/, c);
@@ -117,6 +129,20 @@ describe("t2v CLI against the real mesh", () => {
     const watched = await t2v(["watch", task.taskId, "--json"]);
     assert.equal(watched.code, 0, watched.stderr);
     assert.equal(jsonLines(watched.stdout).at(-1)?.status, "TASK_STATUS_COMPLETED");
+
+    const link = (JSON.parse(got.stdout) as { resultUrl: string }).resultUrl;
+    assert.equal((await fetch(link)).status, 200);
+    const deleted = await t2v(["delete", task.taskId, "--json"]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    const d = JSON.parse(deleted.stdout) as { status: string; resultState: string; resultUrl?: string };
+    assert.equal(d.status, "TASK_STATUS_COMPLETED");
+    assert.equal(d.resultState, "RESULT_STATE_DELETED");
+    assert.equal(d.resultUrl, undefined);
+    assert.equal((await fetch(link)).status, 404, "the old link no longer serves the video");
+    const shown = await t2v(["get", task.taskId]);
+    assert.match(shown.stdout, /result\s+deleted/);
+    assert.equal((await t2v(["delete", "00000000-0000-7000-8000-000000000000"])).code, 4, "unknown task");
+    assert.equal((await t2v(["delete"])).code, 2);
   });
 
   it("cancel stops a task, and watch then exits 5", async () => {

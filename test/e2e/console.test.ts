@@ -42,6 +42,7 @@ interface InPage {
       hidden: boolean;
       readyState: number;
       duration: number;
+      textContent: string | null;
     } | null;
     querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
     activeElement: { id: string } | null;
@@ -170,6 +171,38 @@ describe("web console in Chromium against the real mesh", () => {
         Array.from((globalThis as unknown as InPage).document.querySelectorAll("#tasks tbody tr")).filter((r) =>
           /completed/.test(r.textContent ?? ""),
         ).length >= 2,
+    );
+    assert.deepEqual(cspViolations, [], "no Content-Security-Policy violations");
+  });
+
+  it("deletes the task after a confirmation: dismissing keeps it; then the video goes and the task reads deleted", async () => {
+    const download = page.getByRole("link", { name: "Download MP4" });
+    const href = await download.getAttribute("href");
+    assert.ok(href);
+    const questions: string[] = [];
+    page.once("dialog", (d) => {
+      questions.push(d.message());
+      void d.dismiss();
+    });
+    await page.locator("#task-delete").click();
+    assert.match(questions[0] ?? "", /Delete task .+\? Its video, poster and intermediate files are removed for good/);
+    assert.equal(await download.isVisible(), true, "dismissed: nothing deleted");
+    assert.equal((await fetch(new URL(href, mesh.baseUrl))).status, 200);
+
+    page.once("dialog", (d) => void d.accept());
+    await page.locator("#task-delete").click();
+    await page.waitForFunction(() =>
+      /deleted/.test((globalThis as unknown as InPage).document.querySelector("#task-status")?.textContent ?? ""),
+    );
+    assert.match((await page.locator("#task-status").textContent()) ?? "", /Completed, deleted/);
+    assert.equal(await download.isVisible(), false);
+    assert.equal(await page.locator("#task-video").isVisible(), false);
+    assert.equal(await page.locator("#task-delete").isVisible(), false);
+    assert.equal((await fetch(new URL(href, mesh.baseUrl))).status, 404, "the old link serves nothing");
+    await page.waitForFunction(() =>
+      Array.from((globalThis as unknown as InPage).document.querySelectorAll("#tasks tbody tr")).some((r) =>
+        /completed \(deleted\)/.test(r.textContent ?? ""),
+      ),
     );
     assert.deepEqual(cspViolations, [], "no Content-Security-Policy violations");
   });

@@ -6,7 +6,7 @@ import { batchCommand } from "./commands/batch-command.js";
 import { TaskNotCompletedError } from "./commands/generate.js";
 import { generateCommand } from "./commands/generate-command.js";
 import { deadLettersCommand, keysCmd, upCommand, usageCommand } from "./commands/operator-commands.js";
-import { cancelCommand, getCommand, listCommand, watchCommand } from "./commands/task-commands.js";
+import { cancelCommand, deleteCommand, getCommand, listCommand, watchCommand } from "./commands/task-commands.js";
 
 const COMMANDS: Command[] = [
   generateCommand,
@@ -14,6 +14,7 @@ const COMMANDS: Command[] = [
   listCommand,
   watchCommand,
   cancelCommand,
+  deleteCommand,
   batchCommand,
   upCommand,
   keysCmd,

@@ -24,6 +24,8 @@ export interface T2vClient {
   getTask(taskId: string, options?: CallOptions): Promise<Task>;
   listTasks(request?: ListTasksInput, options?: CallOptions): Promise<ListTasksResponse>;
   cancelTask(taskId: string, options?: CallOptions): Promise<Task>;
+  /** Removes the task's video, poster and intermediates (cancelling it first); it then reads as DELETED. */
+  deleteTask(taskId: string, options?: CallOptions): Promise<Task>;
   /** Every change of the task until it ends, reconnecting after a dropped stream. */
   watch(taskId: string, options?: WatchOptions): AsyncGenerator<TaskEvent>;
   /** The task once it has ended, whatever its status. */
@@ -47,6 +49,7 @@ export function createT2vClient(transport: Transport): T2vClient {
     getTask: (taskId, options) => rpc.getTask({ taskId }, options),
     listTasks: (request = {}, options) => rpc.listTasks(request, options),
     cancelTask: (taskId, options) => rpc.cancelTask({ taskId }, options),
+    deleteTask: (taskId, options) => rpc.deleteTask({ taskId }, options),
     watch: (taskId, options) => watchTask(rpc, taskId, options),
     waitForCompletion: (taskId, options) => waitForCompletion(rpc, taskId, options),
     download: (task, options) => download(task, options),

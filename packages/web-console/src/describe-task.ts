@@ -1,9 +1,25 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { formatEta, remainingSeconds, statusName } from "@t2v/client/browser";
-import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { ResultState, type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+
+const RESULT_NOTES: Partial<Record<ResultState, string>> = {
+  [ResultState.EXPIRED]: "the video has expired",
+  [ResultState.DELETED]: "deleted",
+};
+
+/** Why a finished task has no video: "the video has expired", "deleted"; "" otherwise. */
+export function describeResult(task: Task): string {
+  return RESULT_NOTES[task.resultState] ?? "";
+}
 
 /** One sentence on where the task stands, for the status line (read out by screen readers). */
 export function describeStatus(task: Task, nowMs = Date.now()): string {
+  const line = describeProgress(task, nowMs);
+  const note = describeResult(task);
+  return note ? `${line}, ${note}` : line;
+}
+
+function describeProgress(task: Task, nowMs: number): string {
   const pct = `${Math.floor(task.progress * 100)}%`;
   const left = formatEta(remainingSeconds(task, nowMs));
   switch (task.status) {

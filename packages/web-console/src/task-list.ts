@@ -1,7 +1,8 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import { isTerminal, statusName, type T2vClient } from "@t2v/client/browser";
-import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { ResultState, type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { describeResult } from "./describe-task.js";
 import { byId, h } from "./dom.js";
 
 export interface TaskList {
@@ -16,11 +17,13 @@ export function createTaskList(client: () => T2vClient, open: (task: Task) => vo
   const error = byId("list-error", HTMLElement);
   if (!body) throw new Error("#tasks has no tbody");
 
-  function action(label: string, taskId: string, run: () => Promise<unknown>): HTMLButtonElement {
+  /** With `confirmText`, runs only once the user confirms it. */
+  function action(label: string, taskId: string, run: () => Promise<unknown>, confirmText?: string): HTMLButtonElement {
     const b = h("button", label);
     b.type = "button";
     b.setAttribute("aria-label", `${label} task ${taskId}`);
     b.addEventListener("click", () => {
+      if (confirmText !== undefined && !window.confirm(confirmText)) return;
       b.disabled = true;
       run().then(
         () => list.refresh(),
@@ -52,6 +55,9 @@ export function createTaskList(client: () => T2vClient, open: (task: Task) => vo
     actions.append(openButton);
     const c = client();
     if (!isTerminal(task.status)) actions.append(action("Cancel", task.taskId, () => c.cancelTask(task.taskId)));
+    if (task.resultState !== ResultState.DELETED) {
+      actions.append(action("Delete", task.taskId, () => c.deleteTask(task.taskId), confirmDelete(task)));
+    }
     if (c.supports("pauseTask") && PAUSABLE.has(task.status)) {
       actions.append(action("Pause", task.taskId, () => c.pauseTask(task.taskId)));
     }
@@ -62,7 +68,7 @@ export function createTaskList(client: () => T2vClient, open: (task: Task) => vo
     tr.append(
       idCell,
       prompt,
-      h("td", statusName(task.status)),
+      h("td", describeResult(task) ? `${statusName(task.status)} (${describeResult(task)})` : statusName(task.status)),
       h("td", `${Math.floor(task.progress * 100)}%`),
       h("td", created),
       actions,
@@ -94,4 +100,10 @@ export function createTaskList(client: () => T2vClient, open: (task: Task) => vo
     },
   };
   return list;
+}
+
+/** The question asked before DeleteTask: it cannot be undone. */
+export function confirmDelete(task: Task): string {
+  const running = !isTerminal(task.status) ? " It is still running: it will be cancelled first." : "";
+  return `Delete task ${task.taskId}? Its video, poster and intermediate files are removed for good.${running}`;
 }

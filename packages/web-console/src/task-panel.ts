@@ -1,9 +1,10 @@
 import { ConnectError } from "@connectrpc/connect";
 import { isTerminal, type T2vClient } from "@t2v/client/browser";
-import { type Task, type TaskEvent, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { ResultState, type Task, type TaskEvent, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { describeQueue, describeStatus } from "./describe-task.js";
 import { byId } from "./dom.js";
 import { sameOriginMedia } from "./media-url.js";
+import { confirmDelete } from "./task-list.js";
 import { previewOf } from "./task-preview.js";
 
 export interface TaskPanel {
@@ -23,6 +24,7 @@ export function createTaskPanel(client: () => T2vClient, onStatusChange: (task: 
   const video = byId("task-video", HTMLVideoElement);
   const downloadLink = byId("task-download", HTMLAnchorElement);
   const cancel = byId("task-cancel", HTMLButtonElement);
+  const del = byId("task-delete", HTMLButtonElement);
   let watching: AbortController | undefined;
   let current: Task | undefined;
   let previewUrl = "";
@@ -40,8 +42,25 @@ export function createTaskPanel(client: () => T2vClient, onStatusChange: (task: 
       });
   });
 
+  del.addEventListener("click", () => {
+    if (!current || !window.confirm(confirmDelete(current))) return;
+    const taskId = current.taskId;
+    // A running task's watch would only report the cancel that DeleteTask makes.
+    watching?.abort();
+    del.disabled = true;
+    client()
+      .deleteTask(taskId)
+      .then(render, (err: unknown) => {
+        status.textContent = `Could not delete: ${ConnectError.from(err).rawMessage}`;
+      })
+      .finally(() => {
+        del.disabled = false;
+      });
+  });
+
   function render(task: Task): void {
-    const changed = current?.taskId !== task.taskId || current.status !== task.status;
+    const changed =
+      current?.taskId !== task.taskId || current.status !== task.status || current.resultState !== task.resultState;
     current = task;
     section.hidden = false;
     id.textContent = task.taskId;
@@ -51,6 +70,7 @@ export function createTaskPanel(client: () => T2vClient, onStatusChange: (task: 
     queue.hidden = q === "";
     progress.value = task.progress;
     cancel.hidden = isTerminal(task.status);
+    del.hidden = task.resultState === ResultState.DELETED;
     const done = task.status === TaskStatus.COMPLETED && task.resultUrl !== "";
     if (done) {
       const src = sameOriginMedia(task.resultUrl);

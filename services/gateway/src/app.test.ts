@@ -107,6 +107,56 @@ describe("REST compatibility API (app.start on port 0)", () => {
     gateway.health.set(true);
   });
 
+  it("DELETE /v1/t2v/tasks/<id>: the owner deletes (result_state deleted, video gone), others and missing ids get 404", async () => {
+    const ch = channels(bus);
+    const created = (await (await generate({ prompt: "to delete" })).json()) as { task_id: string };
+    const { videos } = await openMediaStores(bus, { videoTtlHours: 168 });
+    await videos.put(`${created.task_id}.mp4`, new Uint8Array([1, 2, 3]));
+    await ch.tasks.update(created.task_id, (r) => {
+      const done = endTask(r, TaskStatus.COMPLETED);
+      if (done) done.videoObject = `${created.task_id}.mp4`;
+      return done;
+    });
+    const url = `${base}/v1/t2v/tasks/${created.task_id}`;
+    const before = (await (await fetch(`${base}/v1/t2v/status?task_id=${created.task_id}`, authed())).json()) as {
+      result_state: string;
+    };
+    assert.equal(before.result_state, "available");
+
+    const bob = await tenant(await openApiKeyStore(bus), "bob");
+    const foreign = await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${bob.key}` } });
+    assert.equal(foreign.status, 404);
+    assert.equal(((await foreign.json()) as { error: { code: string } }).error.code, "not_found");
+    assert.ok(await videos.info(`${created.task_id}.mp4`), "another tenant's DELETE removes nothing");
+    const missing = await fetch(
+      `${base}/v1/t2v/tasks/0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee`,
+      authed({ method: "DELETE" }),
+    );
+    assert.equal(missing.status, 404);
+    assert.equal((await fetch(`${base}/v1/t2v/tasks/not-a-task`, authed({ method: "DELETE" }))).status, 404);
+    assert.equal((await fetch(`${base}/v1/t2v/tasks/`, authed({ method: "DELETE" }))).status, 400);
+    assert.equal((await fetch(url, { method: "DELETE" })).status, 401);
+    const wrong = await fetch(url, authed());
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.get("allow"), "DELETE");
+
+    const res = await fetch(url, authed({ method: "DELETE" }));
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { task_id: string; status: string; result_state: string; result_url: null };
+    assert.equal(body.task_id, created.task_id);
+    assert.equal(body.status, "completed");
+    assert.equal(body.result_state, "deleted");
+    assert.equal(body.result_url, null);
+    assert.equal(await videos.info(`${created.task_id}.mp4`), null);
+    const after = (await (await fetch(`${base}/v1/t2v/status?task_id=${created.task_id}`, authed())).json()) as {
+      result_state: string;
+      result_url: null;
+    };
+    assert.equal(after.result_state, "deleted");
+    assert.equal(after.result_url, null);
+    assert.equal((await fetch(url, authed({ method: "DELETE" }))).status, 200, "deleting again is a no-op");
+  });
+
   it("serves a finished video by its signed link, with Range and HEAD, and 403 for a changed one", async () => {
     const ch = channels(bus);
     const created = (await (await generate({ prompt: "a video" })).json()) as { task_id: string };

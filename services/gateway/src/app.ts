@@ -148,6 +148,16 @@ export async function buildGateway(
     taskChanges: ch.taskChanges,
     log,
   });
+  const deleteTask = deleteTaskUseCase({
+    tasks: ch.tasks,
+    getTask,
+    cancelTask,
+    deleteResult: (id) => results.deleteTask(id),
+    latents: media.latents,
+    taskChanges: ch.taskChanges,
+    log,
+    now,
+  });
   const health = createServingState(true);
   const stopping = new AbortController();
   // The cache tells the hub when a queued task moved; the hub tells the cache which tasks are queued.
@@ -176,16 +186,7 @@ export async function buildGateway(
     createTask,
     getTask,
     cancelTask,
-    deleteTask: deleteTaskUseCase({
-      tasks: ch.tasks,
-      getTask,
-      cancelTask,
-      deleteResult: (id) => results.deleteTask(id),
-      latents: media.latents,
-      taskChanges: ch.taskChanges,
-      log,
-      now,
-    }),
+    deleteTask,
     listTasks: listTasksUseCase(ch.tasks),
     watchTask: watchTaskUseCase({ getTask, hub, streams, previews: ch.previews }),
     rerunTask: rerunTaskUseCase({ getTask, createTask }),
@@ -200,6 +201,7 @@ export async function buildGateway(
         guard,
         createTask,
         getTask,
+        deleteTask,
         view,
         estimate,
         log,

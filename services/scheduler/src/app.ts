@@ -2,6 +2,7 @@ import {
   type Bus,
   channels,
   consumeEach,
+  DAY_MS,
   GENERATE_STREAM,
   leaderLease,
   resultCache,
@@ -45,7 +46,9 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
   const now = deps.clock ?? Date.now;
   const replica = deps.replicaId || replicaIdOf(config);
   const { log } = deps;
-  const ch = channels(deps.bus);
+  // The scheduler owns TASK_RECORD_RETENTION_DAYS: it sets the task buckets' TTL now, also on existing ones.
+  const ch = channels(deps.bus, { tasks: { retentionMs: config.taskRecordRetentionDays * DAY_MS } });
+  await ch.tasks.open();
   // The same store the encoder writes to (RESULT_STORE), so a cached video is looked up where it lives.
   const results = await openResultStore(config, deps.bus);
   const { videos } = results;

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type ConfigOf, commonFields, int, str } from "@t2v/common/config";
+import { type ConfigCheck, type ConfigOf, commonFields, int, str } from "@t2v/common/config";
 import { resultStoreFields } from "@t2v/common/s3-store";
 
 export const schedulerConfig = {
@@ -8,6 +8,13 @@ export const schedulerConfig = {
   retryBaseDelayMs: int("RETRY_BASE_DELAY_MS", "first retry's backoff ceiling", 2_000, 0, 3_600_000),
   retryMaxDelayMs: int("RETRY_MAX_DELAY_MS", "largest retry backoff", 60_000, 0, 86_400_000),
   videoTtlHours: int("VIDEO_TTL_HOURS", "how long finished videos are kept", 168, 1, 24 * 365),
+  taskRecordRetentionDays: int(
+    "TASK_RECORD_RETENTION_DAYS",
+    "how long task records (and the tenant index) are kept after their last change; at least 30 (the longest `retention` a request may ask) and VIDEO_TTL_HOURS; applied to the buckets at start-up",
+    30,
+    30,
+    3650,
+  ),
   // The result cache checks a cached video in the store the encoder wrote it to.
   ...resultStoreFields,
   modelId: str(
@@ -71,6 +78,14 @@ export const schedulerConfig = {
 };
 
 export type SchedulerConfig = ConfigOf<typeof schedulerConfig>;
+
+/** A video kept longer than its task record could never be listed, expired by the sweep or deleted. */
+export const checkSchedulerConfig: ConfigCheck<typeof schedulerConfig> = (c) =>
+  c.taskRecordRetentionDays * 24 < c.videoTtlHours
+    ? [
+        `TASK_RECORD_RETENTION_DAYS: ${c.taskRecordRetentionDays} days is shorter than VIDEO_TTL_HOURS (${c.videoTtlHours} hours); set it to at least ${Math.ceil(c.videoTtlHours / 24)}`,
+      ]
+    : [];
 
 /** This replica's name in the leader lease, logs and its NATS connection: REPLICA_ID, else host-pid. */
 export function replicaIdOf(config: SchedulerConfig): string {

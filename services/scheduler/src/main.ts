@@ -4,10 +4,10 @@ import { readConfigOrExit } from "@t2v/common/config";
 import { createLogger } from "@t2v/common/logger";
 import { installFatalErrorPolicy, onShutdown } from "@t2v/common/process";
 import { start } from "./app.js";
-import { replicaIdOf, schedulerConfig } from "./config.js";
+import { checkSchedulerConfig, replicaIdOf, schedulerConfig } from "./config.js";
 import { telemetry } from "./instrumentation.js";
 
-const config = readConfigOrExit("scheduler", schedulerConfig);
+const config = readConfigOrExit("scheduler", schedulerConfig, process.env, checkSchedulerConfig);
 const replicaId = replicaIdOf(config);
 const log = createLogger("scheduler", config.logLevel).child({ replica: replicaId });
 installFatalErrorPolicy(log, "scheduler");

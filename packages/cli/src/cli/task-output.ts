@@ -2,14 +2,20 @@ import { toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fieldViolations, statusName } from "@t2v/client/node";
-import { type Task, TaskSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { ResultState, type Task, TaskSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
 
 /** A task as the Protobuf JSON mapping spells it (camelCase), for --json. */
 export function taskJson(task: Task): unknown {
   return toJson(TaskSchema, task);
 }
 
-/** The human view of `t2v get` and `t2v cancel`. */
+/** Why a finished task shows no link. */
+const GONE: Partial<Record<ResultState, string>> = {
+  [ResultState.EXPIRED]: "expired (past its retention)",
+  [ResultState.DELETED]: "deleted",
+};
+
+/** The human view of `t2v get`, `t2v cancel` and `t2v delete`. */
 export function describeTask(task: Task): string {
   const p = task.params;
   const rows: [string, string][] = [
@@ -24,7 +30,7 @@ export function describeTask(task: Task): string {
     ["tier", task.tier],
     ["created", task.createTime ? timestampDate(task.createTime).toISOString() : ""],
     ["finished", task.finishTime ? timestampDate(task.finishTime).toISOString() : ""],
-    ["result", task.resultUrl],
+    ["result", task.resultUrl || (GONE[task.resultState] ?? "")],
     ["error", task.errorMessage],
   ];
   return `${rows

@@ -44,6 +44,27 @@ ${API_OPTIONS_HELP}`,
   },
 };
 
+export const deleteCommand: Command = {
+  name: "delete",
+  summary: "delete a task's video, poster and intermediates",
+  help: `usage: t2v delete TASK_ID [options]
+
+Removes the task's video, poster and intermediate files at once, cancelling
+the task first if it still runs; the task then reads as deleted (no links).
+Deleting it again shows it unchanged. Only the task's owner can: another
+tenant's task, like a missing one, is exit 4 (not found).
+
+${API_OPTIONS_HELP}
+
+--json prints the Task (resultState RESULT_STATE_DELETED).`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: API_OPTIONS });
+    const task = await clientOf(values).deleteTask(oneTaskId(positionals));
+    io.stdout(values.json ? `${JSON.stringify(taskJson(task))}\n` : describeTask(task));
+    return ExitCode.ok;
+  },
+};
+
 const STATUSES = ["queued", "processing", "encoding", "completed", "failed", "cancelled"];
 
 export const listCommand: Command = {

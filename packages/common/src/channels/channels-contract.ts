@@ -260,6 +260,18 @@ export function describeChannelsContract(
         assert.deepEqual(await kv.keys(), []);
       });
 
+      it("applyTtl sets a new TTL on an existing bucket, for the entries already in it; a plain open keeps it", async () => {
+        const kept = await tb.bus.kv({ name: "test_retention", ttlMs: 0, history: 1 });
+        await kept.put("old", new Uint8Array([1]));
+        const shortened = await tb.bus.kv({ name: "test_retention", ttlMs: T(1_000), history: 1, applyTtl: true });
+        await eventuallyAsync(async () => (await shortened.get("old")) === null, T(6_000));
+        // Opened again by someone who does not own the setting: the bucket keeps the owner's TTL.
+        const plain = await tb.bus.kv({ name: "test_retention", ttlMs: 0, history: 1 });
+        await plain.put("new", new Uint8Array([2]));
+        assert.ok(await plain.get("new"));
+        await eventuallyAsync(async () => (await plain.get("new")) === null, T(6_000));
+      });
+
       it("a watch sees a key created after it started, and its deletion", async () => {
         const kv = await tb.bus.kv({ name: "test_watch", ttlMs: 0, history: 1 });
         const ac = new AbortController();
@@ -540,6 +552,18 @@ export function describeChannelsContract(
     });
 
     describe("task store", () => {
+      it("takes its owner's retention: records and the tenant index stored before expire with the new TTL", async () => {
+        const id = newTaskId();
+        await ch().tasks.create(record(id, { tenantId: "kept" }));
+        const owner = channels(tb.bus, { tasks: { retentionMs: T(1_000) } });
+        await owner.tasks.open();
+        const reader = ch();
+        await eventuallyAsync(
+          async () => (await reader.tasks.get(id)) === null && (await reader.tasks.idsOf("kept")).length === 0,
+          T(6_000),
+        );
+      });
+
       it("creates once: a second create of the id fails", async () => {
         const c = ch();
         const id = newTaskId();

@@ -9,7 +9,7 @@ import { type QueueEstimates, queueEstimates } from "./queue-estimates.js";
 import { type QueueStats, queueStats } from "./queue-stats.js";
 import { type Submissions, submissions } from "./submissions.js";
 import { type TaskChanges, taskChanges } from "./task-changes.js";
-import { type TaskStore, taskStore } from "./task-store.js";
+import { type TaskStore, type TaskStoreOptions, taskStore } from "./task-store.js";
 import { type UsageLedger, usageLedger } from "./usage-ledger.js";
 import { type WorkerEvents, workerEvents } from "./worker-events.js";
 import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
@@ -46,10 +46,15 @@ export interface Channels {
   readonly previews: Previews;
 }
 
-export function channels(bus: Bus): Channels {
+export interface ChannelsOptions {
+  /** Set by the owner of the task records' retention (the scheduler) only. */
+  readonly tasks?: TaskStoreOptions;
+}
+
+export function channels(bus: Bus, opts: ChannelsOptions = {}): Channels {
   return {
     bus,
-    tasks: taskStore(bus),
+    tasks: taskStore(bus, opts.tasks),
     submissions: submissions(bus),
     generateJobs: generateJobs(bus),
     decodeJobs: decodeJobs(bus),

@@ -27,7 +27,7 @@ export { createNatsBus, type NatsBusOptions } from "./bus/nats-bus.js";
 export { connectNats, watchConnection } from "./bus/nats-connect.js";
 export { createOutageBus, type OutageBus } from "./bus/outage-bus.js";
 export { CANCEL_SUBJECT, type Cancellations } from "./cancellations.js";
-export { type Channels, channels } from "./channels.js";
+export { type Channels, type ChannelsOptions, channels } from "./channels.js";
 export { type ConsumeOptions, consumeEach, handleOne } from "./consume-each.js";
 export type { DeadLetters } from "./dead-letters.js";
 export { DECODE_CONSUMER, type DecodeJobs } from "./decode-jobs.js";
@@ -68,7 +68,14 @@ export {
 } from "./run-attempt.js";
 export { SUBMIT_CONSUMER, type Submissions } from "./submissions.js";
 export { type TaskChanges, taskChangeId, WEBHOOK_CONSUMER } from "./task-changes.js";
-export type { StoredTask, TaskStore } from "./task-store.js";
+export {
+  DEFAULT_TASK_RECORD_RETENTION_MS,
+  type StoredTask,
+  TASK_INDEX_BUCKET,
+  TASKS_BUCKET,
+  type TaskStore,
+  type TaskStoreOptions,
+} from "./task-store.js";
 export type { UsageLedger } from "./usage-ledger.js";
 export { EVENTS_CONSUMER, type PublishWorkerEvent, type WorkerEventBody, type WorkerEvents } from "./worker-events.js";
 export { HEARTBEAT_EVERY_MS, type HeartbeatInfo, type WorkerGroup, type WorkerRegistry } from "./worker-registry.js";

@@ -4,10 +4,19 @@ import type { BucketSpec, Bus, KvBucket } from "./bus/bus.js";
 import { DAY_MS } from "./durations.js";
 import { lazy } from "./lazy.js";
 
-/** Task records, kept 30 days after their last change (a few revisions, for diagnosis). */
-export const TASKS_BUCKET: BucketSpec = { name: "t2v_tasks", ttlMs: 30 * DAY_MS, history: 5 };
+/**
+ * How long a task record is kept after its last change unless TASK_RECORD_RETENTION_DAYS says more: the
+ * longest retention a request may ask for, so a result never outlives the record that links to it.
+ */
+export const DEFAULT_TASK_RECORD_RETENTION_MS = 30 * DAY_MS;
+/** Task records (a few revisions, for diagnosis). */
+export const TASKS_BUCKET: BucketSpec = { name: "t2v_tasks", ttlMs: DEFAULT_TASK_RECORD_RETENTION_MS, history: 5 };
 /** "<tenant>.<task_id>" -> empty: lists a tenant's tasks without reading every record. */
-export const TASK_INDEX_BUCKET: BucketSpec = { name: "t2v_task_index", ttlMs: 30 * DAY_MS, history: 1 };
+export const TASK_INDEX_BUCKET: BucketSpec = {
+  name: "t2v_task_index",
+  ttlMs: DEFAULT_TASK_RECORD_RETENTION_MS,
+  history: 1,
+};
 /**
  * "<task_id>" -> empty, for every task whose end is not settled yet: not ended, or completed and
  * not yet billed. A new leader rebuilds from it and the sweep reads it, so both cost O(active
@@ -16,6 +25,14 @@ export const TASK_INDEX_BUCKET: BucketSpec = { name: "t2v_task_index", ttlMs: 30
 export const ACTIVE_TASKS_BUCKET: BucketSpec = { name: "t2v_active_tasks", ttlMs: 31 * DAY_MS, history: 1 };
 /** The entry saying the active index was filled from the records once (for records older than the index). */
 const SEEDED_KEY = "_seeded";
+
+export interface TaskStoreOptions {
+  /**
+   * TASK_RECORD_RETENTION_DAYS, given by its owner (the scheduler): both buckets are created with it and an
+   * existing bucket is changed to it. Without it the buckets are opened as they are (created with the default).
+   */
+  readonly retentionMs?: number;
+}
 
 export interface StoredTask {
   readonly record: TaskRecord;
@@ -50,13 +67,18 @@ export interface TaskStore {
   /** Whether the active index was seeded from the records; `seeded()` records that it was. */
   activeSeeded(): Promise<boolean>;
   seeded(): Promise<void>;
+  /** Opens both buckets now (applying the retention, when given) instead of on first use. */
+  open(): Promise<void>;
 }
 
 const MAX_CAS_TRIES = 20;
 
-export function taskStore(bus: Bus): TaskStore {
-  const records = lazy(() => bus.kv(TASKS_BUCKET));
-  const index = lazy(() => bus.kv(TASK_INDEX_BUCKET));
+export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
+  const { retentionMs } = opts;
+  const spec = (b: BucketSpec): BucketSpec =>
+    retentionMs === undefined ? b : { ...b, ttlMs: retentionMs, applyTtl: true };
+  const records = lazy(() => bus.kv(spec(TASKS_BUCKET)));
+  const index = lazy(() => bus.kv(spec(TASK_INDEX_BUCKET)));
   const active = lazy(() => bus.kv(ACTIVE_TASKS_BUCKET));
   const decode = (value: Uint8Array, revision: number): StoredTask => ({
     record: fromBinary(TaskRecordSchema, value),
@@ -137,6 +159,10 @@ export function taskStore(bus: Bus): TaskStore {
     async idsOf(tenantId) {
       const prefix = `${tenantId}.`;
       return (await (await index()).keys(`${prefix}>`)).map((k) => k.slice(prefix.length));
+    },
+
+    async open() {
+      await Promise.all([records(), index()]);
     },
   };
 }

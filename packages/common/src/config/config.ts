@@ -20,9 +20,13 @@ export class ConfigError extends Error {
 
 type Values<S> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never };
 
+/** Rules between fields, once each is valid on its own: one message per problem, naming the variables. */
+export type ConfigCheck<S> = (values: Values<S>) => string[];
+
 export function readConfig<S extends Record<string, Field<unknown>>>(
   fields: S,
   env: NodeJS.ProcessEnv = process.env,
+  check?: ConfigCheck<S>,
 ): Values<S> {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
@@ -33,6 +37,7 @@ export function readConfig<S extends Record<string, Field<unknown>>>(
       problems.push(`${field.env}: ${(err as Error).message}`);
     }
   }
+  if (problems.length === 0 && check) problems.push(...check(out as Values<S>));
   if (problems.length > 0) throw new ConfigError(problems);
   return out as Values<S>;
 }
@@ -42,9 +47,10 @@ export function readConfigOrExit<S extends Record<string, Field<unknown>>>(
   service: string,
   fields: S,
   env: NodeJS.ProcessEnv = process.env,
+  check?: ConfigCheck<S>,
 ): Values<S> {
   try {
-    return readConfig(fields, env);
+    return readConfig(fields, env, check);
   } catch (err) {
     process.stderr.write(`${service}: ${(err as Error).message}\n`);
     process.exit(78);

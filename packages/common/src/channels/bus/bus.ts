@@ -57,6 +57,12 @@ export interface BucketSpec {
   readonly ttlMs: number;
   /** Revisions kept per key (for diagnosis). */
   readonly history: number;
+  /**
+   * Also sets `ttlMs` on a bucket that already exists with another (JetStream applies it to the entries
+   * already stored). Only the owner of an operator setting opens a bucket so; everyone else opens it as
+   * it is, or two settings would overwrite each other.
+   */
+  readonly applyTtl?: boolean;
 }
 
 export interface BlobStoreSpec {

@@ -45,7 +45,7 @@ export function createMemoryBus(clock: () => number = Date.now): MemoryBus {
   const streams = new Map<string, MemoryStream>();
   const subscribers = new Map<string, Set<(data: Uint8Array) => void>>();
   const responders = new Map<string, (data: Uint8Array) => Uint8Array>();
-  const buckets = new Map<string, KvBucket>();
+  const buckets = new Map<string, MemoryKv>();
   const blobStores = new Map<string, BlobStore>();
   let seq = 0;
 
@@ -134,6 +134,8 @@ export function createMemoryBus(clock: () => number = Date.now): MemoryBus {
       if (!b) {
         b = memoryKv(spec, clock);
         buckets.set(spec.name, b);
+      } else if (spec.applyTtl) {
+        b.setTtl(spec.ttlMs);
       }
       return b;
     },
@@ -283,7 +285,13 @@ function extract(carrier: Record<string, string>): Context {
   return Object.keys(carrier).length === 0 ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carrier);
 }
 
-function memoryKv(spec: BucketSpec, clock: () => number): KvBucket {
+interface MemoryKv extends KvBucket {
+  setTtl(ms: number): void;
+}
+
+function memoryKv(spec: BucketSpec, clock: () => number): MemoryKv {
+  // As on JetStream, a changed TTL applies to the entries already stored.
+  let ttlMs = spec.ttlMs;
   const entries = new Map<string, { value: Uint8Array; revision: number; at: number }>();
   const watchers = new Map<string, Set<(e: KvEntry | null) => void>>();
   let revision = 0;
@@ -291,7 +299,7 @@ function memoryKv(spec: BucketSpec, clock: () => number): KvBucket {
   const live = (key: string): { value: Uint8Array; revision: number } | null => {
     const e = entries.get(key);
     if (!e) return null;
-    if (spec.ttlMs > 0 && clock() - e.at > spec.ttlMs) {
+    if (ttlMs > 0 && clock() - e.at > ttlMs) {
       entries.delete(key);
       return null;
     }
@@ -305,6 +313,9 @@ function memoryKv(spec: BucketSpec, clock: () => number): KvBucket {
   };
 
   return {
+    setTtl(ms) {
+      ttlMs = ms;
+    },
     async get(key) {
       const e = live(key);
       return e ? { value: e.value, revision: e.revision } : null;

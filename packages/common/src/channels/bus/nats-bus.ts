@@ -116,7 +116,9 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
         replicas,
         ...(spec.ttlMs > 0 ? { ttl: spec.ttlMs } : {}),
       };
-      return natsKv(await openOrCreate(() => kvm.create(spec.name, options)));
+      const kv = await openOrCreate(() => kvm.create(spec.name, options));
+      if (spec.applyTtl) await applyKvTtl(jsm, spec.name, spec.ttlMs);
+      return natsKv(kv);
     },
 
     async blobs(spec) {
@@ -151,6 +153,17 @@ async function ensureStreamOnce(jsm: JetStreamManager, spec: StreamSpec, replica
       num_replicas: replicas,
     }),
   );
+}
+
+/** A KV bucket is the stream KV_<name>; its TTL is the stream's max age (0: kept). */
+async function applyKvTtl(jsm: JetStreamManager, bucket: string, ttlMs: number): Promise<void> {
+  const stream = `KV_${bucket}`;
+  const { config } = await jsm.streams.info(stream);
+  const maxAge = nanos(ttlMs);
+  if (config.max_age === maxAge) return;
+  // JetStream refuses a duplicate window longer than the max age.
+  const window = maxAge > 0 ? Math.min(config.duplicate_window, maxAge) : config.duplicate_window;
+  await jsm.streams.update(stream, { ...config, max_age: maxAge, duplicate_window: window });
 }
 
 async function ensureConsumerOnce(jsm: JetStreamManager, spec: ConsumerSpec): Promise<void> {

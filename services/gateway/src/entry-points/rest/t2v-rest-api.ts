@@ -1,12 +1,19 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { GetTaskRequestSchema, type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import {
+  DeleteTaskRequestSchema,
+  GetTaskRequestSchema,
+  ResultState,
+  type Task,
+  TaskStatus,
+} from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
 import { statusName } from "@t2v/common/task";
 import type { Estimator } from "../../adapters/queue-estimates.js";
 import { checkContract } from "../../domain/check-contract.js";
 import type { CreateTask } from "../../use-cases/create-task.js";
+import type { DeleteTask } from "../../use-cases/delete-task.js";
 import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
 import type { Guard } from "../../use-cases/guard.js";
 import { asServiceError } from "../dependency-failure.js";
@@ -21,6 +28,7 @@ export interface T2vRestDeps {
   guard: Guard;
   createTask: CreateTask;
   getTask: GetTaskForCaller;
+  deleteTask: DeleteTask;
   view: (r: TaskRecord) => Promise<Task>;
   estimate: Estimator;
   log: Logger;
@@ -31,14 +39,24 @@ export interface T2vRestDeps {
 /**
  * The REST compatibility API, as existing Python clients call it:
  *   POST /v1/t2v/generate  {prompt, negative_prompt, resolution, duration, frame_rate, style} -> {"task_id"}
- *   GET  /v1/t2v/status?task_id=...  -> {status, progress, result_url, error_message, ...}
+ *   GET  /v1/t2v/status?task_id=...  -> {status, progress, result_url, error_message, result_state, ...}
+ *   DELETE /v1/t2v/tasks/<task_id>   -> the same body, result_state "deleted" (DeleteTask: owner only)
  * Same auth, limits and validation as the RPC API.
  */
 export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
   return async function serveRest(req, res, url) {
     const route = url.pathname;
-    if (route !== "/v1/t2v/generate" && route !== "/v1/t2v/status") return false;
+    const deleting = route.startsWith(TASKS_PREFIX);
+    if (route !== "/v1/t2v/generate" && route !== "/v1/t2v/status" && !deleting) return false;
     try {
+      if (deleting) {
+        if (req.method !== "DELETE") return methodNotAllowed(res, "DELETE");
+        const caller = await deps.guard.admit(header(req, "authorization"));
+        // Not decoded: a task id is a UUID, anything else reads NOT_FOUND like a missing task.
+        const taskId = route.slice(TASKS_PREFIX.length);
+        checkContract(DeleteTaskRequestSchema, create(DeleteTaskRequestSchema, { taskId }));
+        return sendJson(res, 200, statusBody(await deps.view(await deps.deleteTask(caller, taskId))));
+      }
       if (route === "/v1/t2v/generate") {
         if (req.method !== "POST") return methodNotAllowed(res, "POST");
         const caller = await deps.guard.admit(header(req, "authorization"), clientAddress(req));
@@ -67,6 +85,14 @@ export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
   };
 }
 
+const TASKS_PREFIX = "/v1/t2v/tasks/";
+
+const RESULT_STATES: Partial<Record<ResultState, string>> = {
+  [ResultState.AVAILABLE]: "available",
+  [ResultState.EXPIRED]: "expired",
+  [ResultState.DELETED]: "deleted",
+};
+
 /** ENCODING is our own split of the legacy "processing" state. */
 function legacyStatus(s: TaskStatus): string {
   return s === TaskStatus.ENCODING ? "processing" : statusName(s);
@@ -94,6 +120,8 @@ export function statusBody(t: Task): Record<string, unknown> {
     create_time: iso(t.createTime),
     finish_time: iso(t.finishTime),
     result_expire_time: iso(t.resultExpireTime),
+    // Why a finished task has no result_url: "expired" or "deleted" (null while it runs).
+    result_state: RESULT_STATES[t.resultState] ?? null,
   };
 }
 
