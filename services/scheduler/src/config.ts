@@ -68,8 +68,8 @@ export const schedulerConfig = {
   defaultRunSeconds: int("DEFAULT_RUN_SECONDS", "run time assumed for ETAs until one is measured", 60, 1, 86_400),
   leaseMs: int(
     "LEADER_LEASE_MS",
-    "leader lease; a standby takes over this long after the leader dies",
-    10_000,
+    "leader lease; a standby takes over this long after the leader dies (renewed 4 times per lease)",
+    5_000,
     1_000,
     600_000,
   ),
