@@ -19,7 +19,7 @@ export type ClaimResult =
   /** The attempt already ended: the delivery is a duplicate. */
   | { readonly kind: "done" }
   /** Another live worker holds it: the delivery is a duplicate while it lives. */
-  | { readonly kind: "held"; readonly holder: string };
+  | { readonly kind: "held"; readonly holder: string; readonly leaseUntilMs: number };
 
 /** A claim this process holds; every write is a compare-and-swap on the revision it last wrote. */
 export interface HeldClaim {
@@ -120,7 +120,10 @@ export function attemptClaims(bus: Bus, now: () => number = Date.now): AttemptCl
         const existing = fromBinary(AttemptClaimSchema, e.value);
         const verdict = mayTakeOver(existing, holder, now());
         if (verdict === "done") return { kind: "done" };
-        if (verdict === "held") return { kind: "held", holder: existing.holder };
+        if (verdict === "held") {
+          const leaseUntilMs = existing.leaseUntil ? timestampMs(existing.leaseUntil) : 0;
+          return { kind: "held", holder: existing.holder, leaseUntilMs };
+        }
         const rev = await bucket.update(key, encode(value(holder, leaseMs)), e.revision);
         if (rev !== null) return { kind: "claimed", claim: held(bucket, key, holder, leaseMs, rev) };
       }

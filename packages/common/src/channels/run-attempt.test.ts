@@ -15,15 +15,15 @@ import type { WorkerEventBody } from "./worker-events.js";
 const job = create(GenerateJobSchema, { taskId: "t1", attempt: 2, spec: { width: 832, height: 480, numFrames: 17 } });
 
 /** A delivery of `job` that records what was done with it. */
-function delivery(log: string[]): Delivery<GenerateJob> {
+function delivery(log: string[], deliveryCount = 1): Delivery<GenerateJob> {
   return {
     message: job,
     subject: "t2v.job.generate.standard",
-    deliveryCount: 1,
+    deliveryCount,
     taskId: job.taskId,
     traceContext: ROOT_CONTEXT,
     ack: () => void log.push("ack"),
-    nak: () => void log.push("nak"),
+    nak: (delayMs) => void log.push(delayMs === undefined ? "nak" : "nak later"),
     term: () => void log.push("term"),
     working: () => void log.push("working"),
     keepAlive: () => {
@@ -155,9 +155,13 @@ describe("runAttempt", () => {
     const a: string[] = [];
     const running = runAttempt(delivery(a), options(a, { claims }), () => new Promise<void>((r) => (finish = r)));
     await new Promise((r) => setImmediate(r));
+    // Put back to wait out the holder's lease (it may have died), then dropped after a few tries.
     const b: string[] = [];
     await runAttempt(delivery(b), options(b, { claims, holder: "worker-b/1" }), async () => void b.push("body"));
-    assert.deepEqual(b, ["skipped held", "ack"]);
+    assert.deepEqual(b, ["skipped held", "nak later"]);
+    const c: string[] = [];
+    await runAttempt(delivery(c, 3), options(c, { claims, holder: "worker-b/1" }), async () => void c.push("body"));
+    assert.deepEqual(c, ["skipped held", "ack"]);
     finish();
     await running;
     assert.deepEqual(a, ["keepAlive", "ack", "keepAlive stopped"]);
@@ -186,7 +190,7 @@ describe("runAttempt", () => {
       options(early, { claims: claims2, holder: "worker-b/1" }),
       async () => void early.push("body"),
     );
-    assert.deepEqual(early, ["skipped held", "ack"]);
+    assert.deepEqual(early, ["skipped held", "nak later"]);
     await new Promise((r) => setTimeout(r, 40));
     const late: string[] = [];
     await runAttempt(

@@ -107,6 +107,19 @@ export async function runAttempt<J extends AttemptJob>(
     return;
   }
   const claimed = await opts.claims.claim(opts.stage, taskId, attempt, opts.holder, opts.leaseMs);
+  if (claimed.kind === "held" && d.deliveryCount < HELD_RETRIES) {
+    // Its holder may have died with the lease still running (kill -9 between two renewals): the
+    // job comes back once the lease is out and is taken over then, same attempt, from its
+    // checkpoint. A holder that lives on keeps it; after a few tries the duplicate is dropped.
+    const waitMs = Math.max(1_000, claimed.leaseUntilMs - Date.now() + 1_000);
+    log.info(
+      { holder: claimed.holder, delivery_count: d.deliveryCount, wait_ms: waitMs },
+      "attempt held by another worker: trying again after its lease",
+    );
+    await opts.onSkip?.(job, "held");
+    d.nak(waitMs);
+    return;
+  }
   if (claimed.kind !== "claimed") {
     log.warn(
       { holder: claimed.kind === "held" ? claimed.holder : undefined, delivery_count: d.deliveryCount },
@@ -192,3 +205,10 @@ export async function runAttempt<J extends AttemptJob>(
 }
 
 const ignore = (): void => undefined;
+
+/**
+ * Deliveries of a job whose attempt another worker holds that are put back (nak) to wait out its
+ * lease; later ones are acked and dropped, well before the consumers' maxDeliver (5), which would
+ * leave the message counted in the group's backlog.
+ */
+const HELD_RETRIES = 3;
