@@ -144,6 +144,8 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     tasks: ch.tasks,
     usage: ch.usage,
     state,
+    // One sweep interval, at most 10 s: a submission arrives within milliseconds.
+    lostAfterMs: Math.min(10_000, config.sweepIntervalMs),
     log,
     now,
     requestDispatch,

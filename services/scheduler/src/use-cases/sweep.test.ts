@@ -47,7 +47,15 @@ describe("settling ended tasks (billing repair) and the active index", () => {
     assert.deepEqual(await ch.tasks.activeIds(), [done.task?.taskId], "so the task stays in the active index");
 
     const state = new SchedulerState();
-    const sweep = createSweeper({ tasks: ch.tasks, usage, state, log, now: Date.now, requestDispatch: () => {} });
+    const sweep = createSweeper({
+      tasks: ch.tasks,
+      usage,
+      state,
+      log,
+      now: Date.now,
+      requestDispatch: () => {},
+      lostAfterMs: 1_000,
+    });
     await sweep();
     await sweep();
     const day = 86_400_000;
@@ -74,6 +82,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
       log,
       now: () => Date.now() + 40 * 86_400_000,
       requestDispatch: () => void dispatches++,
+      lostAfterMs: 1_000,
     });
     await sweep();
     assert.equal(state.knows(queued.task?.taskId ?? ""), true);
@@ -81,6 +90,24 @@ describe("settling ended tasks (billing repair) and the active index", () => {
     assert.deepEqual(await ch.tasks.activeIds(), [queued.task?.taskId]);
     const day = 86_400_000;
     assert.equal((await ch.usage.list("acme", new Date(0), new Date(Date.now() + 50 * day))).length, 0);
+  });
+
+  it("leaves a task younger than lostAfterMs to its submission, which is most likely on its way", async () => {
+    const ch = channels(createMemoryBus());
+    const queued = taskRecord(TaskStatus.QUEUED);
+    await ch.tasks.create(queued);
+    const state = new SchedulerState();
+    const sweep = createSweeper({
+      tasks: ch.tasks,
+      usage: ch.usage,
+      state,
+      log,
+      now: Date.now,
+      requestDispatch: () => assert.fail("nothing to dispatch"),
+      lostAfterMs: 60_000,
+    });
+    await sweep();
+    assert.equal(state.knows(queued.task?.taskId ?? ""), false);
   });
 
   it("rebuilds from the active index only, after seeding it once from records written before it", async () => {

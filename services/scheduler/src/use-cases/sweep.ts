@@ -11,6 +11,12 @@ export interface SweeperDeps {
   log: Logger;
   now: () => number;
   requestDispatch: () => void;
+  /**
+   * A task not ended that this leader does not know is taken for one whose submission was lost
+   * only this long after its id was made: younger, its submission is most likely still on its
+   * way (it arrives within milliseconds), and filing it early would race the submission consumer.
+   */
+  lostAfterMs: number;
 }
 
 /**
@@ -44,6 +50,7 @@ export function createSweeper(deps: SweeperDeps) {
           deps.log.info({ task_id: id }, "settled an ended task left in the active index");
         continue;
       }
+      if (now - taskIdTime(id) < deps.lostAfterMs) continue;
       deps.state.track(r, now);
       found++;
       deps.log.warn({ task_id: id }, "picked up a task whose submission never arrived");
