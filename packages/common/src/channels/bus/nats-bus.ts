@@ -115,8 +115,8 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
         history: spec.history,
         replicas,
         // A direct get may be answered by a follower that has not applied the
-        // latest write yet: with replicas, reads go to the stream leader, so a
-        // record read after an update is that update (the task CAS relies on it).
+        // latest write yet (nats-server#4710): with replicas, reads go to the
+        // stream leader, so a record read after an update is that update.
         allow_direct: replicas === 1,
         ...(spec.ttlMs > 0 ? { ttl: spec.ttlMs } : {}),
       };
