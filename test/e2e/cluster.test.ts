@@ -82,6 +82,21 @@ async function serviceConnections(): Promise<Map<string, string[]>> {
   return out;
 }
 
+/** Each task completed, was denoised once and has one usage record. */
+async function completedOnce(ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const r = await mesh.direct.waitForEnd(id, 300_000);
+    assert.equal(r.task?.status, TaskStatus.COMPLETED, `task ${id}: ${r.task?.errorMessage}`);
+  }
+  const usage = await mesh.channels.usage.list("test", new Date(Date.now() - DAY_MS), new Date(Date.now() + DAY_MS));
+  for (const id of ids) {
+    assert.equal(denoisedCount(id), 1, `task ${id} denoised once`);
+    assert.equal(usage.filter((u) => u.taskId === id).length, 1, `task ${id} billed once`);
+  }
+}
+
+const TASK_RECORDS_STREAM = "KV_t2v_tasks";
+
 describe("on a three-node JetStream cluster", () => {
   it("completes every accepted task once when the node the services use is killed, and accepts work during and after", async (t) => {
     const cluster = mesh.cluster;
@@ -120,24 +135,13 @@ describe("on a three-node JetStream cluster", () => {
     for (let i = 1; i < 3; i++) during.push((await submit(api, `cluster during outage ${i}`)).taskId);
 
     const all = [...before, ...during];
-    for (const id of all) {
-      const r = await mesh.direct.waitForEnd(id, 300_000);
-      assert.equal(r.task?.status, TaskStatus.COMPLETED, `task ${id}: ${r.task?.errorMessage}`);
-    }
+    await completedOnce(all);
     const allDoneMs = Date.now() - killedAt;
 
     // The node comes back and new work completes.
     await cluster.start(victim);
     await cluster.waitMetaLeader();
-    const after = (await submit(api, "cluster after restart")).taskId;
-    const last = await mesh.direct.waitForEnd(after, 300_000);
-    assert.equal(last.task?.status, TaskStatus.COMPLETED, `task ${after}: ${last.task?.errorMessage}`);
-
-    const usage = await mesh.channels.usage.list("test", new Date(Date.now() - DAY_MS), new Date(Date.now() + DAY_MS));
-    for (const id of [...all, after]) {
-      assert.equal(denoisedCount(id), 1, `task ${id} denoised once`);
-      assert.equal(usage.filter((u) => u.taskId === id).length, 1, `task ${id} billed once`);
-    }
+    await completedOnce([(await submit(api, "cluster after restart")).taskId]);
     for (const name of ALL_SERVICES) assert.equal(mesh.process(name).exitCode, null, `${name} still runs`);
 
     t.diagnostic(
@@ -145,6 +149,53 @@ describe("on a three-node JetStream cluster", () => {
     );
     t.diagnostic(
       `all services on surviving nodes after ${reconnectedMs} ms; first submit accepted after ${acceptedMs} ms (${first.tries} tries); ${all.length} tasks completed ${allDoneMs} ms after the kill`,
+    );
+  });
+
+  it("completes every accepted task once when the leader of the task records is killed", async (t) => {
+    const cluster = mesh.cluster;
+    assert.ok(cluster, "the mesh runs on a cluster");
+    const api = connectClient(mesh.baseUrl, mesh.apiKey);
+    await cluster.waitMetaLeader();
+
+    const before: string[] = [];
+    for (let i = 0; i < 2; i++) before.push((await submit(api, `leader kill before ${i}`)).taskId);
+    await mesh.direct.waitFor(before[0] ?? "", (r) => r.task?.status === TaskStatus.PROCESSING, 120_000);
+
+    const leaders = await cluster.streamLeaders();
+    const victim = leaders.get(TASK_RECORDS_STREAM);
+    assert.ok(victim, `${TASK_RECORDS_STREAM} has a leader`);
+    const led = [...leaders].filter(([, l]) => l === victim).length;
+    const victimConns = (await serviceConnections()).get(victim) ?? [];
+
+    const killedAt = Date.now();
+    await cluster.kill(victim);
+    await waitUntil(
+      () => cluster.streamLeaders(),
+      (l) => {
+        const now = l.get(TASK_RECORDS_STREAM);
+        return now !== undefined && now !== victim;
+      },
+      { timeoutMs: 60_000, what: `a new leader of ${TASK_RECORDS_STREAM}` },
+    );
+    const electedMs = Date.now() - killedAt;
+
+    const first = await submit(api, "leader kill during 0");
+    const acceptedMs = Date.now() - killedAt;
+    const during = [first.taskId, (await submit(api, "leader kill during 1")).taskId];
+    await completedOnce([...before, ...during]);
+    const allDoneMs = Date.now() - killedAt;
+
+    await cluster.start(victim);
+    await cluster.waitMetaLeader();
+    await completedOnce([(await submit(api, "leader kill after restart")).taskId]);
+    for (const name of ALL_SERVICES) assert.equal(mesh.process(name).exitCode, null, `${name} still runs`);
+
+    t.diagnostic(
+      `killed ${victim}, leader of ${TASK_RECORDS_STREAM} and ${led - 1} other streams (services on it: ${victimConns.join(", ") || "none"})`,
+    );
+    t.diagnostic(
+      `new leader of ${TASK_RECORDS_STREAM} after ${electedMs} ms; first submit accepted after ${acceptedMs} ms (${first.tries} tries); 4 tasks completed ${allDoneMs} ms after the kill`,
     );
   });
 });
