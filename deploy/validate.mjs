@@ -359,7 +359,29 @@ function checkRendered(label, yaml, { pinnedImages }) {
     }
   }
   checkScaling(label, docs, TOPOLOGY);
+  checkNatsReplicas(label, docs);
   return ids;
+}
+
+/**
+ * The services' NATS settings follow the NATS StatefulSet: on a three-server
+ * cluster they list all three servers and ask for 3 replicas; on one server,
+ * one replica (a replicated stream cannot be placed there).
+ */
+function checkNatsReplicas(label, docs) {
+  const nats = docs.find((d) => d.kind === "StatefulSet" && d.name === "nats");
+  const common = docs.find((d) => d.kind === "ConfigMap" && d.name.startsWith("t2v-common"));
+  if (!nats || !check(common, `${label}: renders ConfigMap t2v-common`)) return;
+  const servers = Number(/^spec:\n(?:\s+.*\n)*?\s+replicas: (\d+)$/m.exec(nats.text)?.[1] ?? "1");
+  const value = (key) => new RegExp(`^\\s+${key}: "?([^"\\n]*)"?$`, "m").exec(common.text)?.[1];
+  const replicas = Number(value("NATS_REPLICAS") ?? "1");
+  const urls = (value("NATS_URL") ?? "").split(",").filter((u) => u !== "");
+  if (servers >= 3) {
+    check(replicas === 3, `${label}: ${servers} NATS servers, so NATS_REPLICAS=3 (is ${replicas})`);
+    check(urls.length === servers, `${label}: NATS_URL lists all ${servers} NATS servers (lists ${urls.length})`);
+  } else {
+    check(replicas === 1, `${label}: one NATS server, so NATS_REPLICAS=1 (is ${replicas})`);
+  }
 }
 
 async function checkRenders() {

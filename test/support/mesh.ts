@@ -14,6 +14,7 @@ import { setDefaultTestApiKey } from "./auth.js";
 import { reapOnExit } from "./child-reaper.js";
 import { type DirectTasks, directTasks } from "./direct-tasks.js";
 import { freePort } from "./free-port.js";
+import { startNatsClusterForTest, type TestNatsCluster } from "./nats-cluster.js";
 import { startNats, type TestNats } from "./nats-server.js";
 import { otlpEnv, type ReceivedSpan, startOtlpReceiver } from "./otlp-receiver.js";
 import { readyzProbe, waitReady } from "./readiness.js";
@@ -32,6 +33,11 @@ export interface MeshOptions {
   services?: ServiceName[];
   /** Every process exports its spans to a receiver of the mesh's own (`TestMesh.spans`). */
   collectSpans?: boolean;
+  /**
+   * A three-node JetStream cluster instead of one nats-server: NATS_URL lists
+   * the three nodes and NATS_REPLICAS is 3 (for the test's own connection too).
+   */
+  natsCluster?: boolean;
 }
 
 /** A running process is named by its service, or by a label for extra instances ("scheduler-2"). */
@@ -49,8 +55,10 @@ export interface TestKey {
 }
 
 export interface TestMesh {
-  /** The mesh's own nats-server (kill, restart). */
+  /** The mesh's own nats-server (kill, restart); on a cluster, all its nodes at once. */
   nats: TestNats;
+  /** The nodes one by one, when started with `natsCluster`. */
+  cluster?: TestNatsCluster;
   baseUrl: string;
   port: number;
   natsUrl: string;
@@ -95,12 +103,15 @@ export async function referenceModelDir(): Promise<string> {
 /** A nats-server and the services (by default all four) as separate processes, as in production. */
 export async function startMesh(options: MeshOptions = {}): Promise<TestMesh> {
   const otlp = options.collectSpans ? await startOtlpReceiver() : undefined;
-  const nats = await startNats();
+  const cluster = options.natsCluster ? await startNatsClusterForTest() : undefined;
+  const nats = cluster ? cluster.asOne : await startNats();
+  const replicas = cluster ? 3 : 1;
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NATS_URL: nats.url,
+    NATS_REPLICAS: String(replicas),
     PORT: String(port),
     HOST: "127.0.0.1",
     METRICS_HOST: "127.0.0.1",
@@ -170,7 +181,8 @@ export async function startMesh(options: MeshOptions = {}): Promise<TestMesh> {
     for (const name of options.services ?? ALL_SERVICES) await start(name);
     // The test's own connection reconnects forever: some tests restart nats-server under it.
     bus = await createNatsBus(
-      await connect({ servers: nats.url, name: "e2e", maxReconnectAttempts: -1, reconnectTimeWait: 200 }),
+      await connect({ servers: nats.url.split(","), name: "e2e", maxReconnectAttempts: -1, reconnectTimeWait: 200 }),
+      { replicas },
     );
     const ch = channels(bus);
     const apiKeys = await openApiKeyStore(bus);
@@ -183,6 +195,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<TestMesh> {
 
     return {
       nats,
+      ...(cluster ? { cluster } : {}),
       baseUrl: `http://127.0.0.1:${port}`,
       port,
       natsUrl: nats.url,

@@ -25,8 +25,8 @@ const loadDecoder = () =>
 let decoder = await loadDecoder();
 log.info({ model: decoder.info.name, provider: decoder.info.executionProvider }, "VAE decoder loaded");
 
-const nc = await connectNats(config.natsUrl, `encoder-${workerId}`, log);
-const bus = await createNatsBus(nc);
+const nc = await connectNats(config.natsUrl, `encoder-${workerId}`, log, config);
+const bus = await createNatsBus(nc, { replicas: config.natsReplicas });
 const tmpDir = await mkdtemp(join(tmpdir(), "t2v-encoder-"));
 const app = await start(
   { ...config, workerId },

@@ -10,8 +10,8 @@ import { telemetry } from "./instrumentation.js";
 const config = readConfigOrExit("gateway", gatewayConfig);
 const log = createLogger("gateway", config.logLevel);
 installFatalErrorPolicy(log, "gateway");
-const nc = await connectNats(config.natsUrl, "gateway", log);
-const bus = await createNatsBus(nc);
+const nc = await connectNats(config.natsUrl, "gateway", log, config);
+const bus = await createNatsBus(nc, { replicas: config.natsReplicas });
 const gateway = await start(config, { bus, log });
 telemetry.setReady(true);
 

@@ -18,8 +18,8 @@ installFatalErrorPolicy(log, "inference");
 let generator = await loadGenerator(config);
 log.info({ model: generator.info.name, provider: generator.info.executionProvider }, "model loaded");
 
-const nc = await connectNats(config.natsUrl, `inference-${workerId}`, log);
-const bus = await createNatsBus(nc);
+const nc = await connectNats(config.natsUrl, `inference-${workerId}`, log, config);
+const bus = await createNatsBus(nc, { replicas: config.natsReplicas });
 const app = await start(
   { ...config, workerId },
   {

@@ -11,8 +11,8 @@ const config = readConfigOrExit("scheduler", schedulerConfig, process.env, check
 const replicaId = replicaIdOf(config);
 const log = createLogger("scheduler", config.logLevel).child({ replica: replicaId });
 installFatalErrorPolicy(log, "scheduler");
-const nc = await connectNats(config.natsUrl, `scheduler-${replicaId}`, log);
-const bus = await createNatsBus(nc);
+const nc = await connectNats(config.natsUrl, `scheduler-${replicaId}`, log, config);
+const bus = await createNatsBus(nc, { replicas: config.natsReplicas });
 const app = await start(config, { bus, log, replicaId });
 telemetry.setReady(true);
 watchConnection(nc, (up) => telemetry.setReady(up));

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { apiKeyPrefix, withApiKeyStore } from "@t2v/common/api-keys";
-import { readConfigOrExit } from "@t2v/common/config";
+import { type NatsSettings, natsFields, readConfigOrExit } from "@t2v/common/config";
 import { isTier, type Tier } from "@t2v/common/task";
 import { cliConfig } from "../config.js";
 
@@ -11,13 +11,13 @@ export interface KeysOutput {
 
 /** Creates a key; the key itself is the last line, so scripts can take it with `tail -1`. */
 export async function keysCreate(
-  natsUrl: string,
+  nats: NatsSettings,
   o: { tenant: string; tier: string; name?: string },
   out: KeysOutput,
 ): Promise<string> {
   if (!isTier(o.tier)) throw new Error(`--tier must be vip, standard or batch, not "${o.tier}"`);
   const tier: Tier = o.tier;
-  const created = await withApiKeyStore(natsUrl, (keys) =>
+  const created = await withApiKeyStore(nats, (keys) =>
     keys.create({ tenantId: o.tenant, tier, ...(o.name ? { name: o.name } : {}) }),
   );
   out.write(`created key ${created.record.prefix} for tenant ${o.tenant} (tier ${tier})\n`);
@@ -27,8 +27,8 @@ export async function keysCreate(
   return created.key;
 }
 
-export async function keysList(natsUrl: string, out: KeysOutput): Promise<void> {
-  const list = await withApiKeyStore(natsUrl, (keys) => keys.list());
+export async function keysList(nats: NatsSettings, out: KeysOutput): Promise<void> {
+  const list = await withApiKeyStore(nats, (keys) => keys.list());
   out.write(`${"PREFIX".padEnd(14)}${"TENANT".padEnd(24)}${"TIER".padEnd(10)}${"CREATED".padEnd(22)}STATE\n`);
   for (const k of list) {
     const created = k.createTime ? timestampDate(k.createTime).toISOString().slice(0, 19) : "";
@@ -39,17 +39,17 @@ export async function keysList(natsUrl: string, out: KeysOutput): Promise<void> 
 }
 
 /** Accepts the prefix or the whole key. */
-export async function keysRevoke(natsUrl: string, prefixOrKey: string, out: KeysOutput): Promise<void> {
+export async function keysRevoke(nats: NatsSettings, prefixOrKey: string, out: KeysOutput): Promise<void> {
   const prefix = apiKeyPrefix(prefixOrKey) ?? prefixOrKey;
-  const ok = await withApiKeyStore(natsUrl, (keys) => keys.revoke(prefix));
+  const ok = await withApiKeyStore(nats, (keys) => keys.revoke(prefix));
   if (!ok) throw new Error(`no key with prefix "${prefix}"`);
   out.write(`revoked key ${prefix}\n`);
 }
 
-/** `t2v keys create|list|revoke`, against the NATS at NATS_URL. */
+/** `t2v keys create|list|revoke`, against the NATS at NATS_URL (with NATS_CREDS etc. when set). */
 export async function keysCommand(args: string[], fail: (message: string) => never): Promise<void> {
   const [sub, ...rest] = args;
-  const { natsUrl } = readConfigOrExit("t2v", { natsUrl: cliConfig.natsUrl });
+  const nats = readConfigOrExit("t2v", { natsUrl: cliConfig.natsUrl, ...natsFields });
   const out = { write: (s: string) => void process.stdout.write(s) };
   const { values, positionals } = parseArgs({
     args: rest,
@@ -59,11 +59,11 @@ export async function keysCommand(args: string[], fail: (message: string) => nev
   if (sub === "create") {
     if (!values.tenant) fail("keys create needs --tenant NAME");
     await keysCreate(
-      natsUrl,
+      nats,
       { tenant: values.tenant, tier: values.tier, ...(values.name ? { name: values.name } : {}) },
       out,
     );
-  } else if (sub === "list") await keysList(natsUrl, out);
-  else if (sub === "revoke" && positionals[0]) await keysRevoke(natsUrl, positionals[0], out);
+  } else if (sub === "list") await keysList(nats, out);
+  else if (sub === "revoke" && positionals[0]) await keysRevoke(nats, positionals[0], out);
   else fail("keys needs create, list or revoke PREFIX");
 }

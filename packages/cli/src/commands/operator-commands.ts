@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { NatsSettings } from "@t2v/common/config";
 import { cliEnv } from "../cli/cli-env.js";
 import type { Command } from "../cli/command.js";
 import { ExitCode, UsageError } from "../cli/exit-codes.js";
@@ -10,8 +11,9 @@ import { up } from "./up.js";
 
 const HELP_OPTION = { help: { type: "boolean", short: "h", default: false } } as const;
 
-function natsUrl(): string {
-  return cliEnv().natsUrl;
+/** NATS_URL and the other NATS settings, as the services read them. */
+function nats(): NatsSettings {
+  return cliEnv();
 }
 
 export const upCommand: Command = {
@@ -39,7 +41,7 @@ environment: PORT, NATS_URL, DATA_DIR, MODEL_DIR, LOG_FORMAT=json`,
     const dataDir = env.dataDir || defaultDataDir();
     await up({
       port: env.port,
-      natsUrl: env.natsUrl,
+      nats: env,
       dataDir,
       modelDir: env.modelDir || join(dataDir, "models", "wan-tiny"),
       rawLogs: values["raw-logs"] || env.logFormat === "json",
@@ -84,7 +86,7 @@ until is exclusive; the default window is the last 30 days.`,
     };
     const since = day("since", values.since, new Date(Date.now() - 30 * 86_400_000));
     const until = day("until", values.until, new Date(Date.now() + 86_400_000));
-    await usageReport(natsUrl(), { tenant: values.tenant, since, until }, { write: (s: string) => io.stdout(s) });
+    await usageReport(nats(), { tenant: values.tenant, since, until }, { write: (s: string) => io.stdout(s) });
     return ExitCode.ok;
   },
 };
@@ -95,7 +97,7 @@ export const deadLettersCommand: Command = {
   help: "usage: t2v dead-letters",
   async run(args, io) {
     parseArgs({ args, options: HELP_OPTION });
-    await deadLettersReport(natsUrl(), { write: (s: string) => io.stdout(s) });
+    await deadLettersReport(nats(), { write: (s: string) => io.stdout(s) });
     return ExitCode.ok;
   },
 };

@@ -1,17 +1,13 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { connect } from "@nats-io/transport-node";
-import { type Channels, channels, createNatsBus } from "@t2v/common/channels";
+import { type Channels, channels, openToolBus } from "@t2v/common/channels";
+import type { NatsSettings } from "@t2v/common/config";
 
 export interface ReportOutput {
   write(s: string): void;
 }
 
-async function withChannels<T>(natsUrl: string, fn: (c: Channels) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: natsUrl.split(","), name: "t2v-cli", timeout: 5_000 });
-  const bus = await createNatsBus(nc).catch(async (err: unknown) => {
-    await nc.close();
-    throw err;
-  });
+async function withChannels<T>(nats: NatsSettings, fn: (c: Channels) => Promise<T>): Promise<T> {
+  const bus = await openToolBus(nats, "t2v-cli");
   try {
     return await fn(channels(bus));
   } finally {
@@ -21,11 +17,11 @@ async function withChannels<T>(natsUrl: string, fn: (c: Channels) => Promise<T>)
 
 /** A tenant's usage records in [since, until) (whole UTC days), one line each, then totals. */
 export async function usageReport(
-  natsUrl: string,
+  nats: NatsSettings,
   o: { tenant: string; since: Date; until: Date },
   out: ReportOutput,
 ): Promise<void> {
-  const records = await withChannels(natsUrl, (c) => c.usage.list(o.tenant, o.since, o.until));
+  const records = await withChannels(nats, (c) => c.usage.list(o.tenant, o.since, o.until));
   out.write(`${"COMPLETED".padEnd(22)}${"TASK".padEnd(38)}${"RES".padEnd(6)}${"SECONDS".padEnd(9)}GPU_S    BILLED\n`);
   let gpu = 0;
   let billed = 0;
@@ -43,8 +39,8 @@ export async function usageReport(
 }
 
 /** Tasks that failed for good, newest first. */
-export async function deadLettersReport(natsUrl: string, out: ReportOutput): Promise<void> {
-  const letters = await withChannels(natsUrl, (c) => c.deadLetters.list());
+export async function deadLettersReport(nats: NatsSettings, out: ReportOutput): Promise<void> {
+  const letters = await withChannels(nats, (c) => c.deadLetters.list());
   for (const d of letters) {
     const when = d.failTime ? timestampDate(d.failTime).toISOString().slice(0, 19) : "";
     out.write(

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { NatsSettings } from "@t2v/common/config";
 import { buildReferenceModel } from "@t2v/model";
 import { ensureNats } from "../mesh/ensure-nats.js";
 import { supervise } from "../mesh/supervise.js";
@@ -9,7 +10,8 @@ import { ensureDevKey } from "./keys-dev.js";
 
 export interface UpOptions {
   port: number;
-  natsUrl: string;
+  /** NATS_URL and the other NATS settings; the services get them through the environment. */
+  nats: NatsSettings;
   dataDir: string;
   modelDir: string;
   rawLogs: boolean;
@@ -31,8 +33,18 @@ export async function up(o: UpOptions): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
-  const nats = await ensureNats(o.natsUrl, dataDir);
-  log(nats ? `started nats-server on ${o.natsUrl} (data in ${dataDir}/nats)` : `using NATS at ${o.natsUrl}`);
+  const localNats = await ensureNats(o.nats.natsUrl, dataDir);
+  if (localNats && o.nats.natsReplicas > 1) {
+    localNats.kill("SIGTERM");
+    throw new Error(
+      `NATS_REPLICAS=${o.nats.natsReplicas} needs a JetStream cluster, but no server answers at ${o.nats.natsUrl} and the one npm start runs is a single server`,
+    );
+  }
+  log(
+    localNats
+      ? `started nats-server on ${o.nats.natsUrl} (data in ${dataDir}/nats)`
+      : `using NATS at ${o.nats.natsUrl}`,
+  );
 
   const modelDir = resolve(o.modelDir);
   if (!existsSync(join(modelDir, "manifest.json"))) {
@@ -40,7 +52,7 @@ export async function up(o: UpOptions): Promise<void> {
     await buildReferenceModel(modelDir);
   }
 
-  const dev = await ensureDevKey(o.natsUrl, dataDir);
+  const dev = await ensureDevKey(o.nats, dataDir);
   log(
     dev.created
       ? `created a local development API key (tenant "dev"), saved in ${join(dataDir, "dev-api-key")}:\n  export T2V_API_KEY=${dev.key}`
@@ -50,7 +62,7 @@ export async function up(o: UpOptions): Promise<void> {
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    NATS_URL: o.natsUrl,
+    NATS_URL: o.nats.natsUrl,
     PORT: String(o.port),
     HOST: "127.0.0.1",
     MODEL_DIR: modelDir,
@@ -70,7 +82,7 @@ export async function up(o: UpOptions): Promise<void> {
     stopping = true;
     log("stopping the mesh ...");
     await mesh.stop();
-    nats?.kill("SIGTERM");
+    localNats?.kill("SIGTERM");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop());

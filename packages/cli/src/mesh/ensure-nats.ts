@@ -27,14 +27,19 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
 }
 
 /**
- * Uses the NATS server at `url` when one answers; otherwise starts a local
- * nats-server with JetStream file storage under `dataDir`.
+ * Uses the NATS servers at `url` when one of them answers; otherwise starts a
+ * local nats-server with JetStream file storage under `dataDir` (for a single
+ * URL only: a list names a cluster, which one local server would not be).
  */
 export async function ensureNats(url: string, dataDir: string): Promise<ChildProcess | null> {
-  const u = new URL(url.split(",")[0] ?? url);
-  const host = u.hostname || "127.0.0.1";
-  const port = Number(u.port || 4222);
-  if (await isListening(host, port)) return null;
+  const servers = url.split(",").map((s) => {
+    const u = new URL(s.includes("://") ? s : `nats://${s}`);
+    return { host: u.hostname || "127.0.0.1", port: Number(u.port || 4222) };
+  });
+  const answers = await Promise.all(servers.map((s) => isListening(s.host, s.port)));
+  if (answers.some((a) => a)) return null;
+  if (servers.length > 1) throw new Error(`none of the NATS servers in NATS_URL answers (${url})`);
+  const { host, port } = servers[0] ?? { host: "127.0.0.1", port: 4222 };
   const storeDir = join(dataDir, "nats");
   await mkdir(storeDir, { recursive: true });
   const child = spawn("nats-server", ["-a", host, "-p", String(port), "-js", "-sd", storeDir], {

@@ -24,8 +24,10 @@ export type {
 } from "./bus/bus.js";
 export { createMemoryBus, type MemoryBus } from "./bus/memory-bus.js";
 export { createNatsBus, type NatsBusOptions } from "./bus/nats-bus.js";
-export { connectNats, watchConnection } from "./bus/nats-connect.js";
+export { connectNats, natsAuth, natsServers, watchConnection } from "./bus/nats-connect.js";
+export { CLUSTERED_CAS_FIXED_IN, lacksClusteredCas } from "./bus/nats-server-defects.js";
 export { createOutageBus, type OutageBus } from "./bus/outage-bus.js";
+export { openToolBus } from "./bus/tool-bus.js";
 export { CANCEL_SUBJECT, type Cancellations } from "./cancellations.js";
 export { type Channels, type ChannelsOptions, channels } from "./channels.js";
 export { type ConsumeOptions, consumeEach, handleOne } from "./consume-each.js";

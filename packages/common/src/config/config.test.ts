@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
   bool,
@@ -29,6 +32,11 @@ describe("readConfig", () => {
     const c = readConfig({ ...commonFields, ...opsFields }, {});
     assert.deepEqual(c, {
       natsUrl: "nats://127.0.0.1:4222",
+      natsReplicas: 1,
+      natsCreds: "",
+      natsToken: "",
+      natsUser: "",
+      natsPassword: "",
       logLevel: "info",
       metricsPort: 0,
       metricsHost: "0.0.0.0",
@@ -103,6 +111,8 @@ describe("field kinds", () => {
     assert.equal(readConfig({ f }, { U: "a:4222,nats://b:4222" }).f, "a:4222,nats://b:4222");
     assert.deepEqual(one(f, "http://a:4222"), ['U: "http://a:4222" must use nats://']);
     assert.deepEqual(one(f, "nats://["), ['U: "nats://[" is not a URL']);
+    assert.equal(readConfig({ f }, { U: "nats://a:1, nats://b:1" }).f, "nats://a:1,nats://b:1");
+    assert.deepEqual(one(f, "nats://a:1,,nats://b:1"), ["U: has an empty server between commas"]);
   });
 
   it("bool: 0, 1, true, false in any case", () => {
@@ -121,5 +131,53 @@ describe("field kinds", () => {
     assert.equal(list("E", "", ["cuda", "cpu"]).default, "cuda,cpu");
     assert.equal(natsUrl("F", "", "nats://h:1").default, "nats://h:1");
     assert.equal(bool("G", "", false).default, "0");
+  });
+});
+
+describe("NATS settings", () => {
+  const nats = (env: NodeJS.ProcessEnv) => readConfig(commonFields, env);
+  const problems = (env: NodeJS.ProcessEnv) => problemsOf(() => nats(env));
+
+  it("NATS_REPLICAS: 1 or 3", () => {
+    assert.equal(nats({ NATS_REPLICAS: "3" }).natsReplicas, 3);
+    assert.deepEqual(problems({ NATS_REPLICAS: "2" }), ['NATS_REPLICAS: "2" is not 1 or 3']);
+  });
+
+  it("NATS_USER and NATS_PASSWORD come together", () => {
+    const c = nats({ NATS_USER: "svc", NATS_PASSWORD: "pw" });
+    assert.deepEqual([c.natsUser, c.natsPassword], ["svc", "pw"]);
+    assert.deepEqual(problems({ NATS_USER: "svc" }), [
+      "NATS_USER: needs NATS_PASSWORD as well",
+      "NATS_PASSWORD: is required with NATS_USER",
+    ]);
+  });
+
+  it("one way to authenticate at a time", () => {
+    assert.deepEqual(problems({ NATS_TOKEN: "t", NATS_USER: "u", NATS_PASSWORD: "p" }), [
+      "NATS_TOKEN: set only one of NATS_CREDS, NATS_TOKEN, NATS_USER (also set: NATS_USER)",
+      "NATS_USER: set only one of NATS_CREDS, NATS_TOKEN, NATS_USER (also set: NATS_TOKEN)",
+    ]);
+  });
+
+  it("NATS_CREDS: a readable credentials file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "t2v-creds-"));
+    try {
+      const good = join(dir, "svc.creds");
+      writeFileSync(
+        good,
+        "-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\nSUAM\n------END USER NKEY SEED------\n",
+      );
+      const bad = join(dir, "bad.creds");
+      writeFileSync(bad, "not a creds file");
+      assert.equal(nats({ NATS_CREDS: good }).natsCreds, good);
+      assert.deepEqual(problems({ NATS_CREDS: bad }), [
+        `NATS_CREDS: ${bad} is not a NATS credentials file (user JWT and NKey seed)`,
+      ]);
+      assert.deepEqual(problems({ NATS_CREDS: join(dir, "missing.creds") }), [
+        `NATS_CREDS: cannot read ${join(dir, "missing.creds")}: ENOENT`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

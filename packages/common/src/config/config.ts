@@ -1,3 +1,7 @@
+import { natsFields } from "./nats-fields.js";
+
+export { type NatsAccess, type NatsSettings, natsFields } from "./nats-fields.js";
+
 /**
  * Environment configuration, read once at start-up. Each field names its
  * variable, default and format; every problem is reported at once, and a bad
@@ -8,7 +12,8 @@ export interface Field<T> {
   readonly doc: string;
   /** The default as the configuration table shows it; absent when the variable is required or has none to show. */
   readonly default?: string;
-  parse(raw: string | undefined): T;
+  /** `env` reads another variable (blank as unset), for a field that is only valid together with others. */
+  parse(raw: string | undefined, env?: (name: string) => string | undefined): T;
 }
 
 export class ConfigError extends Error {
@@ -30,9 +35,10 @@ export function readConfig<S extends Record<string, Field<unknown>>>(
 ): Values<S> {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
+  const other = (name: string): string | undefined => blankToUndefined(env[name]);
   for (const [key, field] of Object.entries(fields)) {
     try {
-      out[key] = field.parse(blankToUndefined(env[field.env]));
+      out[key] = field.parse(blankToUndefined(env[field.env]), other);
     } catch (err) {
       problems.push(`${field.env}: ${(err as Error).message}`);
     }
@@ -109,8 +115,9 @@ export function natsUrl(env: string, doc: string, def: string): Field<string> {
     doc,
     default: def,
     parse(raw) {
-      const value = raw ?? def;
-      for (const part of value.split(",")) {
+      const parts = (raw ?? def).split(",").map((p) => p.trim());
+      for (const part of parts) {
+        if (part === "") throw new Error("has an empty server between commas");
         let u: URL;
         try {
           u = new URL(part.includes("://") ? part : `nats://${part}`);
@@ -119,7 +126,7 @@ export function natsUrl(env: string, doc: string, def: string): Field<string> {
         }
         if (!["nats:", "tls:", "ws:", "wss:"].includes(u.protocol)) throw new Error(`"${part}" must use nats://`);
       }
-      return value;
+      return parts.join(",");
     },
   };
 }
@@ -178,9 +185,10 @@ export const opsFields = {
 export const commonFields = {
   natsUrl: natsUrl(
     "NATS_URL",
-    "NATS server(s), comma-separated; `npm start` starts a local nats-server when none answers",
+    "NATS server(s), comma-separated: on a JetStream cluster list every node; a client fails over between them. `npm start` starts a local nats-server when none answers",
     "nats://127.0.0.1:4222",
   ),
+  ...natsFields,
   logLevel: oneOf("LOG_LEVEL", "pino log level", "info", [
     "fatal",
     "error",

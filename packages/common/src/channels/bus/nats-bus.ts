@@ -37,7 +37,7 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
   const ensureStream = (spec: StreamSpec): Promise<void> => {
     let p = streams.get(spec.name);
     if (!p) {
-      p = ensureStreamOnce(jsm, spec, replicas);
+      p = whileClusterSettles(() => ensureStreamOnce(jsm, spec, replicas));
       streams.set(spec.name, p);
       p.catch(() => streams.delete(spec.name));
     }
@@ -47,7 +47,7 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
     const key = `${spec.stream.name}/${spec.durable}`;
     let p = consumers.get(key);
     if (!p) {
-      p = ensureStream(spec.stream).then(() => ensureConsumerOnce(jsm, spec));
+      p = ensureStream(spec.stream).then(() => whileClusterSettles(() => ensureConsumerOnce(jsm, spec)));
       consumers.set(key, p);
       p.catch(() => consumers.delete(key));
     }
@@ -114,6 +114,10 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
         storage: "file",
         history: spec.history,
         replicas,
+        // A direct get may be answered by a follower that has not applied the
+        // latest write yet (nats-server#4710): with replicas, reads go to the
+        // stream leader, so a record read after an update is that update.
+        allow_direct: replicas === 1,
         ...(spec.ttlMs > 0 ? { ttl: spec.ttlMs } : {}),
       };
       const kv = await openOrCreate(() => kvm.create(spec.name, options));
@@ -237,13 +241,15 @@ function natsKv(kv: KV): KvBucket {
       // A delete at a stale revision changes nothing, as in memory; it is not an error.
       await kv.delete(key, revision !== undefined ? { previousSeq: revision } : undefined).catch(conflictOrThrow);
     },
-    async keys(filter) {
-      const out: string[] = [];
-      for await (const k of await kv.keys(filter)) out.push(k);
-      return out;
-    },
+    keys: (filter) =>
+      // Listing reads through a consumer of its own, whose creation can go unanswered while a node is down.
+      whileClusterSettles(async () => {
+        const out: string[] = [];
+        for await (const k of await kv.keys(filter)) out.push(k);
+        return out;
+      }),
     async *watch(key, signal) {
-      const it = await kv.watch({ key, include: KvWatchInclude.LastValue });
+      const it = await whileClusterSettles(() => kv.watch({ key, include: KvWatchInclude.LastValue }));
       const stop = (): void => it.stop();
       signal.addEventListener("abort", stop, { once: true });
       try {
@@ -269,13 +275,13 @@ function natsBlobs(store: Awaited<ReturnType<Objm["create"]>>): BlobStore {
           : await store.put({ name, options: { max_chunk_size: 256 * 1024 } }, data);
       return { size: info.size, digest: info.digest };
     },
-    get: (name) => store.getBlob(name),
+    get: (name) => whileClusterSettles(() => store.getBlob(name)),
     async info(name) {
       const info = await store.info(name);
       return info && !info.deleted ? { size: info.size, digest: info.digest } : null;
     },
     async stream(name) {
-      const obj = await store.get(name);
+      const obj = await whileClusterSettles(() => store.get(name));
       return obj ? readStream(obj.data) : null;
     },
     async delete(name) {
@@ -307,11 +313,33 @@ async function ignoringCreateRace(add: () => Promise<unknown>): Promise<void> {
 
 /** The loser of a create race opens the winner's bucket on its second try. */
 async function openOrCreate<T>(open: () => Promise<T>): Promise<T> {
-  try {
-    return await open();
-  } catch (err) {
-    if (!/already in use|already exists/i.test(String(err))) throw err;
-    return open();
+  return whileClusterSettles(async () => {
+    try {
+      return await open();
+    } catch (err) {
+      if (!/already in use|already exists/i.test(String(err))) throw err;
+      return open();
+    }
+  });
+}
+
+const SETTLE_TRIES = 3;
+const SETTLE_DELAY_MS = 500;
+
+/**
+ * On a cluster a JetStream API request can go unanswered, or be refused as
+ * temporarily unavailable, while a leader is being elected (a node just
+ * restarted, several services creating the same bucket at once): such a
+ * request is tried again a few times before the error is the caller's.
+ */
+async function whileClusterSettles<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= SETTLE_TRIES || !/timeout|temporarily unavailable|no suitable peers/i.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, SETTLE_DELAY_MS * i));
+    }
   }
 }
 

@@ -1,19 +1,56 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { type ConnectionOptions, credsAuthenticator, type NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
 import type { Logger } from "pino";
+import type { NatsAccess } from "../../config/nats-fields.js";
+import { CLUSTERED_CAS_FIXED_IN, lacksClusteredCas } from "./nats-server-defects.js";
 
-/** Connects with endless reconnects: a NATS restart must not kill a service. */
-export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
+/** The connect options for the credentials the configuration gives (none: an open server). */
+export function natsAuth(access: NatsAccess | undefined): Partial<ConnectionOptions> {
+  if (!access) return {};
+  if (access.natsCreds !== "") return { authenticator: credsAuthenticator(readFileSync(access.natsCreds)) };
+  if (access.natsToken !== "") return { token: access.natsToken };
+  if (access.natsUser !== "") return { user: access.natsUser, pass: access.natsPassword };
+  return {};
+}
+
+/** The servers of a NATS_URL list, for the client to fail over between. */
+export function natsServers(url: string): string[] {
+  return url.split(",").map((s) => s.trim());
+}
+
+/**
+ * Connects with endless reconnects: a NATS restart must not kill a service.
+ * With a list of servers (a cluster) the client moves to another node when
+ * its own goes away.
+ */
+export async function connectNats(
+  url: string,
+  name: string,
+  log: Logger,
+  settings?: NatsAccess & { natsReplicas?: number },
+): Promise<NatsConnection> {
   const nc = await connect({
-    servers: url.split(","),
+    servers: natsServers(url),
     name,
+    ...natsAuth(settings),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
   });
   log.info({ server: nc.getServer() }, "connected to NATS");
+  const version = nc.info?.version ?? "";
+  if ((settings?.natsReplicas ?? 1) > 1 && lacksClusteredCas(version)) {
+    log.warn(
+      { server_version: version, fixed_in: CLUSTERED_CAS_FIXED_IN },
+      "this nats-server lets two concurrent compare-and-swaps on a replicated KV bucket both win (nats-server#4320): run the cluster on a fixed version",
+    );
+  }
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === "disconnect" || s.type === "reconnect") log.warn({ status: s.type }, "NATS connection");
+      if (s.type === "disconnect" || s.type === "reconnect") {
+        log.warn({ status: s.type, server: nc.getServer() }, "NATS connection");
+      }
     }
   })();
   return nc;
