@@ -2,7 +2,7 @@ import "./instrumentation.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectNats, createNatsBus, watchConnection } from "@t2v/common/channels";
+import { connectNats, createNatsBus, mediaStoreLimits, watchConnection } from "@t2v/common/channels";
 import { readConfigOrExit } from "@t2v/common/config";
 import { createLogger } from "@t2v/common/logger";
 import { FATAL_EXIT_CODE, installFatalErrorPolicy, onShutdown } from "@t2v/common/process";
@@ -26,7 +26,7 @@ let decoder = await loadDecoder();
 log.info({ model: decoder.info.name, provider: decoder.info.executionProvider }, "VAE decoder loaded");
 
 const nc = await connectNats(config.natsUrl, `encoder-${workerId}`, log, config);
-const bus = await createNatsBus(nc, { replicas: config.natsReplicas });
+const bus = await createNatsBus(nc, { replicas: config.natsReplicas, storeLimits: mediaStoreLimits(config) });
 const tmpDir = await mkdtemp(join(tmpdir(), "t2v-encoder-"));
 const app = await start(
   { ...config, workerId },

@@ -1,5 +1,5 @@
 import "./instrumentation.js";
-import { connectNats, createNatsBus, watchConnection } from "@t2v/common/channels";
+import { connectNats, createNatsBus, mediaStoreLimits, watchConnection } from "@t2v/common/channels";
 import { readConfigOrExit } from "@t2v/common/config";
 import { createLogger } from "@t2v/common/logger";
 import { installFatalErrorPolicy, onShutdown } from "@t2v/common/process";
@@ -11,7 +11,7 @@ const config = readConfigOrExit("gateway", gatewayConfig);
 const log = createLogger("gateway", config.logLevel);
 installFatalErrorPolicy(log, "gateway");
 const nc = await connectNats(config.natsUrl, "gateway", log, config);
-const bus = await createNatsBus(nc, { replicas: config.natsReplicas });
+const bus = await createNatsBus(nc, { replicas: config.natsReplicas, storeLimits: mediaStoreLimits(config) });
 const gateway = await start(config, { bus, log });
 telemetry.setReady(true);
 

@@ -1,6 +1,6 @@
 import "./instrumentation.js";
 import { hostname } from "node:os";
-import { connectNats, createNatsBus, watchConnection } from "@t2v/common/channels";
+import { connectNats, createNatsBus, mediaStoreLimits, watchConnection } from "@t2v/common/channels";
 import { readConfigOrExit } from "@t2v/common/config";
 import { createLogger } from "@t2v/common/logger";
 import { FATAL_EXIT_CODE, installFatalErrorPolicy, onShutdown } from "@t2v/common/process";
@@ -19,7 +19,7 @@ let generator = await loadGenerator(config);
 log.info({ model: generator.info.name, provider: generator.info.executionProvider }, "model loaded");
 
 const nc = await connectNats(config.natsUrl, `inference-${workerId}`, log, config);
-const bus = await createNatsBus(nc, { replicas: config.natsReplicas });
+const bus = await createNatsBus(nc, { replicas: config.natsReplicas, storeLimits: mediaStoreLimits(config) });
 const app = await start(
   { ...config, workerId },
   {

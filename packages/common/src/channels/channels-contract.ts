@@ -749,3 +749,32 @@ async function eventuallyAsync(check: () => Promise<boolean>, timeoutMs = 3_000)
     await delay(20);
   }
 }
+
+/**
+ * Media stores' size limits (`storeLimits`, from LATENTS_STORE_MAX_GB and its siblings): a full
+ * store refuses a new object and keeps the old ones. `makeBus` gives an empty bus with the limits.
+ */
+export function describeStoreLimits(
+  name: string,
+  makeBus: (storeLimits: Readonly<Record<string, number>>) => Promise<TestBus>,
+): void {
+  describe(`media store limits: ${name}`, () => {
+    it("a full store refuses a new object and keeps those it has; other stores are not limited by it", async () => {
+      const tb = await makeBus({ t2v_latents: 1024 * 1024 });
+      try {
+        const { latents, videos } = await openMediaStores(tb.bus, { videoTtlHours: 1 });
+        const part = new Uint8Array(400 * 1024).fill(7);
+        await latents.put("a", part);
+        await latents.put("b", part);
+        await assert.rejects(latents.put("c", part), /maximum bytes|exceed|full/i);
+        assert.equal((await latents.info("a"))?.size, part.length, "nothing old was dropped");
+        assert.equal((await latents.info("c")) ?? null, null);
+        await latents.delete("a");
+        await latents.put("c", part);
+        await videos.put("v", new Uint8Array(2 * 1024 * 1024));
+      } finally {
+        await tb.close();
+      }
+    });
+  });
+}

@@ -1,5 +1,5 @@
 import { createMemoryBus } from "./bus/memory-bus.js";
-import { describeChannelsContract } from "./channels-contract.js";
+import { describeChannelsContract, describeStoreLimits } from "./channels-contract.js";
 
 describeChannelsContract(
   "in-memory bus",
@@ -9,3 +9,8 @@ describeChannelsContract(
   },
   { quietMs: 100, timeScale: 0.3 },
 );
+
+describeStoreLimits("in-memory bus", async (storeLimits) => {
+  const bus = createMemoryBus(Date.now, { storeLimits });
+  return { bus, close: () => bus.close() };
+});

@@ -1,14 +1,16 @@
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createNatsBus } from "./bus/nats-bus.js";
-import { describeChannelsContract } from "./channels-contract.js";
+import { describeChannelsContract, describeStoreLimits } from "./channels-contract.js";
+import { openMediaStores } from "./media-stores.js";
 
 /** One nats-server with JetStream for this file; each test starts from an empty server (every stream deleted). */
 let server: { url: string; stop(): Promise<void> } | undefined;
@@ -28,6 +30,30 @@ describeChannelsContract("NATS bus", async () => {
   for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
   const bus = await createNatsBus(nc);
   return { bus, close: () => bus.close() };
+});
+
+describeStoreLimits("NATS bus", async (storeLimits) => {
+  if (!server) throw new Error("nats-server did not start");
+  const nc = await connect({ servers: server.url });
+  const jsm = await jetstreamManager(nc);
+  for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
+  const bus = await createNatsBus(nc, { storeLimits });
+  return { bus, close: () => bus.close() };
+});
+
+describe("media store limits: NATS bus", () => {
+  it("a limit JetStream cannot reserve stops the opener with a message that names the settings", async () => {
+    if (!server) throw new Error("nats-server did not start");
+    const nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
+    const bus = await createNatsBus(nc, { storeLimits: { t2v_latents: 2 ** 50 } });
+    try {
+      await assert.rejects(openMediaStores(bus, { videoTtlHours: 1 }), /LATENTS_STORE_MAX_GB/);
+    } finally {
+      await bus.close();
+    }
+  });
 });
 
 async function startNatsServer(): Promise<{ url: string; stop(): Promise<void> }> {

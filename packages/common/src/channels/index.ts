@@ -22,7 +22,7 @@ export type {
   StreamSpec,
   Unsubscribe,
 } from "./bus/bus.js";
-export { createMemoryBus, type MemoryBus } from "./bus/memory-bus.js";
+export { createMemoryBus, type MemoryBus, type MemoryBusOptions } from "./bus/memory-bus.js";
 export { createNatsBus, type NatsBusOptions } from "./bus/nats-bus.js";
 export { connectNats, natsAuth, natsServers, watchConnection } from "./bus/nats-connect.js";
 export { CLUSTERED_CAS_FIXED_IN, lacksClusteredCas } from "./bus/nats-server-defects.js";
@@ -42,7 +42,9 @@ export {
   CHECKPOINTS_STORE,
   checkpointObjectName,
   latentObjectName,
+  type MediaStoreLimits,
   type MediaStores,
+  mediaStoreLimits,
   openMediaStores,
   posterObjectName,
   videoObjectName,

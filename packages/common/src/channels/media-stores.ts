@@ -4,9 +4,11 @@ import { HOUR_MS } from "./durations.js";
 /** Latents between denoise and decode: deleted once decoded; a day is plenty for retries. */
 export const LATENTS_STORE: BlobStoreSpec = { name: "t2v_latents", ttlMs: 24 * HOUR_MS };
 
+const VIDEOS_STORE_NAME = "t2v_videos";
+
 /** Finished MP4s and their posters. */
 export function videosStore(ttlHours: number): BlobStoreSpec {
-  return { name: "t2v_videos", ttlMs: ttlHours * HOUR_MS };
+  return { name: VIDEOS_STORE_NAME, ttlMs: ttlHours * HOUR_MS };
 }
 
 /**
@@ -16,6 +18,23 @@ export function videosStore(ttlHours: number): BlobStoreSpec {
  * changed, and outlasts any retry chain. Only the inference worker opens it (`bus.blobs`).
  */
 export const CHECKPOINTS_STORE: BlobStoreSpec = { name: "t2v_checkpoints", ttlMs: 48 * HOUR_MS };
+
+/** The media stores' size limits in GiB (LATENTS_STORE_MAX_GB, CHECKPOINTS_STORE_MAX_GB, VIDEOS_STORE_MAX_GB). */
+export interface MediaStoreLimits {
+  readonly latentsStoreMaxGb: number;
+  readonly checkpointsStoreMaxGb: number;
+  readonly videosStoreMaxGb: number;
+}
+
+/** Bytes by store name, as `createNatsBus` and `createMemoryBus` take them (`storeLimits`). */
+export function mediaStoreLimits(l: MediaStoreLimits): Readonly<Record<string, number>> {
+  const gib = 2 ** 30;
+  return {
+    [LATENTS_STORE.name]: l.latentsStoreMaxGb * gib,
+    [CHECKPOINTS_STORE.name]: l.checkpointsStoreMaxGb * gib,
+    [VIDEOS_STORE_NAME]: l.videosStoreMaxGb * gib,
+  };
+}
 
 export interface MediaStores {
   latents: BlobStore;

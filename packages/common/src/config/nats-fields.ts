@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Field } from "./config.js";
+import { type Field, int } from "./config.js";
 
 /** How a client proves who it is to NATS: at most one of a credentials file, a token, or a user and password. */
 export interface NatsAccess {
@@ -97,6 +97,31 @@ export const natsFields = {
   natsToken: token("NATS_TOKEN", "NATS authentication token to connect with"),
   natsUser: paired("NATS_USER", "NATS user to connect as (with NATS_PASSWORD)", "NATS_PASSWORD"),
   natsPassword: paired("NATS_PASSWORD", "password of NATS_USER", "NATS_USER"),
+  // JetStream reserves a store's limit when it creates the store: media can never fill the space
+  // that task state needs, and a full store refuses new objects (a failed, retried write) rather
+  // than drop old ones. The sum must fit JetStream's storage (max_file_store; 75% of the free disk
+  // by default), or the store is not created and the service stops with a clear message.
+  latentsStoreMaxGb: int(
+    "LATENTS_STORE_MAX_GB",
+    "size limit of t2v_latents (latents between denoise and encode), GiB",
+    2,
+    1,
+    100_000,
+  ),
+  checkpointsStoreMaxGb: int(
+    "CHECKPOINTS_STORE_MAX_GB",
+    "size limit of t2v_checkpoints (denoising checkpoints), GiB",
+    2,
+    1,
+    100_000,
+  ),
+  videosStoreMaxGb: int(
+    "VIDEOS_STORE_MAX_GB",
+    "size limit of t2v_videos (finished MP4s and posters, when RESULT_STORE=nats), GiB",
+    16,
+    1,
+    100_000,
+  ),
 };
 
 /** Everything a client needs to reach the mesh's NATS: NATS_URL and the fields above. */

@@ -41,7 +41,12 @@ interface MemoryStream {
   consumers: Map<string, MemoryConsumer>;
 }
 
-export function createMemoryBus(clock: () => number = Date.now): MemoryBus {
+export interface MemoryBusOptions {
+  /** Size limits in bytes of blob stores, by name, as on NATS (`mediaStoreLimits`). */
+  storeLimits?: Readonly<Record<string, number>>;
+}
+
+export function createMemoryBus(clock: () => number = Date.now, opts: MemoryBusOptions = {}): MemoryBus {
   const streams = new Map<string, MemoryStream>();
   const subscribers = new Map<string, Set<(data: Uint8Array) => void>>();
   const responders = new Map<string, (data: Uint8Array) => Uint8Array>();
@@ -143,7 +148,7 @@ export function createMemoryBus(clock: () => number = Date.now): MemoryBus {
     async blobs(spec) {
       let b = blobStores.get(spec.name);
       if (!b) {
-        b = memoryBlobs();
+        b = memoryBlobs(opts.storeLimits?.[spec.name] ?? 0);
         blobStores.set(spec.name, b);
       }
       return b;
@@ -383,12 +388,16 @@ async function* watchKey(
   }
 }
 
-function memoryBlobs(): BlobStore {
+function memoryBlobs(maxBytes: number): BlobStore {
   const blobs = new Map<string, { data: Uint8Array; digest: string }>();
+  const used = (): number => [...blobs.values()].reduce((n, b) => n + b.data.length, 0);
   const info = (b: { data: Uint8Array; digest: string }) => ({ size: b.data.length, digest: b.digest });
   return {
     async put(name, data) {
       const bytes = data instanceof Uint8Array ? data.slice() : await readAll(data);
+      // As JetStream's discard-new: a full store refuses the object, it never drops old ones.
+      const replaced = blobs.get(name)?.data.length ?? 0;
+      if (maxBytes > 0 && used() - replaced + bytes.length > maxBytes) throw new Error("maximum bytes exceeded");
       const b = { data: bytes, digest: `SHA-256=${createHash("sha256").update(bytes).digest("base64url")}` };
       blobs.set(name, b);
       return info(b);

@@ -22,6 +22,8 @@ import { readStream } from "./read-stream.js";
 export interface NatsBusOptions {
   /** Replicas of every stream, bucket and blob store this bus creates (3 on a three-node cluster). */
   replicas?: number;
+  /** Size limits in bytes of blob stores, by name (`mediaStoreLimits`); others have none of their own. */
+  storeLimits?: Readonly<Record<string, number>>;
 }
 
 /** The Bus on NATS JetStream: streams and pull consumers, core NATS subjects, KV buckets, object stores. */
@@ -126,8 +128,24 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
     },
 
     async blobs(spec) {
+      const maxBytes = opts.storeLimits?.[spec.name] ?? 0;
       const store = await openOrCreate(() =>
-        objm.create(spec.name, { storage: StorageType.File, replicas, ttl: nanos(spec.ttlMs) }),
+        objm
+          .create(spec.name, {
+            storage: StorageType.File,
+            replicas,
+            ttl: nanos(spec.ttlMs),
+            ...(maxBytes > 0 ? { max_bytes: maxBytes } : {}),
+          })
+          .catch((err: unknown) => {
+            if (!/insufficient storage resources/i.test(String(err))) throw err;
+            throw new Error(
+              `object store ${spec.name}: JetStream cannot reserve its size limit of ${(maxBytes / 2 ** 30).toFixed(1)} GiB ` +
+                "(the media stores' limits together must fit nats-server's max_file_store): lower LATENTS_STORE_MAX_GB, " +
+                "CHECKPOINTS_STORE_MAX_GB or VIDEOS_STORE_MAX_GB, or give JetStream more storage",
+              { cause: err },
+            );
+          }),
       );
       return natsBlobs(store);
     },
