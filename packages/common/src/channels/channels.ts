@@ -8,6 +8,7 @@ import { type QueueEstimates, queueEstimates } from "./queue-estimates.js";
 import { type QueueStats, queueStats } from "./queue-stats.js";
 import { type Submissions, submissions } from "./submissions.js";
 import { type TaskChanges, taskChanges } from "./task-changes.js";
+import { type TaskControls, taskControls } from "./task-controls.js";
 import { type TaskStore, taskStore } from "./task-store.js";
 import { type UsageLedger, usageLedger } from "./usage-ledger.js";
 import { type WorkerEvents, workerEvents } from "./worker-events.js";
@@ -22,6 +23,7 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  *   gateway   -> submissions  -> scheduler -> generateJobs -> inference -> decodeJobs -> encoder
  *   inference, encoder -> workerEvents -> scheduler -> tasks (CAS) -> taskChanges -> webhooks
  *   gateway, scheduler -> cancellations -> inference, scheduler
+ *   gateway (pause, resume, priority), scheduler (yield) -> taskControls -> scheduler, inference
  *   inference -> previews (core, per task, never stored) -> gateway (WatchTask)
  *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
  *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
@@ -34,6 +36,7 @@ export interface Channels {
   readonly decodeJobs: DecodeJobs;
   readonly workerEvents: WorkerEvents;
   readonly cancellations: Cancellations;
+  readonly taskControls: TaskControls;
   readonly taskChanges: TaskChanges;
   readonly queueEstimates: QueueEstimates;
   readonly queueStats: QueueStats;
@@ -52,6 +55,7 @@ export function channels(bus: Bus): Channels {
     decodeJobs: decodeJobs(bus),
     workerEvents: workerEvents(bus),
     cancellations: cancellations(bus),
+    taskControls: taskControls(bus),
     taskChanges: taskChanges(bus),
     queueEstimates: queueEstimates(bus),
     queueStats: queueStats(bus),

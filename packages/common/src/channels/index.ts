@@ -49,6 +49,12 @@ export {
 export { type Attempt, type AttemptEnd, type AttemptJob, type AttemptOptions, runAttempt } from "./run-attempt.js";
 export { SUBMIT_CONSUMER, type Submissions } from "./submissions.js";
 export { type TaskChanges, taskChangeId, WEBHOOK_CONSUMER } from "./task-changes.js";
+export {
+  TASK_CONTROL_SUBJECT,
+  type TaskControlKind,
+  type TaskControlMessage,
+  type TaskControls,
+} from "./task-controls.js";
 export type { StoredTask, TaskStore } from "./task-store.js";
 export type { UsageLedger } from "./usage-ledger.js";
 export { EVENTS_CONSUMER, type PublishWorkerEvent, type WorkerEventBody, type WorkerEvents } from "./worker-events.js";

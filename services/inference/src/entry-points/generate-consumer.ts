@@ -56,7 +56,7 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
 
   async function denoise(a: Attempt<GenerateJob>, hooks: RunHooks): Promise<void> {
     const { taskId } = a.job;
-    const run = deps.running.track(taskId, deps.shutdown);
+    const run = deps.running.track(taskId, deps.shutdown, a.job.attempt);
     deps.onBusy(taskId);
     let freed = false;
     // The next job may start denoising while this one uploads its latents and publishes.
@@ -67,7 +67,7 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
       hooks.onModelFree();
     };
     try {
-      await deps.generateVideo({ ...a, signal: run.signal, onModelFree });
+      await deps.generateVideo({ ...a, signal: run.signal, preempt: run.preempt, onModelFree });
     } finally {
       run.release();
       onModelFree();

@@ -35,17 +35,20 @@ export class SchedulerState {
     const t = r.task;
     if (!t) return;
     const id = t.taskId;
-    this.forget(id);
+    const queued = t.status === TaskStatus.QUEUED && r.dispatchedAttempt !== t.attempt;
+    // A task queued already stays in its queue (re-sorted by add), so its tenant keeps its turn.
+    this.forget(id, queued && this.queues.get(r.pool)?.has(id) ? r.pool : undefined);
     if (t.deadline) this.deadlines.set(id, timestampMs(t.deadline));
     // A start deadline matters until the task starts; the reconciler watches it like a deadline.
     else if (t.startDeadline && !t.startTime) this.deadlines.set(id, timestampMs(t.startDeadline));
-    if (t.status === TaskStatus.QUEUED && r.dispatchedAttempt !== t.attempt) {
+    if (queued) {
       this.queue(r.pool).add({
         taskId: id,
         tenantId: r.tenantId,
         pool: r.pool,
         enqueuedAt: t.createTime ? timestampMs(t.createTime) : now,
         notBefore: r.notBefore ? timestampMs(r.notBefore) : 0,
+        priority: t.priority,
       });
     } else if (
       t.status === TaskStatus.QUEUED ||
@@ -53,14 +56,21 @@ export class SchedulerState {
       t.status === TaskStatus.ENCODING
     ) {
       this.inFlight.set(id, { tenantId: r.tenantId, pool: r.pool, started: t.status !== TaskStatus.QUEUED });
+    } else if (t.status === TaskStatus.PAUSED) {
+      // Neither queued nor running: the reconciler watches when its pause runs out.
+      const expires = t.pauseExpireTime ? timestampMs(t.pauseExpireTime) : undefined;
+      const d = this.deadlines.get(id);
+      if (expires !== undefined) this.deadlines.set(id, d === undefined ? expires : Math.min(d, expires));
     } else {
       this.deadlines.delete(id);
     }
     this.dirtyTenants.add(r.tenantId);
   }
 
-  forget(taskId: string): void {
-    for (const q of this.queues.values()) {
+  /** Drops the task from the queues (but `keepPool`'s), the tasks in flight and the deadlines. */
+  forget(taskId: string, keepPool?: string): void {
+    for (const [pool, q] of this.queues) {
+      if (pool === keepPool) continue;
       const e = q.remove(taskId);
       if (e) this.dirtyTenants.add(e.tenantId);
     }

@@ -1,5 +1,6 @@
 import { type BlobStore, type Channels, HOUR_MS, type ResultCache } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
+import { isTerminal } from "@t2v/common/task";
 import type { SchedulerConfig } from "../config.js";
 import { type LeaderSnapshot, STANDBY_SNAPSHOT } from "../domain/leader-snapshot.js";
 import type { ReconcilePolicy } from "../domain/reconcile-task.js";
@@ -24,7 +25,15 @@ const QUEUE_STATS_EVERY_MS = 1_000;
 
 export type TermChannels = Pick<
   Channels,
-  "tasks" | "generateJobs" | "taskChanges" | "cancellations" | "queueStats" | "workerRegistry" | "deadLetters" | "usage"
+  | "tasks"
+  | "generateJobs"
+  | "taskChanges"
+  | "cancellations"
+  | "taskControls"
+  | "queueStats"
+  | "workerRegistry"
+  | "deadLetters"
+  | "usage"
 >;
 
 /** What one term offers its entry points (consumers, subscriptions, responders). */
@@ -33,6 +42,8 @@ export interface LeaderTerm {
   groups(): readonly WorkerGroup[];
   handleSubmission: HandleSubmission;
   applyEvent: ApplyEvent;
+  /** Re-reads a task the gateway paused, resumed or reprioritised and files it where it now belongs. */
+  refile(taskId: string): Promise<void>;
 }
 
 export interface LeaderTermDeps {
@@ -40,6 +51,8 @@ export interface LeaderTermDeps {
   channels: TermChannels;
   cache: ResultCache;
   videos: Pick<BlobStore, "info">;
+  /** Checkpoints of paused tasks, deleted when their pause runs out. */
+  checkpoints: Pick<BlobStore, "delete">;
   /** How long the generate stream drops a re-published job as a duplicate. */
   duplicateWindowMs: number;
   metrics: SchedulerMetrics;
@@ -116,6 +129,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
     state,
     write,
     cancellations: ch.cancellations,
+    checkpoints: deps.checkpoints,
     applyEvent,
     republish: dispatcher.publishJob,
     policy,
@@ -143,6 +157,16 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
     requestDispatch,
   });
 
+  const refile = async (taskId: string): Promise<void> => {
+    const r = (await ch.tasks.get(taskId))?.record;
+    if (!r?.task || isTerminal(r.task.status)) {
+      state.forget(taskId);
+      return;
+    }
+    state.track(r, now());
+    requestDispatch();
+  };
+
   await rebuildState({ tasks: ch.tasks, state, republish: dispatcher.publishJob, log, now });
 
   const timers = [
@@ -156,7 +180,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
     every(config.sweepIntervalMs, log, () => sweep()),
   ];
   try {
-    const listening = deps.listen({ state, groups: () => groups, handleSubmission, applyEvent }, signal);
+    const listening = deps.listen({ state, groups: () => groups, handleSubmission, applyEvent, refile }, signal);
     requestDispatch();
     log.info("scheduler running");
     await listening;

@@ -62,7 +62,11 @@ export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
   };
 }
 
-/** ENCODING is our own split of the legacy "processing" state. */
+/**
+ * ENCODING is our own split of the legacy "processing" state. PAUSED reads
+ * "paused": a legacy client polling for "completed" or "failed" keeps
+ * polling, and pause_expire_time says until when.
+ */
 function legacyStatus(s: TaskStatus): string {
   return s === TaskStatus.ENCODING ? "processing" : statusName(s);
 }
@@ -89,6 +93,8 @@ export function statusBody(t: Task): Record<string, unknown> {
     create_time: iso(t.createTime),
     finish_time: iso(t.finishTime),
     result_expire_time: iso(t.resultExpireTime),
+    pause_expire_time: iso(t.pauseExpireTime),
+    priority: t.priority,
   };
 }
 
