@@ -10,6 +10,7 @@ import type { SchedulerMetrics } from "../metrics.js";
 import { type ApplyEvent, createEventApplier } from "./apply-worker-event.js";
 import { createDispatcher } from "./dispatcher.js";
 import { createSubmissionHandler, type HandleSubmission } from "./handle-submission.js";
+import { createPreempter } from "./preempt.js";
 import { publishQueueStats } from "./publish-queue-stats.js";
 import { rebuildState } from "./rebuild.js";
 import { createReconciler } from "./reconcile.js";
@@ -83,6 +84,16 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
     metrics: deps.metrics,
     log,
   });
+  const preempt = createPreempter({
+    tasks: ch.tasks,
+    state,
+    write,
+    taskControls: ch.taskControls,
+    policy: { enabled: config.preemption, minRunMs: config.preemptMinRunSeconds * 1000 },
+    metrics: deps.metrics,
+    log,
+    now,
+  });
   const dispatcher = createDispatcher({
     tasks: ch.tasks,
     state,
@@ -95,6 +106,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal): 
     metrics: deps.metrics,
     now,
     defaultRunSeconds: config.defaultRunSeconds,
+    preempt,
   });
   const requestDispatch = (): void => {
     if (!signal.aborted) void dispatcher.round();
