@@ -37,6 +37,11 @@ function describeProgress(task: Task, nowMs: number): string {
       return `Failed: ${task.errorMessage || "no reason given"}`;
     case TaskStatus.CANCELLED:
       return "Cancelled";
+    case TaskStatus.PAUSED: {
+      const step =
+        task.totalSteps > 0 && task.currentStep > 0 ? ` at step ${task.currentStep} of ${task.totalSteps}` : "";
+      return `Paused${step}: resume to continue from there`;
+    }
     default:
       return statusName(task.status);
   }

@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { openApiKeyStore } from "@t2v/common/api-keys";
-import { type Bus, channels, openMediaStores } from "@t2v/common/channels";
+import { type Bus, channels, HOUR_MS, openMediaStores } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { openResultStore } from "@t2v/common/s3-store";
 import { retentionPolicyOf } from "@t2v/common/task";
@@ -36,6 +36,7 @@ import { transportContextValues } from "./entry-points/rpc/stream-transport.js";
 import { startWebhookDispatcher } from "./entry-points/webhooks/webhook-dispatcher.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { cancelTaskUseCase } from "./use-cases/cancel-task.js";
+import { controlTaskUseCases } from "./use-cases/control-task.js";
 import { createTaskUseCase } from "./use-cases/create-task.js";
 import { deleteTaskUseCase } from "./use-cases/delete-task.js";
 import { deliverWebhookUseCase } from "./use-cases/deliver-webhook.js";
@@ -158,6 +159,15 @@ export async function buildGateway(
     log,
     now,
   });
+  const controlTask = controlTaskUseCases({
+    tasks: ch.tasks,
+    getTask,
+    taskControls: ch.taskControls,
+    taskChanges: ch.taskChanges,
+    pausedTtlMs: config.pausedTtlHours * HOUR_MS,
+    log,
+    now,
+  });
   const health = createServingState(true);
   const stopping = new AbortController();
   // The cache tells the hub when a queued task moved; the hub tells the cache which tasks are queued.
@@ -186,6 +196,7 @@ export async function buildGateway(
     createTask,
     getTask,
     cancelTask,
+    controlTask,
     deleteTask,
     listTasks: listTasksUseCase(ch.tasks),
     watchTask: watchTaskUseCase({ getTask, hub, streams, previews: ch.previews }),

@@ -1,3 +1,4 @@
+import { CHECKPOINTS_STORE, HOUR_MS } from "@t2v/common/channels";
 import { type ConfigOf, commonFields, type Field, int, str } from "@t2v/common/config";
 import { resultStoreFields } from "@t2v/common/s3-store";
 import { type AllowList, parseAllowList } from "./domain/allow-list.js";
@@ -113,6 +114,13 @@ export const gatewayConfig = {
     5_000,
     10,
     3_600_000,
+  ),
+  pausedTtlHours: int(
+    "PAUSED_TTL_HOURS",
+    "how long a paused task keeps its checkpoint; then it is cancelled (PAUSE_EXPIRED). Below the checkpoint store's 48 h TTL",
+    24,
+    1,
+    CHECKPOINTS_STORE.ttlMs / HOUR_MS - 1,
   ),
   webhookMaxAttempts: int("WEBHOOK_MAX_ATTEMPTS", "deliveries tried per event before giving up", 12, 1, 50),
   requestMaxBytes: int(

@@ -114,7 +114,7 @@ export async function start(config: InferenceConfig, deps: InferenceDeps): Promi
     () => busyTask,
     log,
   );
-  const running = listenForCancellations(ch.cancellations);
+  const running = listenForCancellations(ch.cancellations, ch.taskControls);
   const publishEvent = ch.workerEvents.publisher(config.workerId);
   const handle = createGenerateConsumer({
     tasks: ch.tasks,

@@ -47,6 +47,9 @@ export function createInferenceMetrics(provider: string) {
     resumedSteps: meter.createCounter("t2v_checkpoint_resumed_steps_total", {
       description: "Denoising steps a resumed run did not have to run again",
     }),
+    yields: meter.createCounter("t2v_denoise_yields_total", {
+      description: "Denoises stopped at a step boundary with a checkpoint, by reason (pause, preempt)",
+    }),
     busy(isBusy: boolean, now = Date.now()): void {
       if (isBusy && busySince === undefined) busySince = now;
       if (!isBusy && busySince !== undefined) {

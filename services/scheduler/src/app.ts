@@ -1,9 +1,11 @@
 import {
   type Bus,
+  CHECKPOINTS_STORE,
   channels,
   consumeEach,
   DAY_MS,
   GENERATE_STREAM,
+  lazy,
   leaderLease,
   resultCache,
   resultExpiry,
@@ -52,6 +54,8 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
   // The same store the encoder writes to (RESULT_STORE), so a cached video is looked up where it lives.
   const results = await openResultStore(config, deps.bus);
   const { videos } = results;
+  // Opened on first use: only an expiring paused task needs it.
+  const checkpoints = lazy(() => deps.bus.blobs(CHECKPOINTS_STORE));
   const cache = resultCache(deps.bus, config.cacheTtlHours);
   const lease = leaderLease(deps.bus, replica, config.leaseMs);
   let snapshot: LeaderSnapshot = STANDBY_SNAPSHOT;
@@ -64,6 +68,7 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
     channels: ch,
     cache,
     videos,
+    checkpoints: { delete: async (name) => (await checkpoints()).delete(name) },
     duplicateWindowMs: GENERATE_STREAM.duplicateWindowMs,
     metrics,
     log,

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type ConfigCheck, type ConfigOf, commonFields, int, str } from "@t2v/common/config";
+import { bool, type ConfigCheck, type ConfigOf, commonFields, int, str } from "@t2v/common/config";
 import { resultStoreFields } from "@t2v/common/s3-store";
 
 export const schedulerConfig = {
@@ -37,6 +37,18 @@ export const schedulerConfig = {
     86_400_000,
   ),
   prefetch: int("DISPATCH_PREFETCH", "jobs waiting per worker group beyond one per worker", 1, 0, 100),
+  preemption: bool(
+    "PREEMPTION",
+    "a higher-tier task waiting for a busy worker group makes its lowest-tier running task yield at a step boundary",
+    true,
+  ),
+  preemptMinRunSeconds: int(
+    "PREEMPT_MIN_RUN_SECONDS",
+    "an attempt runs at least this long before it may be preempted (the quantum that prevents thrash)",
+    30,
+    0,
+    86_400,
+  ),
   stallTimeoutMs: int(
     "STALL_TIMEOUT_MS",
     "a running task with no progress this long is retried",

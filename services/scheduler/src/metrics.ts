@@ -35,6 +35,9 @@ export function createSchedulerMetrics(snapshot: () => LeaderSnapshot) {
     cacheHits: meter.createCounter("t2v_cache_hits_total", { description: "Tasks served from the result cache" }),
     retries: meter.createCounter("t2v_retries_total", { description: "Attempts retried, per failing stage" }),
     deadLetters: meter.createCounter("t2v_dead_letters_total", { description: "Tasks that failed for good" }),
+    preemptions: meter.createCounter("t2v_preemptions_total", {
+      description: "Running tasks asked to yield their worker to higher-tier work, per pool of the preempted task",
+    }),
   };
 }
 

@@ -29,6 +29,7 @@ import { openMediaStores } from "./media-stores.js";
 import { MAX_ESTIMATE_IDS } from "./queue-estimates.js";
 import { resultCache } from "./result-cache.js";
 import { expiryHour, resultExpiry } from "./result-expiry.js";
+import { TASK_CONTROL_SUBJECT, type TaskControlMessage } from "./task-controls.js";
 
 export type { TestBus } from "./channels-contract-support.js";
 
@@ -364,6 +365,40 @@ export function describeChannelsContract(
         await eventually(() => heardB.length >= 2);
         await delay(100);
         assert.deepEqual(heardA, ["t1"]);
+        subB.unsubscribe();
+      });
+    });
+
+    describe("task controls", () => {
+      it("reach every subscriber with their kind and attempt; malformed and unknown ones are ignored", async () => {
+        const c = ch();
+        const heardA: TaskControlMessage[] = [];
+        const heardB: TaskControlMessage[] = [];
+        const subA = c.taskControls.subscribe((m) => heardA.push(m));
+        const subB = c.taskControls.subscribe((m) => heardB.push(m));
+        tb.bus.broadcast(TASK_CONTROL_SUBJECT, new Uint8Array([0x0a, 0x05, 0x61]));
+        // task_id "t0", action 99 (no such action)
+        tb.bus.broadcast(TASK_CONTROL_SUBJECT, new Uint8Array([0x0a, 0x02, 0x74, 0x30, 0x10, 0x63]));
+        c.taskControls.broadcast({ taskId: "t1", kind: "pause" });
+        c.taskControls.broadcast({ taskId: "t2", kind: "yield", attempt: 3 });
+        await eventually(() => heardA.length >= 2 && heardB.length >= 2);
+        await delay(100);
+        const expected = [
+          { taskId: "t1", kind: "pause", attempt: 0 },
+          { taskId: "t2", kind: "yield", attempt: 3 },
+        ];
+        assert.deepEqual(heardA, expected);
+        assert.deepEqual(heardB, expected);
+        subA.unsubscribe();
+        c.taskControls.broadcast({ taskId: "t3", kind: "resume" });
+        c.taskControls.broadcast({ taskId: "t3", kind: "priority" });
+        await eventually(() => heardB.length >= 4);
+        await delay(100);
+        assert.equal(heardA.length, 2);
+        assert.deepEqual(
+          heardB.slice(2).map((m) => m.kind),
+          ["resume", "priority"],
+        );
         subB.unsubscribe();
       });
     });

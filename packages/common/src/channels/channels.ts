@@ -9,6 +9,7 @@ import { type QueueEstimates, queueEstimates } from "./queue-estimates.js";
 import { type QueueStats, queueStats } from "./queue-stats.js";
 import { type Submissions, submissions } from "./submissions.js";
 import { type TaskChanges, taskChanges } from "./task-changes.js";
+import { type TaskControls, taskControls } from "./task-controls.js";
 import { type TaskStore, type TaskStoreOptions, taskStore } from "./task-store.js";
 import { type UsageLedger, usageLedger } from "./usage-ledger.js";
 import { type WorkerEvents, workerEvents } from "./worker-events.js";
@@ -24,6 +25,7 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  *   inference, encoder -> attemptClaims (CAS, one run per attempt) -> inference, encoder
  *   inference, encoder -> workerEvents -> scheduler -> tasks (CAS) -> taskChanges -> webhooks
  *   gateway, scheduler -> cancellations -> inference, scheduler
+ *   gateway (pause, resume, priority), scheduler (yield) -> taskControls -> scheduler, inference
  *   inference -> previews (core, per task, never stored) -> gateway (WatchTask)
  *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
  *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
@@ -37,6 +39,7 @@ export interface Channels {
   readonly attemptClaims: AttemptClaims;
   readonly workerEvents: WorkerEvents;
   readonly cancellations: Cancellations;
+  readonly taskControls: TaskControls;
   readonly taskChanges: TaskChanges;
   readonly queueEstimates: QueueEstimates;
   readonly queueStats: QueueStats;
@@ -61,6 +64,7 @@ export function channels(bus: Bus, opts: ChannelsOptions = {}): Channels {
     attemptClaims: attemptClaims(bus),
     workerEvents: workerEvents(bus),
     cancellations: cancellations(bus),
+    taskControls: taskControls(bus),
     taskChanges: taskChanges(bus),
     queueEstimates: queueEstimates(bus),
     queueStats: queueStats(bus),

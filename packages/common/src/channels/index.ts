@@ -73,6 +73,12 @@ export {
 export { SUBMIT_CONSUMER, type Submissions } from "./submissions.js";
 export { type TaskChanges, taskChangeId, WEBHOOK_CONSUMER } from "./task-changes.js";
 export {
+  TASK_CONTROL_SUBJECT,
+  type TaskControlKind,
+  type TaskControlMessage,
+  type TaskControls,
+} from "./task-controls.js";
+export {
   DEFAULT_TASK_RECORD_RETENTION_MS,
   type StoredTask,
   TASK_INDEX_BUCKET,

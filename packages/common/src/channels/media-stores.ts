@@ -15,7 +15,8 @@ export function videosStore(ttlHours: number): BlobStoreSpec {
  * Denoising checkpoints of running tasks (`checkpointObjectName`): rewritten every few tens of
  * seconds while a task denoises, deleted once its latents are stored or it is cancelled. The TTL
  * (counted from the last write) removes those of tasks that failed for good or whose model
- * changed, and outlasts any retry chain. Only the inference worker opens it (`bus.blobs`).
+ * changed, and outlasts any retry chain and any pause (PAUSED_TTL_HOURS is below it). The
+ * inference worker reads and writes it; the scheduler deletes a paused task's when its pause expires.
  */
 export const CHECKPOINTS_STORE: BlobStoreSpec = { name: "t2v_checkpoints", ttlMs: 48 * HOUR_MS };
 

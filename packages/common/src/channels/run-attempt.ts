@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { GenerationSpec } from "../gen/t2v/internal/v1/jobs_pb.js";
+import { TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
 import { type RetryOptions, retryWithBackoff } from "../process/retry.js";
 import { isTerminal } from "../task/task-status.js";
 import type { AttemptClaims } from "./attempt-claims.js";
@@ -101,8 +102,10 @@ export async function runAttempt<J extends AttemptJob>(
   const { taskId, attempt, spec } = job;
   const log = opts.log.child({ task_id: taskId, attempt });
   const task = (await opts.tasks.get(taskId))?.record.task;
-  if (!task || isTerminal(task.status) || task.attempt !== attempt || !spec) {
-    log.info("skipping job: task ended, cancelled or superseded");
+  // A paused task's job is skipped too: ResumeTask dispatches a fresh attempt.
+  const paused = task?.status === TaskStatus.PAUSED;
+  if (!task || isTerminal(task.status) || paused || task.attempt !== attempt || !spec) {
+    log.info(paused ? "skipping job: task paused" : "skipping job: task ended, cancelled or superseded");
     await skip("ended");
     return;
   }

@@ -23,5 +23,20 @@ export function endTask(
   now: Timestamp = timestampNow(),
 ): TaskRecord | null {
   if (!r.task || isTerminal(r.task.status)) return null;
-  return patchRecord(r, { ...extra, status, updateTime: now, finishTime: now });
+  return patchRecord(r, { pauseExpireTime: undefined, ...extra, status, updateTime: now, finishTime: now });
+}
+
+/**
+ * The record with a fresh attempt after the current one yielded its worker
+ * (pause, preemption): the next dispatch is a new job, and the yielded
+ * attempt is not charged to the retry budget (`attemptsSpent`).
+ */
+export function afterYield(r: TaskRecord, task: Fields<Task> = {}, record: Fields<TaskRecord> = {}): TaskRecord {
+  const attempt = (r.task?.attempt ?? 0) + 1;
+  return patchRecord(r, { ...task, attempt }, { ...record, yieldedAttempts: r.yieldedAttempts + 1 });
+}
+
+/** Attempts that count against MAX_ATTEMPTS: those that did not end by yielding. */
+export function attemptsSpent(r: TaskRecord): number {
+  return Math.max(0, (r.task?.attempt ?? 0) - r.yieldedAttempts);
 }

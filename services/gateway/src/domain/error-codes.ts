@@ -26,6 +26,10 @@ export const GatewayErrorCode = {
   internal: "INTERNAL",
   /** The owner cancelled the task. */
   cancelledByUser: "CANCELLED_BY_USER",
+  /** PauseTask, ResumeTask or UpdateTaskPriority on a task that has ended (FAILED_PRECONDITION). */
+  taskEnded: "TASK_ENDED",
+  /** PauseTask on a task whose denoise is done (FAILED_PRECONDITION). */
+  taskEncoding: "TASK_ENCODING",
 } as const;
 
 /** Where ErrorInfo reasons come from. */

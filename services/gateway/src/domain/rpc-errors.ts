@@ -33,6 +33,11 @@ export function invalidArgument(violations: FieldViolation[]): ConnectError {
   ]);
 }
 
+/** FAILED_PRECONDITION with the error code `reason` as google.rpc.ErrorInfo. */
+export function failedPrecondition(message: string, reason: string): ConnectError {
+  return new ConnectError(message, Code.FailedPrecondition, undefined, [errorInfo(reason)]);
+}
+
 export function notFound(what: string): ConnectError {
   return new ConnectError(`${what} not found`, Code.NotFound);
 }

@@ -67,7 +67,7 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
 
   async function denoise(a: Attempt<GenerateJob>, hooks: RunHooks): Promise<void> {
     const { taskId } = a.job;
-    const run = deps.running.track(taskId, deps.shutdown);
+    const run = deps.running.track(taskId, deps.shutdown, a.job.attempt);
     deps.onBusy(taskId);
     let freed = false;
     // The next job may start denoising while this one uploads its latents and publishes.
@@ -79,7 +79,8 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
     };
     try {
       // Taken over by another worker (this one went a lease without renewing): stop between two steps.
-      await deps.generateVideo({ ...a, signal: AbortSignal.any([run.signal, a.superseded]), onModelFree });
+      const signal = AbortSignal.any([run.signal, a.superseded]);
+      await deps.generateVideo({ ...a, signal, preempt: run.preempt, onModelFree });
     } finally {
       run.release();
       onModelFree();

@@ -17,7 +17,7 @@ import {
 import type { Logger } from "@t2v/common/logger";
 import { createOutbox, type RetryOptions, retryWithBackoff } from "@t2v/common/process";
 import { Attr, inSpan } from "@t2v/common/telemetry";
-import { encodeLatents, type GenerateHooks, GenerationCancelledError, type Latents } from "@t2v/model";
+import { type Checkpoint, encodeLatents, type GenerateHooks, GenerationCancelledError, type Latents } from "@t2v/model";
 import type { GeneratorEngine } from "../adapters/generator-engine.js";
 import type { SamplerSettings } from "../adapters/sampler-settings.js";
 import { stepsFor } from "../domain/draft-steps.js";
@@ -51,6 +51,11 @@ export interface GenerateRun {
   log: Logger;
   /** Fires on cancel or shutdown: generation stops between two steps. */
   signal: AbortSignal;
+  /**
+   * Fires on pause or preemption (its reason: "pause", "preempt"): generation stops at the next
+   * step boundary, the checkpoint is kept and a Yielded event ends the attempt.
+   */
+  preempt?: AbortSignal;
   /** Restarts the job's ack wait (after every step). */
   working(): void;
   /** Rejects once another worker took the attempt over: called before the latents are written. */
@@ -102,6 +107,32 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
     let latents: Latents;
     let checkpoints: RunCheckpoints | undefined;
     let engineSeconds = 0;
+    /**
+     * Keeps the state the run yielded (waiting out an outage: it is the task's progress), then
+     * reports Yielded; the job is acked by the caller and the next attempt resumes from it.
+     */
+    const yieldRun = async (checkpoint: Checkpoint, seconds: number, reason: string): Promise<void> => {
+      const store = checkpoints;
+      if (!store) throw new Error("yielded without a checkpoint store");
+      const checkpointObject = await retryWithBackoff(() => store.keep(checkpoint), {
+        ...retry,
+        what: "store the yielded checkpoint",
+      });
+      span?.addEvent("denoise.yielded", { [Attr.step]: checkpoint.step, "t2v.yield.reason": reason });
+      deps.metrics?.yields.add(1, { reason });
+      events.push({
+        case: "yielded",
+        value: {
+          step: checkpoint.step,
+          totalSteps: checkpoint.totalSteps,
+          checkpointObject,
+          denoiseSeconds: seconds,
+          reason,
+        },
+      });
+      await events.flush();
+      log.info({ step: checkpoint.step, total_steps: checkpoint.totalSteps, reason }, "denoise yielded");
+    };
     try {
       // Not awaited, so denoising starts a round trip sooner; it still leaves before any step.
       events.push(startedEvent);
@@ -114,6 +145,8 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
       if (resumed) events.push({ case: "step", value: { ...resumed, stepSeconds: 0 } });
       const hooks: GenerateHooks = {
         signal: run.signal,
+        // Only with a store to keep the yielded state in; without one the run goes on to the end.
+        ...(checkpoints && run.preempt ? { preempt: run.preempt } : {}),
         ...(deps.previews
           ? previewHooks(spec.previewEverySteps, { taskId, attempt, previews: deps.previews, log })
           : {}),
@@ -134,8 +167,12 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
       const result = checkpoints
         ? await checkpoints.generate(generator, hooks, () => events.push(startedEvent))
         : await generator.generate(modelSpec, hooks);
-      // No preemption is asked for, so the run always ends with its latents.
-      if (result.kind !== "done") throw new Error("the denoise yielded without being asked to");
+      if (result.kind === "yielded") {
+        run.onModelFree();
+        const reason = String(run.preempt?.reason ?? "preempt");
+        await yieldRun(result.checkpoint, result.denoiseSeconds, reason);
+        return;
+      }
       latents = result.latents;
       engineSeconds = result.denoiseSeconds;
     } catch (err) {

@@ -1,4 +1,5 @@
 import { type Context, context } from "@opentelemetry/api";
+import { checkpointObjectName } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { Attr, inSpan } from "@t2v/common/telemetry";
 import {
@@ -44,6 +45,8 @@ export interface RunCheckpoints {
     hooks: GenerateHooks,
     onRestart?: () => void,
   ): Promise<GenerateResult>;
+  /** Writes the state a yielded run ended with (paused, preempted); resolves to its object name. */
+  keep(checkpoint: Checkpoint): Promise<string>;
   /** The latents are stored, or the task was cancelled: the checkpoint is not needed any more. */
   discard(): Promise<void>;
 }
@@ -144,6 +147,11 @@ export async function openRunCheckpoints(
         onRestart?.();
         return generator.generate(spec, withCheckpoints);
       }
+    },
+    async keep(c) {
+      await store.save(taskId, key, c);
+      stored = true;
+      return checkpointObjectName(taskId, key);
     },
     discard: forget,
   };

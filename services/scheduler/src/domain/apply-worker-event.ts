@@ -2,7 +2,7 @@ import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { endTask, isTerminal, patchRecord, usageFor } from "@t2v/common/task";
+import { afterYield, attemptsSpent, endTask, isTerminal, patchRecord, usageFor } from "@t2v/common/task";
 import { withSamplerSettings } from "./effective-request.js";
 import { attemptFailureCode, finalFailure } from "./error-codes.js";
 import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
@@ -69,13 +69,38 @@ export function applyWorkerEvent(
         }),
       };
     }
+    case "yielded": {
+      // The attempt stopped at a step boundary with a checkpoint and acked its job: the next
+      // attempt resumes from it and this one is not charged to the retry budget.
+      const { step, totalSteps, checkpointObject, reason } = e.value;
+      const paused = t.status === TaskStatus.PAUSED;
+      if (!paused && t.status !== TaskStatus.QUEUED && t.status !== TaskStatus.PROCESSING) return NONE;
+      const reached = totalSteps > 0 && step <= totalSteps ? Math.max(t.currentStep, step) : t.currentStep;
+      return {
+        record: afterYield(
+          r,
+          {
+            // A paused task stays paused (ResumeTask queues it); a preempted one is queued at once.
+            status: paused ? TaskStatus.PAUSED : TaskStatus.QUEUED,
+            currentStep: reached,
+            progress: totalSteps > 0 ? Math.max(t.progress, (DENOISE_SHARE * reached) / totalSteps) : t.progress,
+            updateTime: now,
+            preemptions: t.preemptions + (reason === "preempt" && !paused ? 1 : 0),
+          },
+          { checkpointObject, notBefore: undefined },
+        ),
+      };
+    }
     case "denoised":
-      if (t.status !== TaskStatus.QUEUED && t.status !== TaskStatus.PROCESSING) return NONE;
+      // A pause that came after the last step loses the race: the task goes on to encode.
+      if (t.status !== TaskStatus.QUEUED && t.status !== TaskStatus.PROCESSING && t.status !== TaskStatus.PAUSED)
+        return NONE;
       return {
         record: patchRecord(
           r,
           {
             status: TaskStatus.ENCODING,
+            pauseExpireTime: undefined,
             progress: Math.max(t.progress, DENOISE_SHARE),
             updateTime: now,
             timings: withTimings(t, {
@@ -107,8 +132,15 @@ export function applyWorkerEvent(
     }
     case "failed": {
       const { message, retryable, stage } = e.value;
-      if (retryable && t.attempt < ctx.retry.maxAttempts) {
-        const delayMs = backoffDelayMs(ctx.retry, t.attempt, ctx.random);
+      const spent = attemptsSpent(r);
+      if (retryable && spent < ctx.retry.maxAttempts && t.status === TaskStatus.PAUSED) {
+        // Failed while its pause reached it: the next attempt waits for ResumeTask.
+        return {
+          record: patchRecord(r, { attempt: t.attempt + 1, updateTime: now }, { lastError: message }),
+        };
+      }
+      if (retryable && spent < ctx.retry.maxAttempts) {
+        const delayMs = backoffDelayMs(ctx.retry, spent, ctx.random);
         return {
           record: patchRecord(
             r,
@@ -124,7 +156,7 @@ export function applyWorkerEvent(
           retry: { attempt: t.attempt + 1, delayMs },
         };
       }
-      const failed = endTask(r, TaskStatus.FAILED, finalFailure(e.value, t.attempt), now);
+      const failed = endTask(r, TaskStatus.FAILED, finalFailure(e.value, spent), now);
       // The detail is for operators (dead letters, npx t2v dead-letters), never for users.
       return { record: failed && patchRecord(failed, {}, { lastError: `${stage}: ${message}` }) };
     }

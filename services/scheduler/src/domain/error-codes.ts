@@ -14,6 +14,7 @@ export const ErrorCode = {
   startTimeout: "START_TIMEOUT",
   retriesExhausted: "RETRIES_EXHAUSTED",
   workerLost: "WORKER_LOST",
+  pauseExpired: "PAUSE_EXPIRED",
   internal: "INTERNAL",
 } as const;
 
@@ -24,6 +25,7 @@ const SAFE_MESSAGE: Readonly<Record<string, string>> = {
   [ErrorCode.deadlineExceeded]: "deadline exceeded before the video was ready",
   [ErrorCode.startTimeout]: "no worker started the task before its start_timeout",
   [ErrorCode.workerLost]: "the worker running the task stopped responding",
+  [ErrorCode.pauseExpired]: "paused longer than PAUSED_TTL_HOURS; its checkpoint was deleted",
   [ErrorCode.internal]: "internal error",
 };
 

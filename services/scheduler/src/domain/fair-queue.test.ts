@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FairQueue, type QueueEntry } from "./fair-queue.js";
 
-const entry = (taskId: string, tenantId: string, enqueuedAt: number, notBefore = 0): QueueEntry => ({
+const entry = (taskId: string, tenantId: string, enqueuedAt: number, notBefore = 0, priority = 0): QueueEntry => ({
   taskId,
   tenantId,
   pool: "standard",
   enqueuedAt,
   notBefore,
+  priority,
 });
 
 /** Dispatches everything in order, as the scheduler would with one free worker at a time. */
@@ -77,5 +78,50 @@ describe("FairQueue", () => {
     assert.deepEqual(drain(q), ["a0", "c0"]);
     assert.equal(q.size, 0);
     assert.deepEqual(q.tenants(), []);
+  });
+
+  describe("priority", () => {
+    it("orders a tenant's own tasks, higher first, then older", () => {
+      const q = new FairQueue();
+      q.add(entry("a1", "A", 1));
+      q.add(entry("a2", "A", 2));
+      q.add(entry("a3", "A", 3, 0, 5));
+      q.add(entry("a4", "A", 4, 0, 5));
+      q.add(entry("a5", "A", 5, 0, -1));
+      assert.deepEqual(drain(q), ["a3", "a4", "a1", "a2", "a5"]);
+    });
+
+    it("never lets a tenant jump another tenant's turn", () => {
+      const q = new FairQueue();
+      q.add(entry("a1", "A", 1));
+      q.add(entry("b1", "B", 2));
+      q.add(entry("a2", "A", 3));
+      q.add(entry("b2", "B", 4));
+      // B raises its newest task to the top: it goes first among B's, still in B's turn.
+      q.add(entry("b2", "B", 4, 0, 100));
+      assert.deepEqual(drain(q), ["a1", "b2", "a2", "b1"]);
+    });
+
+    it("a re-added entry (a changed priority, a resumed task) takes its new place", () => {
+      const q = new FairQueue();
+      for (let i = 1; i <= 4; i++) q.add(entry(`a${i}`, "A", i));
+      q.add(entry("a4", "A", 4, 0, 1));
+      assert.equal(q.position("a4"), 0);
+      q.add(entry("a4", "A", 4, 0, 0));
+      assert.equal(q.position("a4"), 3);
+      assert.deepEqual(drain(q), ["a1", "a2", "a3", "a4"]);
+    });
+
+    it("a tenant with one queued task keeps its turn when its priority changes", () => {
+      const q = new FairQueue();
+      q.add(entry("a1", "A", 1));
+      q.add(entry("a2", "A", 2));
+      q.add(entry("b1", "B", 3));
+      q.add(entry("c1", "C", 4));
+      q.take("a1");
+      // C's only task changes priority: C must not join again as a newcomer ahead of B.
+      q.add(entry("c1", "C", 4, 0, 9));
+      assert.deepEqual(drain(q), ["b1", "c1", "a2"]);
+    });
   });
 });

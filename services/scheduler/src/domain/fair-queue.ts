@@ -7,12 +7,20 @@ export interface QueueEntry {
   readonly enqueuedAt: number;
   /** Not dispatched before this time (retry backoff); 0 = at once. */
   readonly notBefore: number;
+  /** Order among the tenant's own entries: higher first, then older (UpdateTaskPriority). */
+  readonly priority: number;
+}
+
+/** True when `a` goes before `b` in their tenant's list. */
+function before(a: QueueEntry, b: QueueEntry): boolean {
+  return a.priority !== b.priority ? a.priority > b.priority : a.enqueuedAt < b.enqueuedAt;
 }
 
 /**
  * One pool's queue: FIFO per tenant, round robin across tenants, so a tenant
  * with a thousand queued tasks delays another tenant's single task by at most
- * one dispatch. Pure data structure, no I/O.
+ * one dispatch. Priority orders a tenant's own list only: it never changes
+ * whose turn it is. Pure data structure, no I/O.
  */
 export class FairQueue {
   private readonly byTenant = new Map<string, QueueEntry[]>();
@@ -44,7 +52,15 @@ export class FairQueue {
   }
 
   add(e: QueueEntry): void {
-    if (this.byId.has(e.taskId)) this.remove(e.taskId);
+    const old = this.byId.get(e.taskId);
+    if (old && old.tenantId === e.tenantId) {
+      // Moved within its tenant's list (a new priority): the tenant keeps its turn.
+      const mine = this.byTenant.get(e.tenantId) ?? [];
+      mine.splice(mine.indexOf(old), 1);
+      this.insert(mine, e);
+      return;
+    }
+    if (old) this.remove(e.taskId);
     let list = this.byTenant.get(e.tenantId);
     if (!list) {
       list = [];
@@ -54,9 +70,13 @@ export class FairQueue {
       this.rotation.splice(this.turn + this.joined, 0, e.tenantId);
       this.joined++;
     }
-    // Keep each tenant's list ordered by enqueue time (retries re-enter in place).
+    this.insert(list, e);
+  }
+
+  /** Keeps each tenant's list ordered by priority, then enqueue time (retried, resumed and preempted tasks re-enter in place). */
+  private insert(list: QueueEntry[], e: QueueEntry): void {
     let i = list.length;
-    while (i > 0 && (list[i - 1]?.enqueuedAt ?? 0) > e.enqueuedAt) i--;
+    while (i > 0 && before(e, list[i - 1] ?? e)) i--;
     list.splice(i, 0, e);
     this.byId.set(e.taskId, e);
   }

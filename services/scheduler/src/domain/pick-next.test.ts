@@ -6,7 +6,7 @@ import { pickNext, queuePosition } from "./pick-next.js";
 function queues(entries: [pool: string, id: string, enqueuedAt: number][]): Map<string, FairQueue> {
   const m = new Map(["vip", "standard", "batch"].map((p) => [p, new FairQueue()]));
   for (const [pool, taskId, enqueuedAt] of entries) {
-    m.get(pool)?.add({ taskId, tenantId: "t", pool, enqueuedAt, notBefore: 0 });
+    m.get(pool)?.add({ taskId, tenantId: "t", pool, enqueuedAt, notBefore: 0, priority: 0 });
   }
   return m;
 }

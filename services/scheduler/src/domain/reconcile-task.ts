@@ -25,7 +25,9 @@ export type ReconcileAction =
   /** Treat as a transient failure of the current attempt (retry or fail). */
   | { kind: "stalled"; message: string }
   /** Dispatched, not started: publish the job again (deduplicated by its message id). */
-  | { kind: "republish" };
+  | { kind: "republish" }
+  /** Paused past its pause_expire_time: cancel it and delete its checkpoint. */
+  | { kind: "pauseExpired" };
 
 /**
  * The backstop against lost messages and dead workers: what to do with a
@@ -35,6 +37,8 @@ export function reconcileTask(r: TaskRecord, now: number, policy: ReconcilePolic
   const t = r.task;
   if (!t || isTerminal(t.status)) return { kind: "none" };
   if (t.deadline && now > timestampMs(t.deadline)) return { kind: "deadline" };
+  if (t.status === TaskStatus.PAUSED)
+    return t.pauseExpireTime && now > timestampMs(t.pauseExpireTime) ? { kind: "pauseExpired" } : { kind: "none" };
   if (t.status === TaskStatus.QUEUED && !t.startTime && t.startDeadline && now > timestampMs(t.startDeadline))
     return { kind: "startTimeout" };
   const idleS = (now - (t.updateTime ? timestampMs(t.updateTime) : now)) / 1000;

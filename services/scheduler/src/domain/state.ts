@@ -5,12 +5,23 @@ import { TIERS } from "@t2v/common/task";
 import { estimateGpuSeconds, type TaskSizeInput, workUnits } from "./estimate-gpu.js";
 import { updateMean } from "./estimate-wait.js";
 import { FairQueue, type QueueEntry } from "./fair-queue.js";
+import type { GroupWork } from "./preemption-policy.js";
 
 export interface InFlight {
   tenantId: string;
   pool: string;
   /** Dispatched but not yet started, or started (denoising or encoding). */
   started: boolean;
+  /** Denoising on a worker (PROCESSING): the worker is taken. Encoding frees it. */
+  denoising: boolean;
+  /** The worker group the attempt was dispatched to. */
+  group: string;
+  attempt: number;
+  /** When this leader first saw this attempt denoising (ms); 0 until then. */
+  runningSince: number;
+  remainingSteps: number;
+  /** When it was asked to yield its worker (preemption), ms; 0: not asked. Cleared with the attempt. */
+  yieldingSince: number;
 }
 
 /**
@@ -35,32 +46,55 @@ export class SchedulerState {
     const t = r.task;
     if (!t) return;
     const id = t.taskId;
-    this.forget(id);
+    const prev = this.inFlight.get(id);
+    const queued = t.status === TaskStatus.QUEUED && r.dispatchedAttempt !== t.attempt;
+    // A task queued already stays in its queue (re-sorted by add), so its tenant keeps its turn.
+    this.forget(id, queued && this.queues.get(r.pool)?.has(id) ? r.pool : undefined);
     if (t.deadline) this.deadlines.set(id, timestampMs(t.deadline));
     // A start deadline matters until the task starts; the reconciler watches it like a deadline.
     else if (t.startDeadline && !t.startTime) this.deadlines.set(id, timestampMs(t.startDeadline));
-    if (t.status === TaskStatus.QUEUED && r.dispatchedAttempt !== t.attempt) {
+    if (queued) {
       this.queue(r.pool).add({
         taskId: id,
         tenantId: r.tenantId,
         pool: r.pool,
         enqueuedAt: t.createTime ? timestampMs(t.createTime) : now,
         notBefore: r.notBefore ? timestampMs(r.notBefore) : 0,
+        priority: t.priority,
       });
     } else if (
       t.status === TaskStatus.QUEUED ||
       t.status === TaskStatus.PROCESSING ||
       t.status === TaskStatus.ENCODING
     ) {
-      this.inFlight.set(id, { tenantId: r.tenantId, pool: r.pool, started: t.status !== TaskStatus.QUEUED });
+      const denoising = t.status === TaskStatus.PROCESSING;
+      const same = prev?.attempt === t.attempt ? prev : undefined;
+      this.inFlight.set(id, {
+        tenantId: r.tenantId,
+        pool: r.pool,
+        started: t.status !== TaskStatus.QUEUED,
+        denoising,
+        group: r.dispatchedGroup,
+        attempt: t.attempt,
+        runningSince: denoising ? same?.runningSince || now : 0,
+        remainingSteps: Math.max(0, t.totalSteps - t.currentStep),
+        yieldingSince: same?.yieldingSince ?? 0,
+      });
+    } else if (t.status === TaskStatus.PAUSED) {
+      // Neither queued nor running: the reconciler watches when its pause runs out.
+      const expires = t.pauseExpireTime ? timestampMs(t.pauseExpireTime) : undefined;
+      const d = this.deadlines.get(id);
+      if (expires !== undefined) this.deadlines.set(id, d === undefined ? expires : Math.min(d, expires));
     } else {
       this.deadlines.delete(id);
     }
     this.dirtyTenants.add(r.tenantId);
   }
 
-  forget(taskId: string): void {
-    for (const q of this.queues.values()) {
+  /** Drops the task from the queues (but `keepPool`'s), the tasks in flight and the deadlines. */
+  forget(taskId: string, keepPool?: string): void {
+    for (const [pool, q] of this.queues) {
+      if (pool === keepPool) continue;
       const e = q.remove(taskId);
       if (e) this.dirtyTenants.add(e.tenantId);
     }
@@ -68,6 +102,33 @@ export class SchedulerState {
     if (f) this.dirtyTenants.add(f.tenantId);
     this.inFlight.delete(taskId);
     this.deadlines.delete(taskId);
+  }
+
+  /**
+   * The group's dispatched and denoising tasks, for the preemption policy. A yield asked for
+   * more than `answerMs` ago counts as lost (a missed broadcast, a dead worker): it may be asked again.
+   */
+  groupWork(group: string, now: number, answerMs: number): GroupWork[] {
+    const out: GroupWork[] = [];
+    for (const [taskId, f] of this.inFlight) {
+      if (f.group !== group || (f.started && !f.denoising)) continue;
+      out.push({
+        taskId,
+        attempt: f.attempt,
+        pool: f.pool,
+        started: f.denoising,
+        remainingSteps: f.remainingSteps,
+        runningSince: f.runningSince,
+        yielding: f.yieldingSince > 0 && now - f.yieldingSince < answerMs,
+      });
+    }
+    return out;
+  }
+
+  /** The task's current attempt was asked to yield; the group waits for its answer. */
+  markYielding(taskId: string, now: number): void {
+    const f = this.inFlight.get(taskId);
+    if (f) f.yieldingSince = now;
   }
 
   /** Takes an entry chosen by pickNext out of its queue, to be dispatched. */

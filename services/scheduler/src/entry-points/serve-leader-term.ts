@@ -4,17 +4,18 @@ import type { LeaderTerm } from "../use-cases/run-leader-term.js";
 import { subscribeCancellations } from "./cancel-subscription.js";
 import { answerEstimates } from "./estimates-responder.js";
 import { consumeSubmissions } from "./submission-consumer.js";
+import { subscribeTaskControls } from "./task-control-subscription.js";
 import { consumeWorkerEvents } from "./worker-event-consumer.js";
 
 export interface ServeDeps {
-  channels: Pick<Channels, "submissions" | "workerEvents" | "cancellations" | "queueEstimates">;
+  channels: Pick<Channels, "submissions" | "workerEvents" | "cancellations" | "taskControls" | "queueEstimates">;
   log: Logger;
   defaultRunSeconds: number;
   now: () => number;
 }
 
 /**
- * Everything a leader term listens to: the cancel broadcast, estimate
+ * Everything a leader term listens to: the cancel and task-control broadcasts, estimate
  * requests, and the submission and worker-event consumers. Resolves once
  * `signal` aborts and both consumers have handed back their last message.
  */
@@ -22,6 +23,7 @@ export async function serveLeaderTerm(deps: ServeDeps, term: LeaderTerm, signal:
   const { channels: ch, log } = deps;
   const subscriptions = [
     subscribeCancellations(ch.cancellations, term.state),
+    subscribeTaskControls(ch.taskControls, term.refile, log),
     answerEstimates(ch.queueEstimates, {
       fence: term.fence,
       state: term.state,

@@ -5,6 +5,7 @@ import type { Logger } from "@t2v/common/logger";
 import { patchRecord } from "@t2v/common/task";
 import { Attr, contextFromTraceParent, inSpan } from "@t2v/common/telemetry";
 import { generateJobFor, isDispatchable } from "../domain/dispatch-job.js";
+import type { QueueEntry } from "../domain/fair-queue.js";
 import { type AgeingPolicy, pickNext } from "../domain/pick-next.js";
 import type { SchedulerState } from "../domain/state.js";
 import type { WorkerGroup } from "../domain/worker-group.js";
@@ -25,6 +26,8 @@ export interface DispatcherDeps {
   now: () => number;
   /** Run time assumed until one is measured, for estimated_gpu_seconds. */
   defaultRunSeconds: number;
+  /** Told of each group after its round, with what it would dispatch next (step-level preemption). */
+  preempt?: (group: WorkerGroup, waiting: QueueEntry | undefined) => Promise<void>;
 }
 
 const MAX_CAS_TRIES = 10;
@@ -118,6 +121,8 @@ export function createDispatcher(deps: DispatcherDeps) {
           throw err;
         }
       }
+      // Waiting work the group had no slot for, or a job dispatched behind busy workers, may preempt.
+      if (deps.preempt) await deps.preempt(g, pickNext(deps.state.queues, g.pools, now, deps.ageing));
     }
   }
 

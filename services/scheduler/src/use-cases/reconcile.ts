@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { Cancellations, StoredTask, TaskStore } from "@t2v/common/channels";
+import type { BlobStore, Cancellations, StoredTask, TaskStore } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { WorkerEventSchema } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
-import { endTask, isTerminal } from "@t2v/common/task";
+import { endTask, isTerminal, patchRecord } from "@t2v/common/task";
 import { Attr, contextFromTraceParent, inSpan } from "@t2v/common/telemetry";
 import { ErrorCode, safeMessage } from "../domain/error-codes.js";
 import { type ReconcileAction, type ReconcilePolicy, reconcileTask } from "../domain/reconcile-task.js";
@@ -18,6 +18,8 @@ export interface ReconcilerDeps {
   state: SchedulerState;
   write: WriteRecord;
   cancellations: Pick<Cancellations, "broadcast">;
+  /** Where a paused task's checkpoint is deleted when its pause runs out. */
+  checkpoints: Pick<BlobStore, "delete">;
   applyEvent: ApplyEvent;
   /** Publishes a record's GenerateJob again (same message id). */
   republish: (r: TaskRecord, group: string) => Promise<void>;
@@ -75,6 +77,24 @@ export function createReconciler(deps: ReconcilerDeps) {
           { task_id: id, error_code: code },
           action.kind === "deadline" ? "deadline exceeded" : "start timeout",
         );
+      }
+      return;
+    }
+    if (action.kind === "pauseExpired") {
+      const next = endTask(
+        r,
+        TaskStatus.CANCELLED,
+        { errorCode: ErrorCode.pauseExpired, errorMessage: safeMessage(ErrorCode.pauseExpired) },
+        timestampFromMs(now),
+      );
+      if (next && (await deps.write(stored, patchRecord(next, {}, { checkpointObject: "" })))) {
+        deps.state.forget(id);
+        // Without a name (the pause reached no running attempt), the store's TTL removes it.
+        if (r.checkpointObject !== "")
+          await deps.checkpoints
+            .delete(r.checkpointObject)
+            .catch((err: unknown) => deps.log.warn({ err, task_id: id }, "checkpoint not deleted (its TTL will)"));
+        deps.log.info({ task_id: id, error_code: ErrorCode.pauseExpired }, "paused task expired");
       }
       return;
     }

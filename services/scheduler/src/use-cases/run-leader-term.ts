@@ -1,5 +1,6 @@
 import type { BlobStore, Channels, ResultCache } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
+import { isTerminal } from "@t2v/common/task";
 import type { SchedulerConfig } from "../config.js";
 import { type LeaderSnapshot, STANDBY_SNAPSHOT } from "../domain/leader-snapshot.js";
 import type { ReconcilePolicy } from "../domain/reconcile-task.js";
@@ -10,6 +11,7 @@ import { type ApplyEvent, createEventApplier } from "./apply-worker-event.js";
 import { createDispatcher } from "./dispatcher.js";
 import { createSubmissionHandler, type HandleSubmission } from "./handle-submission.js";
 import type { TermFence } from "./leadership.js";
+import { createPreempter } from "./preempt.js";
 import { publishQueueStats } from "./publish-queue-stats.js";
 import { rebuildState } from "./rebuild.js";
 import { createReconciler } from "./reconcile.js";
@@ -25,7 +27,15 @@ const QUEUE_STATS_EVERY_MS = 1_000;
 
 export type TermChannels = Pick<
   Channels,
-  "tasks" | "generateJobs" | "taskChanges" | "cancellations" | "queueStats" | "workerRegistry" | "deadLetters" | "usage"
+  | "tasks"
+  | "generateJobs"
+  | "taskChanges"
+  | "cancellations"
+  | "taskControls"
+  | "queueStats"
+  | "workerRegistry"
+  | "deadLetters"
+  | "usage"
 >;
 
 /** What one term offers its entry points (consumers, subscriptions, responders). */
@@ -36,6 +46,8 @@ export interface LeaderTerm {
   applyEvent: ApplyEvent;
   /** Asked before answering for the term (estimates): a stopped replica's view is stale. */
   fence: TermFence;
+  /** Re-reads a task the gateway paused, resumed or reprioritised and files it where it now belongs. */
+  refile(taskId: string): Promise<void>;
 }
 
 export interface LeaderTermDeps {
@@ -43,6 +55,8 @@ export interface LeaderTermDeps {
   channels: TermChannels;
   cache: ResultCache;
   videos: Pick<BlobStore, "info">;
+  /** Checkpoints of paused tasks, deleted when their pause runs out. */
+  checkpoints: Pick<BlobStore, "delete">;
   /** How long the generate stream drops a re-published job as a duplicate. */
   duplicateWindowMs: number;
   metrics: SchedulerMetrics;
@@ -88,6 +102,16 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     log,
     fence,
   });
+  const preempt = createPreempter({
+    tasks: ch.tasks,
+    state,
+    write,
+    taskControls: ch.taskControls,
+    policy: { enabled: config.preemption, minRunMs: config.preemptMinRunSeconds * 1000 },
+    metrics: deps.metrics,
+    log,
+    now,
+  });
   const dispatcher = createDispatcher({
     tasks: ch.tasks,
     state,
@@ -100,6 +124,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     metrics: deps.metrics,
     now,
     defaultRunSeconds: config.defaultRunSeconds,
+    preempt,
   });
   const requestDispatch = (): void => {
     if (!signal.aborted) void dispatcher.round();
@@ -134,6 +159,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     state,
     write,
     cancellations: ch.cancellations,
+    checkpoints: deps.checkpoints,
     applyEvent,
     republish: dispatcher.publishJob,
     policy,
@@ -163,6 +189,16 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     requestDispatch,
   });
 
+  const refile = async (taskId: string): Promise<void> => {
+    const r = (await ch.tasks.get(taskId))?.record;
+    if (!r?.task || isTerminal(r.task.status)) {
+      state.forget(taskId);
+      return;
+    }
+    state.track(r, now());
+    requestDispatch();
+  };
+
   await rebuildState({
     tasks: ch.tasks,
     usage: ch.usage,
@@ -184,7 +220,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     every(config.sweepIntervalMs, log, () => sweep()),
   ];
   try {
-    const listening = deps.listen({ state, groups: () => groups, handleSubmission, applyEvent, fence }, signal);
+    const listening = deps.listen({ state, groups: () => groups, handleSubmission, applyEvent, refile, fence }, signal);
     requestDispatch();
     log.info("scheduler running");
     await listening;

@@ -93,7 +93,11 @@ const RESULT_STATES: Partial<Record<ResultState, string>> = {
   [ResultState.DELETED]: "deleted",
 };
 
-/** ENCODING is our own split of the legacy "processing" state. */
+/**
+ * ENCODING is our own split of the legacy "processing" state. PAUSED reads
+ * "paused": a legacy client polling for "completed" or "failed" keeps
+ * polling, and pause_expire_time says until when.
+ */
 function legacyStatus(s: TaskStatus): string {
   return s === TaskStatus.ENCODING ? "processing" : statusName(s);
 }
@@ -122,6 +126,8 @@ export function statusBody(t: Task): Record<string, unknown> {
     result_expire_time: iso(t.resultExpireTime),
     // Why a finished task has no result_url: "expired" or "deleted" (null while it runs).
     result_state: RESULT_STATES[t.resultState] ?? null,
+    pause_expire_time: iso(t.pauseExpireTime),
+    priority: t.priority,
   };
 }
 

@@ -6,6 +6,7 @@ import { type Task, TaskEventSchema, type VideoService } from "@t2v/common/gen/t
 import type { Estimator } from "../../adapters/queue-estimates.js";
 import { invalidArgument } from "../../domain/rpc-errors.js";
 import type { CancelTask } from "../../use-cases/cancel-task.js";
+import type { ControlTask } from "../../use-cases/control-task.js";
 import type { CreateTask } from "../../use-cases/create-task.js";
 import type { DeleteTask } from "../../use-cases/delete-task.js";
 import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
@@ -19,6 +20,7 @@ export interface VideoServiceDeps {
   createTask: CreateTask;
   getTask: GetTaskForCaller;
   cancelTask: CancelTask;
+  controlTask: ControlTask;
   deleteTask: DeleteTask;
   listTasks: ListTasks;
   watchTask: WatchTask;
@@ -66,6 +68,18 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
 
     async cancelTask(req, ctx) {
       return view(await deps.cancelTask(callerOf(ctx), req.taskId));
+    },
+
+    async pauseTask(req, ctx) {
+      return view(await deps.controlTask.pauseTask(callerOf(ctx), req.taskId));
+    },
+
+    async resumeTask(req, ctx) {
+      return one(await deps.controlTask.resumeTask(callerOf(ctx), req.taskId));
+    },
+
+    async updateTaskPriority(req, ctx) {
+      return one(await deps.controlTask.updateTaskPriority(callerOf(ctx), req.taskId, req.priority));
     },
 
     async deleteTask(req, ctx) {

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/v1/video_service.proto.
  */
 export const file_t2v_v1_video_service: GenFile = /*@__PURE__*/
-  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIu8EChFDcmVhdGVUYXNrUmVxdWVzdBIaCgZwcm9tcHQYASABKAlCCrpIB3IFEAEYyAESIQoPbmVnYXRpdmVfcHJvbXB0GAIgASgJQgi6SAVyAxj0AxInCgpyZXNvbHV0aW9uGAMgASgJQhO6SBByDlIAUgQ0ODBwUgQ3MjBwEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgAiAEBEiQKCmZyYW1lX3JhdGUYBSABKA1CC7pICCoGMBAwGDAeSAGIAQESFgoFc3R5bGUYBiABKAlCB7pIBHICGCgSHgoEc2VlZBgHIAEoDUILukgIKgYY/////wdIAogBARIhCg9pZGVtcG90ZW5jeV9rZXkYCCABKAlCCLpIBXIDGP8BEiMKC3dlYmhvb2tfdXJsGAkgASgJQg66SAvYAQFyBhiAEIgBARI8Cgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBAiAowUyAgg8EiQKE3ByZXZpZXdfZXZlcnlfc3RlcHMYCyABKA1CB7pIBCoCGGQSDQoFZHJhZnQYDCABKAgSQgoNc3RhcnRfdGltZW91dBgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIChJACglyZXRlbnRpb24YDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CErpID6oBDCIFCICangEyAwiQHEILCglfZHVyYXRpb25CDQoLX2ZyYW1lX3JhdGVCBwoFX3NlZWQiugMKEEdlbmVyYXRpb25QYXJhbXMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRISCgpyZXNvbHV0aW9uGAMgASgJEg0KBXdpZHRoGAQgASgNEg4KBmhlaWdodBgFIAEoDRIQCghkdXJhdGlvbhgGIAEoARISCgpmcmFtZV9yYXRlGAcgASgNEhIKCm51bV9mcmFtZXMYCCABKA0SDQoFc3R5bGUYCSABKAkSDAoEc2VlZBgKIAEoDRIVCg1zZWVkX2V4cGxpY2l0GAsgASgIEg0KBW1vZGVsGAwgASgJEhUKDW1vZGVsX3ZlcnNpb24YDSABKAkSDQoFc3RlcHMYDiABKA0SFgoOZ3VpZGFuY2Vfc2NhbGUYDyABKAESDQoFc2hpZnQYECABKAESFwoPZXhwZXJ0X2JvdW5kYXJ5GBEgASgBEhgKEGVmZmVjdGl2ZV9wcm9tcHQYEiABKAkSIQoZZWZmZWN0aXZlX25lZ2F0aXZlX3Byb21wdBgTIAEoCRINCgVkcmFmdBgUIAEoCBIbChNwcmV2aWV3X2V2ZXJ5X3N0ZXBzGBUgASgNIpkCCgtUYXNrVGltaW5ncxItCgpxdWV1ZV93YWl0GAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KC3RleHRfZW5jb2RlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEioKB2Rlbm9pc2UYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoGZGVjb2RlGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKBmVuY29kZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCgZ1cGxvYWQYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iWAoHUHJldmlldxINCgVpbWFnZRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkSDAoEc3RlcBgDIAEoDRINCgV3aWR0aBgEIAEoDRIOCgZoZWlnaHQYBSABKA0ihwgKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkSJAoHdGltaW5ncxgYIAEoCzITLnQydi52MS5UYXNrVGltaW5ncxISCgplcnJvcl9jb2RlGBkgASgJEh0KFWVzdGltYXRlZF9ncHVfc2Vjb25kcxgaIAEoARITCgtncHVfc2Vjb25kcxgbIAEoARIQCghyZXJ1bl9vZhgcIAEoCRIyCg5zdGFydF9kZWFkbGluZRgdIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYHiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKDHJlc3VsdF9zdGF0ZRgfIAEoDjITLnQydi52MS5SZXN1bHRTdGF0ZSIvChFEZWxldGVUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAiLAoOR2V0VGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAIi8KEUNhbmNlbFRhc2tSZXF1ZXN0EhoKB3Rhc2tfaWQYASABKAlCCbpIBnIEEAEYQCJ9ChBMaXN0VGFza3NSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABBIsCgZzdGF0dXMYAyABKA4yEi50MnYudjEuVGFza1N0YXR1c0IIukgFggECEAEiSQoRTGlzdFRhc2tzUmVzcG9uc2USGwoFdGFza3MYASADKAsyDC50MnYudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLgoQV2F0Y2hUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAieQoJVGFza0V2ZW50EhoKBHRhc2sYASABKAsyDC50MnYudjEuVGFzaxIuCgpldmVudF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIgCgdwcmV2aWV3GAMgASgLMg8udDJ2LnYxLlByZXZpZXciWQoQUmVydW5UYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEASKQoJb3ZlcnJpZGVzGAIgASgLMhYudDJ2LnYxLlJlcnVuT3ZlcnJpZGVzIvgBCg5SZXJ1bk92ZXJyaWRlcxIeCgRzZWVkGAEgASgNQgu6SAgqBhj/////B0gAiAEBEh0KBXN0ZXBzGAIgASgNQgm6SAYqBBhkKAFIAYgBARIqCgpyZXNvbHV0aW9uGAMgASgJQhG6SA5yDFIENDgwcFIENzIwcEgCiAEBEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgDiAEBEhIKBWRyYWZ0GAUgASgISASIAQFCBwoFX3NlZWRCCAoGX3N0ZXBzQg0KC19yZXNvbHV0aW9uQgsKCV9kdXJhdGlvbkIICgZfZHJhZnQqxQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRVU19RVUVVRUQQARIaChZUQVNLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUVEFTS19TVEFUVVNfRU5DT0RJTkcQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIWChJUQVNLX1NUQVRVU19GQUlMRUQQBRIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBip7CgtSZXN1bHRTdGF0ZRIcChhSRVNVTFRfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZSRVNVTFRfU1RBVEVfQVZBSUxBQkxFEAESGAoUUkVTVUxUX1NUQVRFX0VYUElSRUQQAhIYChRSRVNVTFRfU1RBVEVfREVMRVRFRBADMqsDCgxWaWRlb1NlcnZpY2USNQoKQ3JlYXRlVGFzaxIZLnQydi52MS5DcmVhdGVUYXNrUmVxdWVzdBoMLnQydi52MS5UYXNrEjQKB0dldFRhc2sSFi50MnYudjEuR2V0VGFza1JlcXVlc3QaDC50MnYudjEuVGFzayIDkAIBEjUKCkNhbmNlbFRhc2sSGS50MnYudjEuQ2FuY2VsVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxJFCglMaXN0VGFza3MSGC50MnYudjEuTGlzdFRhc2tzUmVxdWVzdBoZLnQydi52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBEj8KCVdhdGNoVGFzaxIYLnQydi52MS5XYXRjaFRhc2tSZXF1ZXN0GhEudDJ2LnYxLlRhc2tFdmVudCIDkAIBMAESMwoJUmVydW5UYXNrEhgudDJ2LnYxLlJlcnVuVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxI6CgpEZWxldGVUYXNrEhkudDJ2LnYxLkRlbGV0ZVRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACAmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chp0MnYvdjEvdmlkZW9fc2VydmljZS5wcm90bxIGdDJ2LnYxIu8EChFDcmVhdGVUYXNrUmVxdWVzdBIaCgZwcm9tcHQYASABKAlCCrpIB3IFEAEYyAESIQoPbmVnYXRpdmVfcHJvbXB0GAIgASgJQgi6SAVyAxj0AxInCgpyZXNvbHV0aW9uGAMgASgJQhO6SBByDlIAUgQ0ODBwUgQ3MjBwEi4KCGR1cmF0aW9uGAQgASgBQhe6SBQSEhkAAAAAAAAkQCkAAAAAAAAIQEgAiAEBEiQKCmZyYW1lX3JhdGUYBSABKA1CC7pICCoGMBAwGDAeSAGIAQESFgoFc3R5bGUYBiABKAlCB7pIBHICGCgSHgoEc2VlZBgHIAEoDUILukgIKgYY/////wdIAogBARIhCg9pZGVtcG90ZW5jeV9rZXkYCCABKAlCCLpIBXIDGP8BEiMKC3dlYmhvb2tfdXJsGAkgASgJQg66SAvYAQFyBhiAEIgBARI8Cgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBAiAowUyAgg8EiQKE3ByZXZpZXdfZXZlcnlfc3RlcHMYCyABKA1CB7pIBCoCGGQSDQoFZHJhZnQYDCABKAgSQgoNc3RhcnRfdGltZW91dBgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIChJACglyZXRlbnRpb24YDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CErpID6oBDCIFCICangEyAwiQHEILCglfZHVyYXRpb25CDQoLX2ZyYW1lX3JhdGVCBwoFX3NlZWQiugMKEEdlbmVyYXRpb25QYXJhbXMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRISCgpyZXNvbHV0aW9uGAMgASgJEg0KBXdpZHRoGAQgASgNEg4KBmhlaWdodBgFIAEoDRIQCghkdXJhdGlvbhgGIAEoARISCgpmcmFtZV9yYXRlGAcgASgNEhIKCm51bV9mcmFtZXMYCCABKA0SDQoFc3R5bGUYCSABKAkSDAoEc2VlZBgKIAEoDRIVCg1zZWVkX2V4cGxpY2l0GAsgASgIEg0KBW1vZGVsGAwgASgJEhUKDW1vZGVsX3ZlcnNpb24YDSABKAkSDQoFc3RlcHMYDiABKA0SFgoOZ3VpZGFuY2Vfc2NhbGUYDyABKAESDQoFc2hpZnQYECABKAESFwoPZXhwZXJ0X2JvdW5kYXJ5GBEgASgBEhgKEGVmZmVjdGl2ZV9wcm9tcHQYEiABKAkSIQoZZWZmZWN0aXZlX25lZ2F0aXZlX3Byb21wdBgTIAEoCRINCgVkcmFmdBgUIAEoCBIbChNwcmV2aWV3X2V2ZXJ5X3N0ZXBzGBUgASgNIpkCCgtUYXNrVGltaW5ncxItCgpxdWV1ZV93YWl0GAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KC3RleHRfZW5jb2RlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEioKB2Rlbm9pc2UYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoGZGVjb2RlGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKBmVuY29kZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCgZ1cGxvYWQYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iWAoHUHJldmlldxINCgVpbWFnZRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkSDAoEc3RlcBgDIAEoDRINCgV3aWR0aBgEIAEoDRIOCgZoZWlnaHQYBSABKA0i5QgKBFRhc2sSDwoHdGFza19pZBgBIAEoCRIiCgZzdGF0dXMYAiABKA4yEi50MnYudjEuVGFza1N0YXR1cxIQCghwcm9ncmVzcxgDIAEoARISCgpyZXN1bHRfdXJsGAQgASgJEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZwYXJhbXMYCCABKAsyGC50MnYudjEuR2VuZXJhdGlvblBhcmFtcxIUCgxjdXJyZW50X3N0ZXAYCSABKA0SEwoLdG90YWxfc3RlcHMYCiABKA0SDwoHYXR0ZW1wdBgLIAEoDRIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGllchgOIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgPIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWNoZV9oaXQYEiABKAgSEwoLd2ViaG9va191cmwYEyABKAkSLAoIZGVhZGxpbmUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnBvc3Rlcl91cmwYFSABKAkSNgoScmVzdWx0X2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9pZGVtcG90ZW5jeV9rZXkYFyABKAkSJAoHdGltaW5ncxgYIAEoCzITLnQydi52MS5UYXNrVGltaW5ncxISCgplcnJvcl9jb2RlGBkgASgJEh0KFWVzdGltYXRlZF9ncHVfc2Vjb25kcxgaIAEoARITCgtncHVfc2Vjb25kcxgbIAEoARIQCghyZXJ1bl9vZhgcIAEoCRIyCg5zdGFydF9kZWFkbGluZRgdIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYHiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKDHJlc3VsdF9zdGF0ZRgfIAEoDjITLnQydi52MS5SZXN1bHRTdGF0ZRIQCghwcmlvcml0eRggIAEoBRI1ChFwYXVzZV9leHBpcmVfdGltZRghIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcHJlZW1wdGlvbnMYIiABKA0iLwoRRGVsZXRlVGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAIiwKDkdldFRhc2tSZXF1ZXN0EhoKB3Rhc2tfaWQYASABKAlCCbpIBnIEEAEYQCIuChBQYXVzZVRhc2tSZXF1ZXN0EhoKB3Rhc2tfaWQYASABKAlCCbpIBnIEEAEYQCIvChFSZXN1bWVUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAiXQoZVXBkYXRlVGFza1ByaW9yaXR5UmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEASJAoIcHJpb3JpdHkYAiABKAVCErpIDxoNGGQonP//////////ASIvChFDYW5jZWxUYXNrUmVxdWVzdBIaCgd0YXNrX2lkGAEgASgJQgm6SAZyBBABGEAifQoQTGlzdFRhc2tzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQSLAoGc3RhdHVzGAMgASgOMhIudDJ2LnYxLlRhc2tTdGF0dXNCCLpIBYIBAhABIkkKEUxpc3RUYXNrc1Jlc3BvbnNlEhsKBXRhc2tzGAEgAygLMgwudDJ2LnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi4KEFdhdGNoVGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAInkKCVRhc2tFdmVudBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSLgoKZXZlbnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIAoHcHJldmlldxgDIAEoCzIPLnQydi52MS5QcmV2aWV3IlkKEFJlcnVuVGFza1JlcXVlc3QSGgoHdGFza19pZBgBIAEoCUIJukgGcgQQARhAEikKCW92ZXJyaWRlcxgCIAEoCzIWLnQydi52MS5SZXJ1bk92ZXJyaWRlcyL4AQoOUmVydW5PdmVycmlkZXMSHgoEc2VlZBgBIAEoDUILukgIKgYY/////wdIAIgBARIdCgVzdGVwcxgCIAEoDUIJukgGKgQYZCgBSAGIAQESKgoKcmVzb2x1dGlvbhgDIAEoCUIRukgOcgxSBDQ4MHBSBDcyMHBIAogBARIuCghkdXJhdGlvbhgEIAEoAUIXukgUEhIZAAAAAAAAJEApAAAAAAAACEBIA4gBARISCgVkcmFmdBgFIAEoCEgEiAEBQgcKBV9zZWVkQggKBl9zdGVwc0INCgtfcmVzb2x1dGlvbkILCglfZHVyYXRpb25CCAoGX2RyYWZ0Kt0BCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSVEFTS19TVEFUVVNfUVVFVUVEEAESGgoWVEFTS19TVEFUVVNfUFJPQ0VTU0lORxACEhgKFFRBU0tfU1RBVFVTX0VOQ09ESU5HEAMSGQoVVEFTS19TVEFUVVNfQ09NUExFVEVEEAQSFgoSVEFTS19TVEFUVVNfRkFJTEVEEAUSGQoVVEFTS19TVEFUVVNfQ0FOQ0VMTEVEEAYSFgoSVEFTS19TVEFUVVNfUEFVU0VEEAcqewoLUmVzdWx0U3RhdGUSHAoYUkVTVUxUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWUkVTVUxUX1NUQVRFX0FWQUlMQUJMRRABEhgKFFJFU1VMVF9TVEFURV9FWFBJUkVEEAISGAoUUkVTVUxUX1NUQVRFX0RFTEVURUQQAzLtBAoMVmlkZW9TZXJ2aWNlEjUKCkNyZWF0ZVRhc2sSGS50MnYudjEuQ3JlYXRlVGFza1JlcXVlc3QaDC50MnYudjEuVGFzaxI0CgdHZXRUYXNrEhYudDJ2LnYxLkdldFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACARI1CgpDYW5jZWxUYXNrEhkudDJ2LnYxLkNhbmNlbFRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2sSRQoJTGlzdFRhc2tzEhgudDJ2LnYxLkxpc3RUYXNrc1JlcXVlc3QaGS50MnYudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARI/CglXYXRjaFRhc2sSGC50MnYudjEuV2F0Y2hUYXNrUmVxdWVzdBoRLnQydi52MS5UYXNrRXZlbnQiA5ACATABEjMKCVJlcnVuVGFzaxIYLnQydi52MS5SZXJ1blRhc2tSZXF1ZXN0GgwudDJ2LnYxLlRhc2sSOgoKRGVsZXRlVGFzaxIZLnQydi52MS5EZWxldGVUYXNrUmVxdWVzdBoMLnQydi52MS5UYXNrIgOQAgISOAoJUGF1c2VUYXNrEhgudDJ2LnYxLlBhdXNlVGFza1JlcXVlc3QaDC50MnYudjEuVGFzayIDkAICEjoKClJlc3VtZVRhc2sSGS50MnYudjEuUmVzdW1lVGFza1JlcXVlc3QaDC50MnYudjEuVGFzayIDkAICEkoKElVwZGF0ZVRhc2tQcmlvcml0eRIhLnQydi52MS5VcGRhdGVUYXNrUHJpb3JpdHlSZXF1ZXN0GgwudDJ2LnYxLlRhc2siA5ACAmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message t2v.v1.CreateTaskRequest
@@ -584,6 +584,30 @@ export type Task = Message<"t2v.v1.Task"> & {
    * @generated from field: t2v.v1.ResultState result_state = 31;
    */
   resultState: ResultState;
+
+  /**
+   * Order among the tenant's own queued tasks of its tier: higher first
+   * (UpdateTaskPriority); 0 by default.
+   *
+   * @generated from field: int32 priority = 32;
+   */
+  priority: number;
+
+  /**
+   * While PAUSED: when the task is cancelled (error_code PAUSE_EXPIRED) and
+   * its checkpoint deleted unless it is resumed first.
+   *
+   * @generated from field: google.protobuf.Timestamp pause_expire_time = 33;
+   */
+  pauseExpireTime?: Timestamp | undefined;
+
+  /**
+   * Times the task handed its worker to higher-tier work at a step boundary
+   * and went back to the queue with its progress (step-level preemption).
+   *
+   * @generated from field: uint32 preemptions = 34;
+   */
+  preemptions: number;
 };
 
 /**
@@ -632,6 +656,70 @@ export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
   messageDesc(file_t2v_v1_video_service, 6);
 
 /**
+ * @generated from message t2v.v1.PauseTaskRequest
+ */
+export type PauseTaskRequest = Message<"t2v.v1.PauseTaskRequest"> & {
+  /**
+   * The task_id of a Task; 1 to 64 characters.
+   *
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message t2v.v1.PauseTaskRequest.
+ * Use `create(PauseTaskRequestSchema)` to create a new message.
+ */
+export const PauseTaskRequestSchema: GenMessage<PauseTaskRequest> = /*@__PURE__*/
+  messageDesc(file_t2v_v1_video_service, 7);
+
+/**
+ * @generated from message t2v.v1.ResumeTaskRequest
+ */
+export type ResumeTaskRequest = Message<"t2v.v1.ResumeTaskRequest"> & {
+  /**
+   * The task_id of a Task; 1 to 64 characters.
+   *
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message t2v.v1.ResumeTaskRequest.
+ * Use `create(ResumeTaskRequestSchema)` to create a new message.
+ */
+export const ResumeTaskRequestSchema: GenMessage<ResumeTaskRequest> = /*@__PURE__*/
+  messageDesc(file_t2v_v1_video_service, 8);
+
+/**
+ * @generated from message t2v.v1.UpdateTaskPriorityRequest
+ */
+export type UpdateTaskPriorityRequest = Message<"t2v.v1.UpdateTaskPriorityRequest"> & {
+  /**
+   * The task_id of a Task; 1 to 64 characters.
+   *
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * -100 to 100; higher is dispatched sooner among the tenant's own tasks.
+   *
+   * @generated from field: int32 priority = 2;
+   */
+  priority: number;
+};
+
+/**
+ * Describes the message t2v.v1.UpdateTaskPriorityRequest.
+ * Use `create(UpdateTaskPriorityRequestSchema)` to create a new message.
+ */
+export const UpdateTaskPriorityRequestSchema: GenMessage<UpdateTaskPriorityRequest> = /*@__PURE__*/
+  messageDesc(file_t2v_v1_video_service, 9);
+
+/**
  * @generated from message t2v.v1.CancelTaskRequest
  */
 export type CancelTaskRequest = Message<"t2v.v1.CancelTaskRequest"> & {
@@ -648,7 +736,7 @@ export type CancelTaskRequest = Message<"t2v.v1.CancelTaskRequest"> & {
  * Use `create(CancelTaskRequestSchema)` to create a new message.
  */
 export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 7);
+  messageDesc(file_t2v_v1_video_service, 10);
 
 /**
  * @generated from message t2v.v1.ListTasksRequest
@@ -682,7 +770,7 @@ export type ListTasksRequest = Message<"t2v.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 8);
+  messageDesc(file_t2v_v1_video_service, 11);
 
 /**
  * @generated from message t2v.v1.ListTasksResponse
@@ -706,7 +794,7 @@ export type ListTasksResponse = Message<"t2v.v1.ListTasksResponse"> & {
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 9);
+  messageDesc(file_t2v_v1_video_service, 12);
 
 /**
  * @generated from message t2v.v1.WatchTaskRequest
@@ -725,7 +813,7 @@ export type WatchTaskRequest = Message<"t2v.v1.WatchTaskRequest"> & {
  * Use `create(WatchTaskRequestSchema)` to create a new message.
  */
 export const WatchTaskRequestSchema: GenMessage<WatchTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 10);
+  messageDesc(file_t2v_v1_video_service, 13);
 
 /**
  * @generated from message t2v.v1.TaskEvent
@@ -756,7 +844,7 @@ export type TaskEvent = Message<"t2v.v1.TaskEvent"> & {
  * Use `create(TaskEventSchema)` to create a new message.
  */
 export const TaskEventSchema: GenMessage<TaskEvent> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 11);
+  messageDesc(file_t2v_v1_video_service, 14);
 
 /**
  * @generated from message t2v.v1.RerunTaskRequest
@@ -782,7 +870,7 @@ export type RerunTaskRequest = Message<"t2v.v1.RerunTaskRequest"> & {
  * Use `create(RerunTaskRequestSchema)` to create a new message.
  */
 export const RerunTaskRequestSchema: GenMessage<RerunTaskRequest> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 12);
+  messageDesc(file_t2v_v1_video_service, 15);
 
 /**
  * @generated from message t2v.v1.RerunOverrides
@@ -829,7 +917,7 @@ export type RerunOverrides = Message<"t2v.v1.RerunOverrides"> & {
  * Use `create(RerunOverridesSchema)` to create a new message.
  */
 export const RerunOverridesSchema: GenMessage<RerunOverrides> = /*@__PURE__*/
-  messageDesc(file_t2v_v1_video_service, 13);
+  messageDesc(file_t2v_v1_video_service, 16);
 
 /**
  * TaskStatus is the lifecycle of a task. COMPLETED, FAILED and CANCELLED are
@@ -878,6 +966,14 @@ export enum TaskStatus {
    * @generated from enum value: TASK_STATUS_CANCELLED = 6;
    */
   CANCELLED = 6,
+
+  /**
+   * Paused by its owner (PauseTask): out of the queue, its progress kept in
+   * a checkpoint, until ResumeTask or pause_expire_time.
+   *
+   * @generated from enum value: TASK_STATUS_PAUSED = 7;
+   */
+  PAUSED = 7,
 }
 
 /**
@@ -1016,6 +1112,56 @@ export const VideoService: GenService<{
   deleteTask: {
     methodKind: "unary";
     input: typeof DeleteTaskRequestSchema;
+    output: typeof TaskSchema;
+  },
+  /**
+   * Three methods rather than one UpdateTask with a field mask: pausing and
+   * resuming are state transitions with their own preconditions and side
+   * effects (a running task stops at its next step boundary and keeps its
+   * checkpoint), not writes of a field, and priority is the only field a
+   * caller may change after submit; a mask with one legal path would only
+   * suggest that others are mutable. All three are owner only, with the
+   * NOT_FOUND rules of GetTask.
+   *
+   * PauseTask takes a queued task out of the dispatch queue, or stops a
+   * running one at its next denoising step boundary with a checkpoint; the
+   * attempt ends without spending the retry budget. The task reads PAUSED
+   * until ResumeTask, or until pause_expire_time, when it is cancelled with
+   * error_code PAUSE_EXPIRED and its checkpoint is deleted. Pausing a paused
+   * task returns it unchanged; a task that is encoding or has ended cannot
+   * be paused (FAILED_PRECONDITION).
+   *
+   * @generated from rpc t2v.v1.VideoService.PauseTask
+   */
+  pauseTask: {
+    methodKind: "unary";
+    input: typeof PauseTaskRequestSchema;
+    output: typeof TaskSchema;
+  },
+  /**
+   * ResumeTask puts a paused task back in its tenant's queue, at its place
+   * (its creation time and priority), and it continues from its checkpoint
+   * on whichever worker takes it. Resuming a task that is not paused and has
+   * not ended returns it unchanged; an ended one is FAILED_PRECONDITION.
+   *
+   * @generated from rpc t2v.v1.VideoService.ResumeTask
+   */
+  resumeTask: {
+    methodKind: "unary";
+    input: typeof ResumeTaskRequestSchema;
+    output: typeof TaskSchema;
+  },
+  /**
+   * UpdateTaskPriority reorders the caller's own queued tasks: among the
+   * tasks of one tenant and tier, higher priority is dispatched first, then
+   * older. It never moves a task ahead of another tenant's tasks (tenants
+   * take turns) or of a higher tier. An ended task is FAILED_PRECONDITION.
+   *
+   * @generated from rpc t2v.v1.VideoService.UpdateTaskPriority
+   */
+  updateTaskPriority: {
+    methodKind: "unary";
+    input: typeof UpdateTaskPriorityRequestSchema;
     output: typeof TaskSchema;
   },
 }> = /*@__PURE__*/

@@ -2,8 +2,8 @@
 // @generated from file t2v/internal/v1/jobs.proto (package t2v.internal.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/jobs.proto.
  */
 export const file_t2v_internal_v1_jobs: GenFile = /*@__PURE__*/
-  fileDesc("Chp0MnYvaW50ZXJuYWwvdjEvam9icy5wcm90bxIPdDJ2LmludGVybmFsLnYxIoIBCg1UYXNrU3VibWl0dGVkEg8KB3Rhc2tfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSDwoHYXR0ZW1wdBgEIAEoDRIuCgpub3RfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLJAQoOR2VuZXJhdGlvblNwZWMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRINCgV3aWR0aBgDIAEoDRIOCgZoZWlnaHQYBCABKA0SEgoKbnVtX2ZyYW1lcxgFIAEoDRISCgpmcmFtZV9yYXRlGAYgASgNEgwKBHNlZWQYByABKA0SDQoFc3RlcHMYCCABKA0SDQoFZHJhZnQYCSABKAgSGwoTcHJldmlld19ldmVyeV9zdGVwcxgKIAEoDSJeCgtHZW5lcmF0ZUpvYhIPCgd0YXNrX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SLQoEc3BlYxgDIAEoCzIfLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3BlYyJzCglEZWNvZGVKb2ISDwoHdGFza19pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEi0KBHNwZWMYAyABKAsyHy50MnYuaW50ZXJuYWwudjEuR2VuZXJhdGlvblNwZWMSFQoNbGF0ZW50X29iamVjdBgEIAEoCSIiCg9DYW5jZWxSZXF1ZXN0ZWQSDwoHdGFza19pZBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chp0MnYvaW50ZXJuYWwvdjEvam9icy5wcm90bxIPdDJ2LmludGVybmFsLnYxIoIBCg1UYXNrU3VibWl0dGVkEg8KB3Rhc2tfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSDwoHYXR0ZW1wdBgEIAEoDRIuCgpub3RfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLJAQoOR2VuZXJhdGlvblNwZWMSDgoGcHJvbXB0GAEgASgJEhcKD25lZ2F0aXZlX3Byb21wdBgCIAEoCRINCgV3aWR0aBgDIAEoDRIOCgZoZWlnaHQYBCABKA0SEgoKbnVtX2ZyYW1lcxgFIAEoDRISCgpmcmFtZV9yYXRlGAYgASgNEgwKBHNlZWQYByABKA0SDQoFc3RlcHMYCCABKA0SDQoFZHJhZnQYCSABKAgSGwoTcHJldmlld19ldmVyeV9zdGVwcxgKIAEoDSJeCgtHZW5lcmF0ZUpvYhIPCgd0YXNrX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SLQoEc3BlYxgDIAEoCzIfLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3BlYyJzCglEZWNvZGVKb2ISDwoHdGFza19pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEi0KBHNwZWMYAyABKAsyHy50MnYuaW50ZXJuYWwudjEuR2VuZXJhdGlvblNwZWMSFQoNbGF0ZW50X29iamVjdBgEIAEoCSIiCg9DYW5jZWxSZXF1ZXN0ZWQSDwoHdGFza19pZBgBIAEoCSJjCgtUYXNrQ29udHJvbBIPCgd0YXNrX2lkGAEgASgJEjIKBmFjdGlvbhgCIAEoDjIiLnQydi5pbnRlcm5hbC52MS5UYXNrQ29udHJvbEFjdGlvbhIPCgdhdHRlbXB0GAMgASgNKrgBChFUYXNrQ29udHJvbEFjdGlvbhIjCh9UQVNLX0NPTlRST0xfQUNUSU9OX1VOU1BFQ0lGSUVEEAASHQoZVEFTS19DT05UUk9MX0FDVElPTl9QQVVTRRABEh4KGlRBU0tfQ09OVFJPTF9BQ1RJT05fUkVTVU1FEAISIAocVEFTS19DT05UUk9MX0FDVElPTl9QUklPUklUWRADEh0KGVRBU0tfQ09OVFJPTF9BQ1RJT05fWUlFTEQQBGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * TaskSubmitted is published by the gateway once the task record exists, and
@@ -213,4 +213,83 @@ export type CancelRequested = Message<"t2v.internal.v1.CancelRequested"> & {
  */
 export const CancelRequestedSchema: GenMessage<CancelRequested> = /*@__PURE__*/
   messageDesc(file_t2v_internal_v1_jobs, 4);
+
+/**
+ * TaskControl is broadcast on a core subject when a task is paused, resumed
+ * or reprioritised (by the gateway, after it wrote the record) or asked to
+ * yield its worker (by the scheduler, for preemption). The record stays the
+ * truth: a missed broadcast is caught up from it.
+ *
+ * @generated from message t2v.internal.v1.TaskControl
+ */
+export type TaskControl = Message<"t2v.internal.v1.TaskControl"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: t2v.internal.v1.TaskControlAction action = 2;
+   */
+  action: TaskControlAction;
+
+  /**
+   * For YIELD: the attempt that should yield (an older or newer one ignores it).
+   *
+   * @generated from field: uint32 attempt = 3;
+   */
+  attempt: number;
+};
+
+/**
+ * Describes the message t2v.internal.v1.TaskControl.
+ * Use `create(TaskControlSchema)` to create a new message.
+ */
+export const TaskControlSchema: GenMessage<TaskControl> = /*@__PURE__*/
+  messageDesc(file_t2v_internal_v1_jobs, 5);
+
+/**
+ * @generated from enum t2v.internal.v1.TaskControlAction
+ */
+export enum TaskControlAction {
+  /**
+   * @generated from enum value: TASK_CONTROL_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The running attempt stops at its next step boundary, keeps a checkpoint.
+   *
+   * @generated from enum value: TASK_CONTROL_ACTION_PAUSE = 1;
+   */
+  PAUSE = 1,
+
+  /**
+   * The task is queued again: the scheduler files it.
+   *
+   * @generated from enum value: TASK_CONTROL_ACTION_RESUME = 2;
+   */
+  RESUME = 2,
+
+  /**
+   * Its priority changed: the scheduler re-sorts its tenant's queue.
+   *
+   * @generated from enum value: TASK_CONTROL_ACTION_PRIORITY = 3;
+   */
+  PRIORITY = 3,
+
+  /**
+   * Preemption: the attempt stops at its next step boundary, keeps a
+   * checkpoint and reports Yielded; the task goes back to the queue.
+   *
+   * @generated from enum value: TASK_CONTROL_ACTION_YIELD = 4;
+   */
+  YIELD = 4,
+}
+
+/**
+ * Describes the enum t2v.internal.v1.TaskControlAction.
+ */
+export const TaskControlActionSchema: GenEnum<TaskControlAction> = /*@__PURE__*/
+  enumDesc(file_t2v_internal_v1_jobs, 0);
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/task_record.proto.
  */
 export const file_t2v_internal_v1_task_record: GenFile = /*@__PURE__*/
-  fileDesc("CiF0MnYvaW50ZXJuYWwvdjEvdGFza19yZWNvcmQucHJvdG8SD3Qydi5pbnRlcm5hbC52MSKNBAoKVGFza1JlY29yZBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSFAoMdmlkZW9fb2JqZWN0GAQgASgJEhUKDWxhdGVudF9vYmplY3QYBSABKAkSEQoJd29ya2VyX2lkGAYgASgJEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgHIAEoCRIYChB2aWRlb19zaXplX2J5dGVzGAggASgEEhUKDXBvc3Rlcl9vYmplY3QYCSABKAkSGgoSZGlzcGF0Y2hlZF9hdHRlbXB0GAogASgNEi4KCm5vdF9iZWZvcmUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNhY2hlX2tleRgMIAEoCRITCgtncHVfc2Vjb25kcxgNIAEoARINCgVtb2RlbBgOIAEoCRIUCgxyZXF1ZXN0X2hhc2gYDyABKAkSEgoKbGFzdF9lcnJvchgQIAEoCRIYChBkaXNwYXRjaGVkX2dyb3VwGBEgASgJEhQKDHRyYWNlX3BhcmVudBgSIAEoCRIqCgdyZXF1ZXN0GBMgASgLMhkudDJ2LnYxLkNyZWF0ZVRhc2tSZXF1ZXN0EhcKD3JlcXVlc3RlZF9zdGVwcxgUIAEoDRITCgtsZWFkZXJfdGVybRgVIAEoBGIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2v_v1_video_service]);
+  fileDesc("CiF0MnYvaW50ZXJuYWwvdjEvdGFza19yZWNvcmQucHJvdG8SD3Qydi5pbnRlcm5hbC52MSLCBAoKVGFza1JlY29yZBIaCgR0YXNrGAEgASgLMgwudDJ2LnYxLlRhc2sSEQoJdGVuYW50X2lkGAIgASgJEgwKBHBvb2wYAyABKAkSFAoMdmlkZW9fb2JqZWN0GAQgASgJEhUKDWxhdGVudF9vYmplY3QYBSABKAkSEQoJd29ya2VyX2lkGAYgASgJEhoKEmV4ZWN1dGlvbl9wcm92aWRlchgHIAEoCRIYChB2aWRlb19zaXplX2J5dGVzGAggASgEEhUKDXBvc3Rlcl9vYmplY3QYCSABKAkSGgoSZGlzcGF0Y2hlZF9hdHRlbXB0GAogASgNEi4KCm5vdF9iZWZvcmUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNhY2hlX2tleRgMIAEoCRITCgtncHVfc2Vjb25kcxgNIAEoARINCgVtb2RlbBgOIAEoCRIUCgxyZXF1ZXN0X2hhc2gYDyABKAkSEgoKbGFzdF9lcnJvchgQIAEoCRIYChBkaXNwYXRjaGVkX2dyb3VwGBEgASgJEhQKDHRyYWNlX3BhcmVudBgSIAEoCRIqCgdyZXF1ZXN0GBMgASgLMhkudDJ2LnYxLkNyZWF0ZVRhc2tSZXF1ZXN0EhcKD3JlcXVlc3RlZF9zdGVwcxgUIAEoDRITCgtsZWFkZXJfdGVybRgVIAEoBBIYChB5aWVsZGVkX2F0dGVtcHRzGBYgASgNEhkKEWNoZWNrcG9pbnRfb2JqZWN0GBcgASgJYgZwcm90bzM", [file_google_protobuf_timestamp, file_t2v_v1_video_service]);
 
 /**
  * TaskRecord is the durable state of one task, stored in the task KV bucket
@@ -173,6 +173,23 @@ export type TaskRecord = Message<"t2v.internal.v1.TaskRecord"> & {
    * @generated from field: uint64 leader_term = 21;
    */
   leaderTerm: bigint;
+
+  /**
+   * Attempts that ended by yielding their worker (pause, preemption) rather
+   * than failing: task.attempt - yielded_attempts is what the retry budget
+   * counts.
+   *
+   * @generated from field: uint32 yielded_attempts = 22;
+   */
+  yieldedAttempts: number;
+
+  /**
+   * Object-store name of the checkpoint the last yielded attempt left, so the
+   * scheduler can delete it when a paused task expires.
+   *
+   * @generated from field: string checkpoint_object = 23;
+   */
+  checkpointObject: string;
 };
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/worker_event.proto.
  */
 export const file_t2v_internal_v1_worker_event: GenFile = /*@__PURE__*/
-  fileDesc("CiJ0MnYvaW50ZXJuYWwvdjEvd29ya2VyX2V2ZW50LnByb3RvEg90MnYuaW50ZXJuYWwudjEirgMKC1dvcmtlckV2ZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHc3RhcnRlZBgKIAEoCzIiLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3RhcnRlZEgAEi4KBHN0ZXAYCyABKAsyHi50MnYuaW50ZXJuYWwudjEuU3RlcENvbXBsZXRlZEgAEi0KCGRlbm9pc2VkGAwgASgLMhkudDJ2LmludGVybmFsLnYxLkRlbm9pc2VkSAASMgoLdmlkZW9fcmVhZHkYDSABKAsyGy50MnYuaW50ZXJuYWwudjEuVmlkZW9SZWFkeUgAEi0KBmZhaWxlZBgOIAEoCzIbLnQydi5pbnRlcm5hbC52MS5UYXNrRmFpbGVkSAASPgoRZW5jb2RpbmdfcHJvZ3Jlc3MYDyABKAsyIS50MnYuaW50ZXJuYWwudjEuRW5jb2RpbmdQcm9ncmVzc0gAQgcKBWV2ZW50Ir4BChFHZW5lcmF0aW9uU3RhcnRlZBIaChJleGVjdXRpb25fcHJvdmlkZXIYASABKAkSEwoLdG90YWxfc3RlcHMYAiABKA0SDQoFbW9kZWwYAyABKAkSEgoKbW9kZWxfbmFtZRgEIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAUgASgJEhYKDmd1aWRhbmNlX3NjYWxlGAYgASgBEg0KBXNoaWZ0GAcgASgBEhcKD2V4cGVydF9ib3VuZGFyeRgIIAEoASJICg1TdGVwQ29tcGxldGVkEgwKBHN0ZXAYASABKA0SEwoLdG90YWxfc3RlcHMYAiABKA0SFAoMc3RlcF9zZWNvbmRzGAMgASgBIlcKCERlbm9pc2VkEhUKDWxhdGVudF9vYmplY3QYASABKAkSFwoPZGVub2lzZV9zZWNvbmRzGAIgASgBEhsKE3RleHRfZW5jb2RlX3NlY29uZHMYAyABKAEipQEKClZpZGVvUmVhZHkSFAoMdmlkZW9fb2JqZWN0GAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAQSDgoGZnJhbWVzGAMgASgNEhYKDmRlY29kZV9zZWNvbmRzGAQgASgBEhYKDmVuY29kZV9zZWNvbmRzGAUgASgBEhUKDXBvc3Rlcl9vYmplY3QYBiABKAkSFgoOdXBsb2FkX3NlY29uZHMYByABKAEiPQoQRW5jb2RpbmdQcm9ncmVzcxITCgtmcmFtZXNfZG9uZRgBIAEoDRIUCgx0b3RhbF9mcmFtZXMYAiABKA0iUwoKVGFza0ZhaWxlZBIPCgdtZXNzYWdlGAEgASgJEhEKCXJldHJ5YWJsZRgCIAEoCBINCgVzdGFnZRgDIAEoCRISCgplcnJvcl9jb2RlGAQgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiJ0MnYvaW50ZXJuYWwvdjEvd29ya2VyX2V2ZW50LnByb3RvEg90MnYuaW50ZXJuYWwudjEi2wMKC1dvcmtlckV2ZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHc3RhcnRlZBgKIAEoCzIiLnQydi5pbnRlcm5hbC52MS5HZW5lcmF0aW9uU3RhcnRlZEgAEi4KBHN0ZXAYCyABKAsyHi50MnYuaW50ZXJuYWwudjEuU3RlcENvbXBsZXRlZEgAEi0KCGRlbm9pc2VkGAwgASgLMhkudDJ2LmludGVybmFsLnYxLkRlbm9pc2VkSAASMgoLdmlkZW9fcmVhZHkYDSABKAsyGy50MnYuaW50ZXJuYWwudjEuVmlkZW9SZWFkeUgAEi0KBmZhaWxlZBgOIAEoCzIbLnQydi5pbnRlcm5hbC52MS5UYXNrRmFpbGVkSAASPgoRZW5jb2RpbmdfcHJvZ3Jlc3MYDyABKAsyIS50MnYuaW50ZXJuYWwudjEuRW5jb2RpbmdQcm9ncmVzc0gAEisKB3lpZWxkZWQYECABKAsyGC50MnYuaW50ZXJuYWwudjEuWWllbGRlZEgAQgcKBWV2ZW50Ir4BChFHZW5lcmF0aW9uU3RhcnRlZBIaChJleGVjdXRpb25fcHJvdmlkZXIYASABKAkSEwoLdG90YWxfc3RlcHMYAiABKA0SDQoFbW9kZWwYAyABKAkSEgoKbW9kZWxfbmFtZRgEIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAUgASgJEhYKDmd1aWRhbmNlX3NjYWxlGAYgASgBEg0KBXNoaWZ0GAcgASgBEhcKD2V4cGVydF9ib3VuZGFyeRgIIAEoASJICg1TdGVwQ29tcGxldGVkEgwKBHN0ZXAYASABKA0SEwoLdG90YWxfc3RlcHMYAiABKA0SFAoMc3RlcF9zZWNvbmRzGAMgASgBIlcKCERlbm9pc2VkEhUKDWxhdGVudF9vYmplY3QYASABKAkSFwoPZGVub2lzZV9zZWNvbmRzGAIgASgBEhsKE3RleHRfZW5jb2RlX3NlY29uZHMYAyABKAEipQEKClZpZGVvUmVhZHkSFAoMdmlkZW9fb2JqZWN0GAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAQSDgoGZnJhbWVzGAMgASgNEhYKDmRlY29kZV9zZWNvbmRzGAQgASgBEhYKDmVuY29kZV9zZWNvbmRzGAUgASgBEhUKDXBvc3Rlcl9vYmplY3QYBiABKAkSFgoOdXBsb2FkX3NlY29uZHMYByABKAEiPQoQRW5jb2RpbmdQcm9ncmVzcxITCgtmcmFtZXNfZG9uZRgBIAEoDRIUCgx0b3RhbF9mcmFtZXMYAiABKA0iUwoKVGFza0ZhaWxlZBIPCgdtZXNzYWdlGAEgASgJEhEKCXJldHJ5YWJsZRgCIAEoCBINCgVzdGFnZRgDIAEoCRISCgplcnJvcl9jb2RlGAQgASgJInAKB1lpZWxkZWQSDAoEc3RlcBgBIAEoDRITCgt0b3RhbF9zdGVwcxgCIAEoDRIZChFjaGVja3BvaW50X29iamVjdBgDIAEoCRIXCg9kZW5vaXNlX3NlY29uZHMYBCABKAESDgoGcmVhc29uGAUgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * WorkerEvent is what inference and encoder workers report about a task. The
@@ -80,6 +80,12 @@ export type WorkerEvent = Message<"t2v.internal.v1.WorkerEvent"> & {
      */
     value: EncodingProgress;
     case: "encodingProgress";
+  } | {
+    /**
+     * @generated from field: t2v.internal.v1.Yielded yielded = 16;
+     */
+    value: Yielded;
+    case: "yielded";
   } | { case: undefined; value?: undefined };
 };
 
@@ -323,4 +329,51 @@ export type TaskFailed = Message<"t2v.internal.v1.TaskFailed"> & {
  */
 export const TaskFailedSchema: GenMessage<TaskFailed> = /*@__PURE__*/
   messageDesc(file_t2v_internal_v1_worker_event, 6);
+
+/**
+ * The worker stopped the denoise at a step boundary because it was asked to
+ * (pause, preemption), wrote a checkpoint and ended the attempt. The job was
+ * acknowledged: the next attempt resumes from checkpoint_object.
+ *
+ * @generated from message t2v.internal.v1.Yielded
+ */
+export type Yielded = Message<"t2v.internal.v1.Yielded"> & {
+  /**
+   * Steps done (the checkpoint's step) and in all.
+   *
+   * @generated from field: uint32 step = 1;
+   */
+  step: number;
+
+  /**
+   * @generated from field: uint32 total_steps = 2;
+   */
+  totalSteps: number;
+
+  /**
+   * @generated from field: string checkpoint_object = 3;
+   */
+  checkpointObject: string;
+
+  /**
+   * Denoise seconds this attempt spent before yielding.
+   *
+   * @generated from field: double denoise_seconds = 4;
+   */
+  denoiseSeconds: number;
+
+  /**
+   * "pause" or "preempt", as the control that asked for it.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message t2v.internal.v1.Yielded.
+ * Use `create(YieldedSchema)` to create a new message.
+ */
+export const YieldedSchema: GenMessage<Yielded> = /*@__PURE__*/
+  messageDesc(file_t2v_internal_v1_worker_event, 7);
 
