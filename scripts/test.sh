@@ -66,12 +66,10 @@ if [ "$selection" != e2e ]; then
     mapfile -t unit < <(printf '%s\n' "${unit[@]}" | grep -vE '\.(nats|slow)\.test\.js$')
   fi
   [ ${#unit[@]} -gt 0 ] || { echo "no unit test files found" >&2; exit 1; }
-  # Alone (test:unit) they run three files at a time: most of their time is waiting on
-  # timers, pulls and child processes, and that keeps the run under a minute on 2 cores.
-  # Beside the end-to-end tests (npm test, CI) one at a time, as those are.
-  concurrency=1
-  [ "$selection" = unit ] && concurrency=3
-  run "tests beside the code" "--test-timeout=60000 --test-concurrency=$concurrency" "${unit[@]}"
+  # Three files at a time: most of their time is waiting on timers, pulls and child
+  # processes, and that keeps them around a minute on 2 cores. They run before the
+  # end-to-end tests, never beside them.
+  run "tests beside the code" "--test-timeout=120000 --test-concurrency=3" "${unit[@]}"
 fi
 if [ "$selection" != unit ]; then
   mapfile -t e2e < <(find_tests test/dist/e2e)
