@@ -29,6 +29,13 @@ export { createOutageBus, type OutageBus } from "./bus/outage-bus.js";
 export { CANCEL_SUBJECT, type Cancellations } from "./cancellations.js";
 export { type Channels, channels } from "./channels.js";
 export { type ConsumeOptions, consumeEach, handleOne } from "./consume-each.js";
+export {
+  DAILY_TASK_COUNTS_BUCKET,
+  type DailyTake,
+  type DailyTaskCounts,
+  dailyTaskCounts,
+  dailyTaskKey,
+} from "./daily-task-counts.js";
 export type { DeadLetters } from "./dead-letters.js";
 export { DECODE_CONSUMER, type DecodeJobs } from "./decode-jobs.js";
 export { type Delivery, type Inbox, keepAliveEveryMs } from "./delivery.js";
@@ -68,7 +75,8 @@ export {
 } from "./run-attempt.js";
 export { SUBMIT_CONSUMER, type Submissions } from "./submissions.js";
 export { type TaskChanges, taskChangeId, WEBHOOK_CONSUMER } from "./task-changes.js";
-export type { StoredTask, TaskStore } from "./task-store.js";
+export { TASK_LIST_RETENTION_DAYS, TASK_LISTS_BUCKET, type TaskListCursor } from "./task-lists.js";
+export type { StoredTask, TaskPage, TaskPageQuery, TaskStore } from "./task-store.js";
 export type { UsageLedger } from "./usage-ledger.js";
 export { EVENTS_CONSUMER, type PublishWorkerEvent, type WorkerEventBody, type WorkerEvents } from "./worker-events.js";
 export { HEARTBEAT_EVERY_MS, type HeartbeatInfo, type WorkerGroup, type WorkerRegistry } from "./worker-registry.js";
