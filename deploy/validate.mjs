@@ -225,6 +225,7 @@ function checkStatic() {
     check(/^kind:\s*Component\s*$/m.test(text), `components/${c}: kind Component`);
   }
   for (const c of ALL_COMPONENTS) check(components.includes(c), `components/${c} exists`);
+  checkWebhookEgress();
 
   for (const overlay of dirs(join(ROOT, "overlays"))) {
     const seen = new Map();
@@ -244,6 +245,29 @@ function checkStatic() {
     }
     check(built.size > 0, `overlays/${overlay}: builds resources`);
   }
+}
+
+/** The gateway's webhook egress: public IPv4 and IPv6 only, every private range excepted. */
+function checkWebhookEgress() {
+  const file = join(ROOT, "components", "network-policies", "network-policies.yaml");
+  const doc = documents(readFileSync(file, "utf8")).find((d) => d.name === "gateway-webhook-egress");
+  if (!check(doc !== undefined, "network-policies: NetworkPolicy/gateway-webhook-egress exists")) return;
+  check(/app\.kubernetes\.io\/name: gateway\s*$/m.test(doc.text), "gateway-webhook-egress: selects the gateway");
+  for (const cidr of ["0.0.0.0/0", "::/0"])
+    check(doc.text.includes(`cidr: ${cidr}`), `gateway-webhook-egress: ${cidr}`);
+  const excepted = new Set([...doc.text.matchAll(/^\s+- ([0-9a-f:.]+\/\d+)\s*$/gm)].map((m) => m[1]));
+  for (const cidr of [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+    "::1/128",
+  ])
+    check(excepted.has(cidr), `gateway-webhook-egress: excepts ${cidr}`);
 }
 
 // ---------------------------------------------------------------- rendered checks

@@ -18,6 +18,7 @@ import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js
 import { openWebhookDisabled } from "./adapters/webhook-disabled.js";
 import { sendWebhook } from "./adapters/webhook-sender.js";
 import type { GatewayConfig } from "./config.js";
+import { pageTokenKey } from "./domain/page-token.js";
 import { linkTtlSeconds } from "./domain/public-task.js";
 import { signedPath } from "./domain/signed-url.js";
 import type { Resolver } from "./domain/webhook-target.js";
@@ -36,6 +37,7 @@ import { transportContextValues } from "./entry-points/rpc/stream-transport.js";
 import { startWebhookDispatcher } from "./entry-points/webhooks/webhook-dispatcher.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { cancelTaskUseCase } from "./use-cases/cancel-task.js";
+import { chargeDailyQuotaUseCase } from "./use-cases/charge-daily-quota.js";
 import { controlTaskUseCases } from "./use-cases/control-task.js";
 import { createTaskUseCase } from "./use-cases/create-task.js";
 import { deleteTaskUseCase } from "./use-cases/delete-task.js";
@@ -90,7 +92,7 @@ export async function buildGateway(
 ): Promise<GatewayParts> {
   const { bus, log } = deps;
   const now = deps.clock ?? Date.now;
-  const resolve = deps.resolve ?? systemResolver();
+  const resolve = deps.resolve ?? systemResolver({ maxConcurrent: config.dnsMaxConcurrent });
   const metrics = deps.metrics ?? createGatewayMetrics();
   const ch = channels(bus);
   const [media, results, keys, idempotency, disabled, secret] = await Promise.all([
@@ -126,6 +128,17 @@ export async function buildGateway(
     },
   );
   const getTask = createGetTaskForCaller(ch.tasks);
+  const admitQueued = createAdmission(ch.queueStats, {
+    vip: config.maxQueuedVip,
+    standard: config.maxQueuedStandard,
+    batch: config.maxQueuedBatch,
+  });
+  const chargeDailyQuota = chargeDailyQuotaUseCase({
+    counts: ch.dailyTaskCounts,
+    quota: { vip: config.dailyQuotaVip, standard: config.dailyQuotaStandard, batch: config.dailyQuotaBatch },
+    now,
+    onRefused: (tier) => metrics.dailyQuotaRefused.add(1, { "t2v.tier": tier }),
+  });
   const createTask = createTaskUseCase({
     tasks: ch.tasks,
     submissions: ch.submissions,
@@ -133,11 +146,11 @@ export async function buildGateway(
     randomSeed: deps.randomSeed ?? (() => randomInt(0, MAX_SEED)),
     now,
     idempotency,
-    admit: createAdmission(ch.queueStats, {
-      vip: config.maxQueuedVip,
-      standard: config.maxQueuedStandard,
-      batch: config.maxQueuedBatch,
-    }),
+    // The queue check first: a task refused for a full queue does not spend the day's quota.
+    admit: async (tenantId, tier) => {
+      await admitQueued(tenantId, tier);
+      await chargeDailyQuota(tenantId, tier);
+    },
     webhookAllow: config.webhookAllow,
     resolve,
   });
@@ -198,7 +211,8 @@ export async function buildGateway(
     cancelTask,
     controlTask,
     deleteTask,
-    listTasks: listTasksUseCase(ch.tasks),
+    // The task lists date their entries by the wall clock, so page tokens are checked against it too.
+    listTasks: listTasksUseCase({ tasks: ch.tasks, tokenKey: pageTokenKey(secret), now: Date.now }),
     watchTask: watchTaskUseCase({ getTask, hub, streams, previews: ch.previews }),
     rerunTask: rerunTaskUseCase({ getTask, createTask }),
     view,
@@ -248,7 +262,17 @@ export async function buildGateway(
     hub,
     streams,
     startWebhooks: () =>
-      startWebhookDispatcher({ inbox: ch.taskChanges.inbox, deliver, log, retryBaseMs: config.webhookRetryBaseMs }),
+      startWebhookDispatcher({
+        inbox: ch.taskChanges.inbox,
+        deliver,
+        log,
+        retryBaseMs: config.webhookRetryBaseMs,
+        concurrency: config.webhookConcurrency,
+        perTenant: config.webhookConcurrencyPerTenant,
+        queuedPerTenant: config.webhookQueuedPerTenant,
+        // A full lane frees a slot within one delivery timeout.
+        deferMs: config.webhookTimeoutMs,
+      }),
   };
 }
 

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { WEBHOOK_CONSUMER } from "@t2v/common/channels";
 import { ConfigError, readConfig } from "@t2v/common/config";
-import { gatewayConfig } from "./config.js";
+import { DNS_TIMEOUT_MS } from "./adapters/dns-resolver.js";
+import { gatewayConfig, MAX_WEBHOOK_TIMEOUT_MS } from "./config.js";
 
 describe("gatewayConfig", () => {
   it("reads the defaults", () => {
@@ -28,5 +30,16 @@ describe("gatewayConfig", () => {
         err.problems.some((p) => p.startsWith("RATE_LIMIT_VIP: ")) &&
         err.problems.some((p) => p.startsWith("PORT: ")),
     );
+  });
+
+  it("keeps a webhook delivery (DNS and POST) inside the webhooks consumer's ack wait", () => {
+    assert.ok(MAX_WEBHOOK_TIMEOUT_MS + DNS_TIMEOUT_MS < WEBHOOK_CONSUMER.ackWaitMs);
+    assert.throws(
+      () => readConfig(gatewayConfig, { WEBHOOK_TIMEOUT_MS: String(WEBHOOK_CONSUMER.ackWaitMs) }),
+      (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith("WEBHOOK_TIMEOUT_MS: ")),
+    );
+    const c = readConfig(gatewayConfig, {});
+    assert.deepEqual([c.dailyQuotaVip, c.dailyQuotaStandard, c.dailyQuotaBatch], [20_000, 5_000, 50_000]);
+    assert.ok(c.webhookConcurrencyPerTenant < c.webhookConcurrency);
   });
 });

@@ -1,7 +1,15 @@
-import { CHECKPOINTS_STORE, HOUR_MS } from "@t2v/common/channels";
+import { CHECKPOINTS_STORE, HOUR_MS, WEBHOOK_CONSUMER } from "@t2v/common/channels";
 import { type ConfigOf, commonFields, type Field, int, str } from "@t2v/common/config";
 import { resultStoreFields } from "@t2v/common/s3-store";
+import { DNS_TIMEOUT_MS } from "./adapters/dns-resolver.js";
 import { type AllowList, parseAllowList } from "./domain/allow-list.js";
+
+/**
+ * The longest webhook delivery allowed: its DNS lookup and its POST must end
+ * well inside the webhooks consumer's ack wait, or the message would be
+ * redelivered to another replica while this one still waits.
+ */
+export const MAX_WEBHOOK_TIMEOUT_MS = WEBHOOK_CONSUMER.ackWaitMs - DNS_TIMEOUT_MS - 8_000;
 
 /** "<per minute>/<burst>", e.g. "600/120". */
 function rate(env: string, doc: string, def: string): Field<{ perMinute: number; burst: number }> {
@@ -61,6 +69,21 @@ export const gatewayConfig = {
     1_000_000,
   ),
   maxQueuedBatch: int("MAX_QUEUED_PER_TENANT_BATCH", "queued tasks a batch tenant may have", 5000, 0, 1_000_000),
+  dailyQuotaVip: int(
+    "DAILY_TASK_QUOTA_VIP",
+    "tasks a vip tenant may create per UTC day (cache hits, cancelled and rerun tasks count); more get RESOURCE_EXHAUSTED (429) until midnight UTC",
+    20_000,
+    0,
+    100_000_000,
+  ),
+  dailyQuotaStandard: int(
+    "DAILY_TASK_QUOTA_STANDARD",
+    "tasks a standard tenant may create per UTC day",
+    5_000,
+    0,
+    100_000_000,
+  ),
+  dailyQuotaBatch: int("DAILY_TASK_QUOTA_BATCH", "tasks a batch tenant may create per UTC day", 50_000, 0, 100_000_000),
   watchStreamsPerKey: int(
     "WATCH_STREAMS_PER_KEY",
     "open WatchTask and /v1/t2v/events streams one API key may hold; more get RESOURCE_EXHAUSTED (429)",
@@ -107,7 +130,41 @@ export const gatewayConfig = {
     "WEBHOOK_ALLOW_HOSTS",
     "host names, IP addresses or CIDRs webhooks may reach over http or at private addresses (development only)",
   ),
-  webhookTimeoutMs: int("WEBHOOK_TIMEOUT_MS", "time allowed for one webhook delivery", 10_000, 100, 60_000),
+  webhookTimeoutMs: int(
+    "WEBHOOK_TIMEOUT_MS",
+    "time allowed for one webhook POST (connect to last response header); at most the webhooks consumer's ack wait less the DNS timeout and a margin",
+    10_000,
+    100,
+    MAX_WEBHOOK_TIMEOUT_MS,
+  ),
+  webhookConcurrency: int(
+    "WEBHOOK_CONCURRENCY",
+    "webhook deliveries one gateway runs at once, for all tenants together",
+    64,
+    1,
+    1_000,
+  ),
+  webhookConcurrencyPerTenant: int(
+    "WEBHOOK_CONCURRENCY_PER_TENANT",
+    "webhook deliveries one gateway runs at once for one tenant: a slow endpoint holds at most this many",
+    4,
+    1,
+    1_000,
+  ),
+  webhookQueuedPerTenant: int(
+    "WEBHOOK_QUEUED_PER_TENANT",
+    "task changes one gateway holds waiting for a tenant's delivery slots; past it they go back to the stream and count as an attempt",
+    16,
+    0,
+    1_000,
+  ),
+  dnsMaxConcurrent: int(
+    "DNS_MAX_CONCURRENT",
+    "webhook host lookups in flight at once (on the gateway's own resolver, not the libuv pool); more wait, and fail after DNS_TIMEOUT_MS",
+    32,
+    1,
+    1_000,
+  ),
   webhookRetryBaseMs: int(
     "WEBHOOK_RETRY_BASE_MS",
     "first retry delay; later ones follow the Standard Webhooks schedule scaled to it",

@@ -5,6 +5,9 @@ export function createGatewayMetrics() {
   const meter = metrics.getMeter("t2v-gateway");
   return {
     rateLimited: meter.createCounter("t2v_rate_limited_total", { description: "Calls refused by the rate limiter" }),
+    dailyQuotaRefused: meter.createCounter("t2v_daily_quota_refused_total", {
+      description: "New tasks refused because the tenant used its tier's daily task quota",
+    }),
     authFailuresLimited: meter.createCounter("t2v_auth_failures_limited_total", {
       description: "Calls refused because their client address failed authentication too often",
     }),

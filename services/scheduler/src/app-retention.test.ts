@@ -34,9 +34,7 @@ describe("scheduler app: task record retention (memory bus)", () => {
 
     offsetMs = 40 * DAY_MS;
     assert.ok(await gateway.tasks.get(taskId), "kept past the default 30 days");
-    assert.deepEqual(await gateway.tasks.idsOf("t"), [taskId]);
     offsetMs = 45 * DAY_MS + 1000;
     assert.equal(await gateway.tasks.get(taskId), null, "gone after 45 days");
-    assert.deepEqual(await gateway.tasks.idsOf("t"), []);
   });
 });

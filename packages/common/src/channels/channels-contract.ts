@@ -30,6 +30,7 @@ import { MAX_ESTIMATE_IDS } from "./queue-estimates.js";
 import { resultCache } from "./result-cache.js";
 import { expiryHour, resultExpiry } from "./result-expiry.js";
 import { TASK_CONTROL_SUBJECT, type TaskControlMessage } from "./task-controls.js";
+import { describeTaskPages } from "./task-pages-contract.js";
 
 export type { TestBus } from "./channels-contract-support.js";
 
@@ -592,16 +593,13 @@ export function describeChannelsContract(
     });
 
     describe("task store", () => {
-      it("takes its owner's retention: records and the tenant index stored before expire with the new TTL", async () => {
+      it("takes its owner's retention: records stored before expire with the new TTL", async () => {
         const id = newTaskId();
         await ch().tasks.create(record(id, { tenantId: "kept" }));
         const owner = channels(tb.bus, { tasks: { retentionMs: T(1_000) } });
         await owner.tasks.open();
         const reader = ch();
-        await eventuallyAsync(
-          async () => (await reader.tasks.get(id)) === null && (await reader.tasks.idsOf("kept")).length === 0,
-          T(6_000),
-        );
+        await eventuallyAsync(async () => (await reader.tasks.get(id)) === null, T(6_000));
       });
 
       it("creates once: a second create of the id fails", async () => {
@@ -673,19 +671,28 @@ export function describeChannelsContract(
         );
         assert.ok(got[0] && got[1] && got[2] && got[0].revision < got[1].revision && got[1].revision < got[2].revision);
       });
+    });
 
-      it("lists all ids, and a tenant's ids", async () => {
-        const c = ch();
-        const a1 = newTaskId();
-        const a2 = newTaskId();
-        const b1 = newTaskId();
-        await c.tasks.create(record(a1, { tenantId: "a" }));
-        await c.tasks.create(record(a2, { tenantId: "a" }));
-        await c.tasks.create(record(b1, { tenantId: "b" }));
-        assert.deepEqual((await c.tasks.ids()).sort(), [a1, a2, b1].sort());
-        assert.deepEqual((await c.tasks.idsOf("a")).sort(), [a1, a2].sort());
-        assert.deepEqual(await c.tasks.idsOf("b"), [b1]);
-        assert.deepEqual(await c.tasks.idsOf("c"), []);
+    describeTaskPages(() => tb.bus);
+
+    describe("daily task counts", () => {
+      it("count to the limit across replicas, exactly, per tenant and per UTC day", async () => {
+        const day = Date.UTC(2026, 5, 1, 12);
+        const replicas = [channels(tb.bus), channels(tb.bus), channels(tb.bus)];
+        const takes = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => replicas[i % 3]?.dailyTaskCounts.take("q", day, 7)),
+        );
+        assert.equal(takes.filter((t) => t?.kind === "counted").length, 7);
+        assert.equal(takes.filter((t) => t?.kind === "refused").length, 5);
+        assert.deepEqual(
+          takes.flatMap((t) => (t?.kind === "counted" ? [t.count] : [])).sort((a, b) => a - b),
+          [1, 2, 3, 4, 5, 6, 7],
+        );
+        const c = ch().dailyTaskCounts;
+        assert.equal(await c.count("q", day), 7);
+        assert.equal(await c.count("q", day + 11 * 3_600_000 + 59 * 60_000), 7, "still that UTC day");
+        assert.deepEqual(await c.take("q", day + 12 * 3_600_000, 7), { kind: "counted", count: 1 });
+        assert.deepEqual(await c.take("other", day, 7), { kind: "counted", count: 1 });
       });
     });
 

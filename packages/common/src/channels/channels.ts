@@ -1,6 +1,7 @@
 import { type AttemptClaims, attemptClaims } from "./attempt-claims.js";
 import type { Bus } from "./bus/bus.js";
 import { type Cancellations, cancellations } from "./cancellations.js";
+import { type DailyTaskCounts, dailyTaskCounts } from "./daily-task-counts.js";
 import { type DeadLetters, deadLetters } from "./dead-letters.js";
 import { type DecodeJobs, decodeJobs } from "./decode-jobs.js";
 import { type GenerateJobs, generateJobs } from "./generate-jobs.js";
@@ -27,6 +28,7 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  *   gateway, scheduler -> cancellations -> inference, scheduler
  *   gateway (pause, resume, priority), scheduler (yield) -> taskControls -> scheduler, inference
  *   inference -> previews (core, per task, never stored) -> gateway (WatchTask)
+ *   gateway   -> dailyTaskCounts (CAS, per tenant per UTC day) -> gateway
  *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
  *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
  */
@@ -46,6 +48,7 @@ export interface Channels {
   readonly workerRegistry: WorkerRegistry;
   readonly deadLetters: DeadLetters;
   readonly usage: UsageLedger;
+  readonly dailyTaskCounts: DailyTaskCounts;
   readonly previews: Previews;
 }
 
@@ -71,6 +74,7 @@ export function channels(bus: Bus, opts: ChannelsOptions = {}): Channels {
     workerRegistry: workerRegistry(bus),
     deadLetters: deadLetters(bus),
     usage: usageLedger(bus),
+    dailyTaskCounts: dailyTaskCounts(bus),
     previews: previews(bus),
   };
 }

@@ -31,6 +31,13 @@ export { openToolBus } from "./bus/tool-bus.js";
 export { CANCEL_SUBJECT, type Cancellations } from "./cancellations.js";
 export { type Channels, type ChannelsOptions, channels } from "./channels.js";
 export { type ConsumeOptions, consumeEach, handleOne } from "./consume-each.js";
+export {
+  DAILY_TASK_COUNTS_BUCKET,
+  type DailyTake,
+  type DailyTaskCounts,
+  dailyTaskCounts,
+  dailyTaskKey,
+} from "./daily-task-counts.js";
 export type { DeadLetters } from "./dead-letters.js";
 export { DECODE_CONSUMER, type DecodeJobs } from "./decode-jobs.js";
 export { type Delivery, type Inbox, keepAliveEveryMs } from "./delivery.js";
@@ -78,11 +85,14 @@ export {
   type TaskControlMessage,
   type TaskControls,
 } from "./task-controls.js";
+export { TASK_LIST_RETENTION_DAYS, TASK_LISTS_BUCKET, type TaskListCursor } from "./task-lists.js";
 export {
+  ACTIVE_TASKS_BUCKET,
   DEFAULT_TASK_RECORD_RETENTION_MS,
   type StoredTask,
-  TASK_INDEX_BUCKET,
   TASKS_BUCKET,
+  type TaskPage,
+  type TaskPageQuery,
   type TaskStore,
   type TaskStoreOptions,
 } from "./task-store.js";

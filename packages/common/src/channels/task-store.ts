@@ -1,8 +1,21 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type TaskRecord, TaskRecordSchema } from "../gen/t2v/internal/v1/task_record_pb.js";
+import { TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
+import { statusName } from "../task/task-status.js";
 import type { BucketSpec, Bus, KvBucket } from "./bus/bus.js";
 import { DAY_MS } from "./durations.js";
+import { keyedSerial } from "./keyed-serial.js";
 import { lazy } from "./lazy.js";
+import {
+  checkTenantToken,
+  dayOf,
+  enterList,
+  slotTask,
+  TASK_LIST_RETENTION_DAYS,
+  TASK_LISTS_BUCKET,
+  type TaskListCursor,
+  topSlot,
+} from "./task-lists.js";
 
 /**
  * How long a task record is kept after its last change unless TASK_RECORD_RETENTION_DAYS says more: the
@@ -11,12 +24,6 @@ import { lazy } from "./lazy.js";
 export const DEFAULT_TASK_RECORD_RETENTION_MS = 30 * DAY_MS;
 /** Task records (a few revisions, for diagnosis). */
 export const TASKS_BUCKET: BucketSpec = { name: "t2v_tasks", ttlMs: DEFAULT_TASK_RECORD_RETENTION_MS, history: 5 };
-/** "<tenant>.<task_id>" -> empty: lists a tenant's tasks without reading every record. */
-export const TASK_INDEX_BUCKET: BucketSpec = {
-  name: "t2v_task_index",
-  ttlMs: DEFAULT_TASK_RECORD_RETENTION_MS,
-  history: 1,
-};
 /**
  * "<task_id>" -> empty, for every task whose end is not settled yet: not ended, or completed and
  * not yet billed. A new leader rebuilds from it and the sweep reads it, so both cost O(active
@@ -28,15 +35,39 @@ const SEEDED_KEY = "_seeded";
 
 export interface TaskStoreOptions {
   /**
-   * TASK_RECORD_RETENTION_DAYS, given by its owner (the scheduler): both buckets are created with it and an
-   * existing bucket is changed to it. Without it the buckets are opened as they are (created with the default).
+   * TASK_RECORD_RETENTION_DAYS, given by its owner (the scheduler): the records' bucket is created with it and
+   * an existing bucket is changed to it. Without it the bucket is opened as it is (created with the default).
    */
   readonly retentionMs?: number;
+  /** Dates task-list entries (UTC days); the wall clock by default. */
+  readonly now?: () => number;
 }
 
 export interface StoredTask {
   readonly record: TaskRecord;
   readonly revision: number;
+}
+
+export interface TaskPageQuery {
+  readonly tenantId: string;
+  /** UNSPECIFIED: every task of the tenant. */
+  readonly status: TaskStatus;
+  /** Where the previous page stopped; null for the newest. */
+  readonly from: TaskListCursor | null;
+  /** At most this many tasks. */
+  readonly limit: number;
+  /**
+   * At most this many list slots read (each costs a get, and a record get
+   * when it holds a task); the page comes back short, with a cursor, once
+   * they are spent. Empty days cost one get each, 31 at most.
+   */
+  readonly maxSlots: number;
+}
+
+export interface TaskPage {
+  readonly tasks: StoredTask[];
+  /** Where the next page starts; null when the listing reached the end of retention. */
+  readonly next: TaskListCursor | null;
 }
 
 /** The durable truth about every task. The scheduler is its only writer after creation, but for cancels. */
@@ -50,14 +81,22 @@ export interface TaskStore {
    * `change` must be a pure function of the record it is given.
    */
   update(taskId: string, change: (current: TaskRecord) => TaskRecord | null): Promise<StoredTask | null>;
-  /** Writes `record` only if the entry is still at `revision`; null when another writer got there first. */
-  replace(record: TaskRecord, revision: number): Promise<StoredTask | null>;
+  /**
+   * Writes `record` only if the entry is still at `revision`; null when
+   * another writer got there first. `previous` (the record at `revision`)
+   * spares a task-list write when the status did not change.
+   */
+  replace(record: TaskRecord, revision: number, previous?: TaskRecord): Promise<StoredTask | null>;
   /** The current record, then every later revision, until the signal aborts. */
   watch(taskId: string, signal: AbortSignal): AsyncIterable<StoredTask>;
   /** All task ids. Ids are UUIDv7, so sorting them sorts by creation time. */
   ids(): Promise<string[]>;
-  /** The task ids of one tenant, from the tenant index (no record is read). */
-  idsOf(tenantId: string): Promise<string[]>;
+  /**
+   * One page of a tenant's tasks, newest first: without a status, by
+   * creation; with one, by when the task reached that status. Costs
+   * O(maxSlots) gets, never O(tasks of the tenant).
+   */
+  page(q: TaskPageQuery): Promise<TaskPage>;
   /** The ids of tasks whose end is not settled (see ACTIVE_TASKS_BUCKET): a superset of those not ended. */
   activeIds(): Promise<string[]>;
   /** Takes a task out of the active index once it ended and, if it completed, was billed. */
@@ -67,19 +106,35 @@ export interface TaskStore {
   /** Whether the active index was seeded from the records; `seeded()` records that it was. */
   activeSeeded(): Promise<boolean>;
   seeded(): Promise<void>;
-  /** Opens both buckets now (applying the retention, when given) instead of on first use. */
+  /** Opens the buckets now (applying the retention, when given) instead of on first use. */
   open(): Promise<void>;
 }
 
 const MAX_CAS_TRIES = 20;
 
+/** A whole page is read in batches of at most this many slots, in parallel. */
+const SLOT_BATCH = 32;
+
+function listOf(status: TaskStatus): string {
+  return status === TaskStatus.UNSPECIFIED ? "all" : statusName(status);
+}
+
 export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
   const { retentionMs } = opts;
-  const spec = (b: BucketSpec): BucketSpec =>
-    retentionMs === undefined ? b : { ...b, ttlMs: retentionMs, applyTtl: true };
-  const records = lazy(() => bus.kv(spec(TASKS_BUCKET)));
-  const index = lazy(() => bus.kv(spec(TASK_INDEX_BUCKET)));
+  const now = opts.now ?? Date.now;
+  const records = lazy(() =>
+    bus.kv(retentionMs === undefined ? TASKS_BUCKET : { ...TASKS_BUCKET, ttlMs: retentionMs, applyTtl: true }),
+  );
+  const lists = lazy(() => bus.kv(TASK_LISTS_BUCKET));
   const active = lazy(() => bus.kv(ACTIVE_TASKS_BUCKET));
+  const serial = keyedSerial();
+  /** Before the record is written: a listed id without a record is skipped, a record missing from its list would never be listed. */
+  async function enterStatus(record: TaskRecord) {
+    const status = record.task?.status ?? TaskStatus.UNSPECIFIED;
+    if (status === TaskStatus.UNSPECIFIED) return;
+    await enterList(await lists(), serial, record.tenantId, listOf(status), record.task?.taskId ?? "", dayOf(now()));
+  }
+  const statusChanged = (a: TaskRecord | undefined, b: TaskRecord) => a?.task?.status !== b.task?.status;
   const decode = (value: Uint8Array, revision: number): StoredTask => ({
     record: fromBinary(TaskRecordSchema, value),
     revision,
@@ -91,20 +146,23 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
     return next === null ? null : { record, revision: next };
   }
 
+  async function get(taskId: string): Promise<StoredTask | null> {
+    const e = await (await records()).get(taskId);
+    return e ? decode(e.value, e.revision) : null;
+  }
+
   return {
-    async get(taskId) {
-      const e = await (await records()).get(taskId);
-      return e ? decode(e.value, e.revision) : null;
-    },
+    get,
 
     async create(record) {
       const taskId = record.task?.taskId ?? "";
-      // Indexes first: an index entry without a record is skipped when listing and settled by
-      // the sweep; a record missing from an index would never be listed, rebuilt or swept.
-      const empty = new Uint8Array();
+      // Lists and the active index first: a listed id without a record is skipped, and the sweep
+      // settles an active one; a record missing from them would never be listed, rebuilt or swept.
+      const kv = await lists();
       await Promise.all([
-        (await index()).put(`${record.tenantId}.${taskId}`, empty),
-        (await active()).put(taskId, empty),
+        enterList(kv, serial, record.tenantId, "all", taskId, dayOf(now())),
+        enterStatus(record),
+        (await active()).put(taskId, new Uint8Array()),
       ]);
       const revision = await (await records()).create(taskId, encode(record));
       if (revision === null) throw new Error(`task ${taskId} already exists`);
@@ -116,15 +174,18 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
       for (let i = 0; i < MAX_CAS_TRIES; i++) {
         const e = await kv.get(taskId);
         if (!e) return null;
-        const next = change(fromBinary(TaskRecordSchema, e.value));
+        const current = fromBinary(TaskRecordSchema, e.value);
+        const next = change(current);
         if (next === null) return null;
+        if (statusChanged(current, next)) await enterStatus(next);
         const written = await replaceIn(kv, next, e.revision);
         if (written) return written;
       }
       throw new Error(`task ${taskId}: too much contention on the task record`);
     },
 
-    async replace(record, revision) {
+    async replace(record, revision, previous) {
+      if (statusChanged(previous, record)) await enterStatus(record);
       return replaceIn(await records(), record, revision);
     },
 
@@ -134,6 +195,48 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
 
     async ids() {
       return (await records()).keys();
+    },
+
+    async page(q) {
+      checkTenantToken(q.tenantId);
+      const kv = await lists();
+      const list = listOf(q.status);
+      const today = dayOf(now());
+      const oldest = today - TASK_LIST_RETENTION_DAYS;
+      const keep = (s: StoredTask | null): s is StoredTask =>
+        s !== null &&
+        s.record.tenantId === q.tenantId &&
+        (q.status === TaskStatus.UNSPECIFIED || s.record.task?.status === q.status);
+      // Slot 0 stands for "the day's top, not read yet".
+      let day = Math.min(q.from?.day ?? today, today);
+      let slot = q.from && q.from.day <= today ? q.from.slot : 0;
+      let read = 0;
+      const tasks: StoredTask[] = [];
+      while (day >= oldest && tasks.length < q.limit && read < q.maxSlots) {
+        if (slot === 0) {
+          slot = await topSlot(kv, q.tenantId, list, day);
+          if (slot === 0) {
+            day--;
+            continue;
+          }
+        }
+        const n = Math.min(SLOT_BATCH, slot, q.maxSlots - read, Math.max(q.limit - tasks.length, 4));
+        const slots = Array.from({ length: n }, (_, i) => slot - i);
+        const found = await Promise.all(
+          slots.map(async (s) => {
+            const id = await slotTask(kv, q.tenantId, list, day, s);
+            return id === null ? null : get(id);
+          }),
+        );
+        for (const s of found) {
+          read++;
+          slot--;
+          if (keep(s)) tasks.push(s);
+          if (tasks.length === q.limit) break;
+        }
+        if (slot === 0) day--;
+      }
+      return { tasks, next: day >= oldest ? { day, slot } : null };
     },
 
     async activeIds() {
@@ -156,13 +259,8 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
       await (await active()).put(SEEDED_KEY, new Uint8Array());
     },
 
-    async idsOf(tenantId) {
-      const prefix = `${tenantId}.`;
-      return (await (await index()).keys(`${prefix}>`)).map((k) => k.slice(prefix.length));
-    },
-
     async open() {
-      await Promise.all([records(), index()]);
+      await Promise.all([records(), lists(), active()]);
     },
   };
 }

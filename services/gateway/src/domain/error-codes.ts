@@ -8,6 +8,8 @@ export const GatewayErrorCode = {
   invalidInput: "INVALID_INPUT",
   /** The tenant has as many queued tasks as its tier allows. */
   quotaExceeded: "QUOTA_EXCEEDED",
+  /** The tenant submitted as many tasks this UTC day as its tier allows (DAILY_TASK_QUOTA_*). */
+  dailyQuotaExceeded: "DAILY_QUOTA_EXCEEDED",
   /** The API key's request rate is spent for now. */
   rateLimited: "RATE_LIMITED",
   /** The API key (or its tenant) holds as many open task streams as allowed. */

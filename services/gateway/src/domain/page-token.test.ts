@@ -1,54 +1,34 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodePageToken, encodePageToken, filteredPage, pageOfIds } from "./page-token.js";
+import { decodePageToken, encodePageToken, pageTokenKey } from "./page-token.js";
 
-describe("pageOfIds", () => {
-  const ids = ["a1", "a3", "a2", "a5", "a4"];
+describe("page tokens", () => {
+  const key = pageTokenKey(new Uint8Array(32).fill(7));
+  const want = { status: 0, minDay: 100, maxDay: 130 };
+  const cursor = { status: 0, day: 120, slot: 42 };
 
-  it("pages newest first without gaps or repeats", () => {
-    const seen: string[] = [];
-    let after: string | null = null;
-    for (let i = 0; i < 10; i++) {
-      const page = pageOfIds(ids, 2, after);
-      seen.push(...page.items);
-      if (page.next === "") break;
-      after = decodePageToken(page.next);
-    }
-    assert.deepEqual(seen, ["a5", "a4", "a3", "a2", "a1"]);
+  it("round-trip for the tenant and status filter they were made for", () => {
+    assert.deepEqual(decodePageToken(key, "acme", encodePageToken(key, "acme", cursor), want), cursor);
   });
 
-  it("ends with an empty token on the last page", () => {
-    assert.equal(pageOfIds(ids, 5, null).next, "");
-    assert.notEqual(pageOfIds(ids, 4, null).next, "");
+  it("refuse another tenant's token, another filter's, and one from another key", () => {
+    const token = encodePageToken(key, "acme", cursor);
+    assert.equal(decodePageToken(key, "bob", token, want), null);
+    assert.equal(decodePageToken(key, "acme", token, { ...want, status: 4 }), null);
+    const other = pageTokenKey(new Uint8Array(32).fill(8));
+    assert.equal(decodePageToken(other, "acme", token, want), null);
   });
 
-  it("round-trips tokens and rejects foreign ones", () => {
-    assert.equal(decodePageToken(encodePageToken("abc")), "abc");
-    assert.equal(decodePageToken("garbage"), null);
-    assert.equal(decodePageToken(""), null);
-  });
-});
-
-describe("filteredPage", () => {
-  const ids = ["a1", "a2", "a3", "a4", "a5", "a6", "a7"];
-  const load = async (id: string) => (id === "a4" ? null : id);
-  const odd = (id: string) => Number(id.slice(1)) % 2 === 1;
-
-  it("pages through matching items only, without gaps or repeats", async () => {
-    const seen: string[] = [];
-    let after: string | null = null;
-    for (let i = 0; i < 10; i++) {
-      const page = await filteredPage(ids, 2, after, load, odd);
-      seen.push(...page.items);
-      if (page.next === "") break;
-      after = decodePageToken(page.next);
-    }
-    assert.deepEqual(seen, ["a7", "a5", "a3", "a1"]);
+  it("refuse edited, truncated and foreign tokens", () => {
+    const token = encodePageToken(key, "acme", cursor);
+    const [payload = "", sig = ""] = token.split(".");
+    const edited = `${Buffer.from("v2.0.120.43").toString("base64url")}.${sig}`;
+    for (const bad of [edited, payload, `${payload}.`, `${token}x`, "garbage", "", "a.b", "v1:abc"])
+      assert.equal(decodePageToken(key, "acme", bad, want), null, bad);
   });
 
-  it("skips missing items", async () => {
-    const page = await filteredPage(ids, 10, null, load, () => true);
-    assert.deepEqual(page.items, ["a7", "a6", "a5", "a3", "a2", "a1"]);
-    assert.equal(page.next, "");
+  it("refuse a day outside the retention window, even when signed", () => {
+    for (const day of [99, 131])
+      assert.equal(decodePageToken(key, "acme", encodePageToken(key, "acme", { ...cursor, day }), want), null);
   });
 });

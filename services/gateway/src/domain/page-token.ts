@@ -1,15 +1,10 @@
-/**
- * Page tokens are opaque to clients: base64url of the last task id of the
- * previous page. Ids sort by time, so the next page starts below it.
- */
-export function encodePageToken(lastTaskId: string): string {
-  return Buffer.from(`v1:${lastTaskId}`).toString("base64url");
-}
+import { createHmac, timingSafeEqual } from "node:crypto";
 
-/** Returns the id to continue below, or null when the token is not one of ours. */
-export function decodePageToken(token: string): string | null {
-  const s = Buffer.from(token, "base64url").toString("utf8");
-  return s.startsWith("v1:") && s.length > 3 ? s.slice(3) : null;
+/** Where a ListTasks page stopped: the status filter it was made for, a UTC day and the next slot down (0: the day's top). */
+export interface PageCursor {
+  readonly status: number;
+  readonly day: number;
+  readonly slot: number;
 }
 
 export interface Page<T> {
@@ -17,49 +12,46 @@ export interface Page<T> {
   next: string;
 }
 
-/** Newest first: ids descending, starting strictly below `after` when given. */
-export function pageOfIds(ids: string[], pageSize: number, after: string | null): Page<string> {
-  const sorted = [...ids].sort().reverse();
-  const start = after === null ? 0 : sorted.findIndex((id) => id < after);
-  if (start < 0) return { items: [], next: "" };
-  const items = sorted.slice(start, start + pageSize);
-  const last = items[items.length - 1];
-  const more = start + pageSize < sorted.length;
-  return { items, next: more && last !== undefined ? encodePageToken(last) : "" };
+const MAX_SLOT = 2 ** 31 - 1;
+const MAC_BYTES = 16;
+
+/** The page-token key, derived from the download-link secret so one secret serves two purposes without sharing a MAC. */
+export function pageTokenKey(secret: Uint8Array): Uint8Array {
+  return createHmac("sha256", secret).update("t2v page tokens v2").digest();
+}
+
+function mac(key: Uint8Array, tenantId: string, payload: string): Buffer {
+  return createHmac("sha256", key).update(`${tenantId}\n${payload}`).digest().subarray(0, MAC_BYTES);
 }
 
 /**
- * Newest first, starting strictly below `after`, keeping only the items
- * `keep` accepts (the caller's tenant, a status), until `pageSize` are found.
- * The token points at the last item returned, so filtered-out ids are never
- * skipped or repeated.
+ * Page tokens are opaque to clients: the cursor and an HMAC over it and the
+ * tenant, so a token cannot be edited, nor used by another tenant.
  */
-export async function filteredPage<T>(
-  ids: string[],
-  pageSize: number,
-  after: string | null,
-  load: (id: string) => Promise<T | null>,
-  keep: (item: T) => boolean,
-): Promise<Page<T>> {
-  const sorted = [...ids].sort().reverse();
-  const start = after === null ? 0 : sorted.findIndex((id) => id < after);
-  if (start < 0) return { items: [], next: "" };
-  const items: T[] = [];
-  let lastId = "";
-  let i = start;
-  const BATCH = 32;
-  while (i < sorted.length && items.length < pageSize) {
-    const slice = sorted.slice(i, i + BATCH);
-    const loaded = await Promise.all(slice.map(load));
-    for (let j = 0; j < slice.length; j++) {
-      i++;
-      const item = loaded[j];
-      if (item !== null && item !== undefined && keep(item)) {
-        items.push(item);
-        lastId = slice[j] ?? "";
-        if (items.length === pageSize) break;
-      }
-    }
-  }
-  return { items, next: items.length === pageSize && i < sorted.length ? encodePageToken(lastId) : "" };
+export function encodePageToken(key: Uint8Array, tenantId: string, c: PageCursor): string {
+  const payload = `v2.${c.status}.${c.day}.${c.slot}`;
+  return `${Buffer.from(payload).toString("base64url")}.${mac(key, tenantId, payload).toString("base64url")}`;
+}
+
+/**
+ * The cursor of a token this gateway (or a replica) made for this tenant and
+ * this status filter, within `[minDay, maxDay]`; null for anything else.
+ */
+export function decodePageToken(
+  key: Uint8Array,
+  tenantId: string,
+  token: string,
+  want: { status: number; minDay: number; maxDay: number },
+): PageCursor | null {
+  const m = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})$/.exec(token);
+  if (!m?.[1] || !m[2]) return null;
+  const payload = Buffer.from(m[1], "base64url").toString("utf8");
+  const got = Buffer.from(m[2], "base64url");
+  const expected = mac(key, tenantId, payload);
+  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return null;
+  const p = /^v2\.(\d{1,2})\.(\d{1,6})\.(\d{1,10})$/.exec(payload);
+  if (!p) return null;
+  const [status, day, slot] = [Number(p[1]), Number(p[2]), Number(p[3])];
+  if (status !== want.status || day < want.minDay || day > want.maxDay || slot > MAX_SLOT) return null;
+  return { status, day, slot };
 }

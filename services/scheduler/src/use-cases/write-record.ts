@@ -38,7 +38,7 @@ export function createRecordWriter(deps: WriteRecordDeps): WriteRecord {
       throw new NotLeaderError(`task ${proposed.task?.taskId} was written by term ${stored.record.leaderTerm}`);
     }
     const next: TaskRecord = { ...proposed, leaderTerm: fence.term };
-    const written = await deps.tasks.replace(next, stored.revision);
+    const written = await deps.tasks.replace(next, stored.revision, stored.record);
     if (!written) return null;
     const before = stored.record.task?.status;
     const task = next.task;
