@@ -18,6 +18,7 @@ import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js
 import { openWebhookDisabled } from "./adapters/webhook-disabled.js";
 import { sendWebhook } from "./adapters/webhook-sender.js";
 import type { GatewayConfig } from "./config.js";
+import { createDownloadLimits } from "./domain/download-limits.js";
 import { pageTokenKey } from "./domain/page-token.js";
 import { linkTtlSeconds } from "./domain/public-task.js";
 import { signedPath } from "./domain/signed-url.js";
@@ -234,7 +235,20 @@ export async function buildGateway(
         bodyTimeoutMs: config.bodyTimeoutMs,
       }),
       createTaskEventsSse({ guard, getTask, hub, streams, stopping: stopping.signal, log }),
-      createVideoDownload({ tasks: ch.tasks, videos: results.videos, guard, secret, now }),
+      createVideoDownload({
+        tasks: ch.tasks,
+        videos: results.videos,
+        guard,
+        secret,
+        now,
+        limits: createDownloadLimits({
+          perTenant: config.downloadsPerTenant,
+          perLink: config.downloadsPerLink,
+          tenantBytesPerSecond: config.downloadTenantMibPerSecond * 1024 * 1024,
+          linkBytesPerSecond: config.downloadLinkMibPerSecond * 1024 * 1024,
+        }),
+        stallMs: config.downloadStallMs,
+      }),
       createWebConsole(),
     ],
     log,

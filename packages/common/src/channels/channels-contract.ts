@@ -780,6 +780,52 @@ export function describeChannelsContract(
         assert.equal(await videos.get("missing"), null);
         assert.equal(await latents.get("t.mp4"), null, "the two stores are separate");
       });
+
+      it("streams a range from its offset, across chunk boundaries, also of objects written side by side", async () => {
+        const { videos } = await openMediaStores(tb.bus, { videoTtlHours: 1 });
+        const KiB = 1024;
+        const a = new Uint8Array(1100 * KiB).map((_, i) => (i * 7) % 253);
+        const b = new Uint8Array(900 * KiB).map((_, i) => (i * 13) % 241);
+        // Written at the same time from streams of small parts, so one store's chunks can interleave.
+        const parts = (x: Uint8Array) =>
+          Array.from({ length: Math.ceil(x.length / 4096) }, (_, i) => x.subarray(i * 4096, (i + 1) * 4096));
+        await Promise.all([videos.put("a.mp4", streamOf(parts(a))), videos.put("b.mp4", streamOf(parts(b)))]);
+        await videos.put("c.jpg", a.subarray(0, 300 * KiB));
+        const read = async (name: string, offset: number, length?: number): Promise<Uint8Array> => {
+          const chunks = await videos.stream(name, length === undefined ? { offset } : { offset, length });
+          assert.ok(chunks, name);
+          const out: Uint8Array[] = [];
+          for await (const c of chunks) out.push(c);
+          return new Uint8Array(Buffer.concat(out));
+        };
+        const cases: [string, Uint8Array, number, number | undefined][] = [
+          ["a.mp4", a, 0, 10],
+          ["a.mp4", a, 256 * KiB - 5, 10],
+          ["a.mp4", a, 128 * KiB - 1, 300 * KiB],
+          ["a.mp4", a, 1000 * KiB + 3, undefined],
+          ["a.mp4", a, a.length - 1, undefined],
+          ["a.mp4", a, 700 * KiB, 10 * 1024 * KiB],
+          ["b.mp4", b, 512 * KiB, undefined],
+          ["b.mp4", b, 1, b.length - 2],
+          ["c.jpg", a.subarray(0, 300 * KiB), 200 * KiB, undefined],
+        ];
+        for (const [name, whole, offset, length] of cases) {
+          const want = whole.subarray(offset, length === undefined ? whole.length : offset + length);
+          assert.deepEqual(await read(name, offset, length), want, `${name} from ${offset}, ${length ?? "to the end"}`);
+        }
+        assert.equal((await read("a.mp4", a.length)).length, 0, "an offset at the end gives no bytes");
+        assert.equal((await read("a.mp4", a.length + 10)).length, 0, "nor one past it");
+        assert.equal((await read("a.mp4", 5, 0)).length, 0, "nor a length of 0");
+        assert.equal(await videos.stream("missing.mp4", { offset: 10 }), null);
+        await assert.rejects(videos.stream("a.mp4", { offset: -1 }), RangeError);
+        await assert.rejects(videos.stream("a.mp4", { offset: 0.5 }), RangeError);
+        await assert.rejects(videos.stream("a.mp4", { offset: 0, length: -1 }), RangeError);
+        // A reader that stops early leaves the store usable.
+        const early = await videos.stream("a.mp4", { offset: 300 * KiB });
+        assert.ok(early);
+        for await (const _ of early) break;
+        assert.deepEqual(await read("a.mp4", 0), a);
+      });
     });
   });
 }

@@ -12,6 +12,7 @@ export {
 } from "./attempt-claims.js";
 export type {
   BlobInfo,
+  BlobRange,
   BlobStore,
   BlobStoreSpec,
   BucketSpec,

@@ -127,12 +127,32 @@ export interface BlobInfo {
   readonly digest: string;
 }
 
+/** Bytes `offset`..`offset + length - 1` of an object; without `length`, to its end. */
+export interface BlobRange {
+  readonly offset: number;
+  readonly length?: number;
+}
+
+/** Throws RangeError unless `range` is whole, non-negative numbers (what every store's `stream` accepts). */
+export function checkBlobRange(range: BlobRange | undefined): void {
+  if (range === undefined) return;
+  if (!Number.isSafeInteger(range.offset) || range.offset < 0) throw new RangeError(`bad offset ${range.offset}`);
+  if (range.length !== undefined && (!Number.isSafeInteger(range.length) || range.length < 0)) {
+    throw new RangeError(`bad length ${range.length}`);
+  }
+}
+
 export interface BlobStore {
   put(name: string, data: Uint8Array | ReadableStream<Uint8Array>): Promise<BlobInfo>;
   get(name: string): Promise<Uint8Array | null>;
   info(name: string): Promise<BlobInfo | null>;
-  /** The content in chunks, without holding it all in memory; null when missing. */
-  stream(name: string): Promise<AsyncIterable<Uint8Array> | null>;
+  /**
+   * The content in chunks, from `range.offset` (at most `range.length` bytes), read a few chunks ahead of
+   * the consumer of the iterable and no further: a consumer that stops pulling holds a bounded amount in
+   * memory. Reading from an offset starts at the stored chunk that holds it. Null when missing; an offset
+   * at or past the end gives no chunks.
+   */
+  stream(name: string, range?: BlobRange): Promise<AsyncIterable<Uint8Array> | null>;
   delete(name: string): Promise<void>;
 }
 

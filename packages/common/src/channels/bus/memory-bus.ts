@@ -12,7 +12,7 @@ import type {
   StreamSpec,
   Unsubscribe,
 } from "./bus.js";
-import { subjectMatches } from "./bus.js";
+import { checkBlobRange, subjectMatches } from "./bus.js";
 
 /**
  * The Bus in one process, for tests of use cases and whole services: the
@@ -409,12 +409,15 @@ function memoryBlobs(maxBytes: number): BlobStore {
       const b = blobs.get(name);
       return b ? info(b) : null;
     },
-    async stream(name) {
+    async stream(name, range) {
+      checkBlobRange(range);
       const b = blobs.get(name);
       if (!b) return null;
       const data = b.data;
+      const start = range?.offset ?? 0;
+      const end = Math.min(data.length, range?.length === undefined ? data.length : start + range.length);
       return (async function* () {
-        for (let i = 0; i < data.length; i += 64 * 1024) yield data.subarray(i, i + 64 * 1024);
+        for (let i = start; i < end; i += 64 * 1024) yield data.subarray(i, Math.min(i + 64 * 1024, end));
       })();
     },
     async delete(name) {

@@ -16,8 +16,19 @@ import { type MsgHdrs, type NatsConnection, nanos, headers as natsHeaders } from
 import { Objm } from "@nats-io/obj";
 import { context, propagation, ROOT_CONTEXT } from "@opentelemetry/api";
 import { TASK_ID_HEADER } from "../../telemetry/attributes.js";
-import type { BlobStore, Bus, ConsumerSpec, KvBucket, KvEntry, RawDelivery, RawInbox, StreamSpec } from "./bus.js";
-import { readStream } from "./read-stream.js";
+import {
+  type BlobStore,
+  type Bus,
+  type ConsumerSpec,
+  checkBlobRange,
+  type KvBucket,
+  type KvEntry,
+  type RawDelivery,
+  type RawInbox,
+  type StreamSpec,
+} from "./bus.js";
+import { readObjectRange } from "./nats-blob-read.js";
+import { readStream, skipTo } from "./read-stream.js";
 
 export interface NatsBusOptions {
   /** Replicas of every stream, bucket and blob store this bus creates (3 on a three-node cluster). */
@@ -147,7 +158,7 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
             );
           }),
       );
-      return natsBlobs(store);
+      return natsBlobs(store, js, spec.name);
     },
 
     async close() {
@@ -284,7 +295,7 @@ function natsKv(kv: KV): KvBucket {
   };
 }
 
-function natsBlobs(store: Awaited<ReturnType<Objm["create"]>>): BlobStore {
+function natsBlobs(store: Awaited<ReturnType<Objm["create"]>>, js: JetStreamClient, bucket: string): BlobStore {
   return {
     async put(name, data) {
       const info =
@@ -298,9 +309,16 @@ function natsBlobs(store: Awaited<ReturnType<Objm["create"]>>): BlobStore {
       const info = await store.info(name);
       return info && !info.deleted ? { size: info.size, digest: info.digest } : null;
     },
-    async stream(name) {
-      const obj = await whileClusterSettles(() => store.get(name));
-      return obj ? readStream(obj.data) : null;
+    async stream(name, range) {
+      checkBlobRange(range);
+      const info = await whileClusterSettles(() => store.info(name));
+      if (!info || info.deleted) return null;
+      if (info.options?.link) {
+        // Links are never written by the mesh; read them as the library does.
+        const obj = await store.get(name);
+        return obj ? skipTo(readStream(obj.data), range) : null;
+      }
+      return readObjectRange(js, bucket, info, range);
     },
     async delete(name) {
       await store.delete(name);

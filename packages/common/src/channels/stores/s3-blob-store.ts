@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import type { BlobInfo, BlobStore } from "../bus/bus.js";
+import { type BlobInfo, type BlobRange, type BlobStore, checkBlobRange } from "../bus/bus.js";
 import { readStream } from "../bus/read-stream.js";
 
 /** SigV4 presigned URLs cannot live longer than this (S3 refuses `X-Amz-Expires` above it). */
@@ -240,13 +240,20 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): S3BlobStore {
     return h.digest();
   }
 
-  async function streamKey(k: string): Promise<AsyncIterable<Uint8Array> | null> {
+  async function streamKey(k: string, range?: BlobRange): Promise<AsyncIterable<Uint8Array> | null> {
+    // Only the bytes asked for leave the server; the body is read as the consumer pulls it.
+    const bytes =
+      range === undefined || (range.offset === 0 && range.length === undefined)
+        ? undefined
+        : `bytes=${range.offset}-${range.length === undefined ? "" : range.offset + range.length - 1}`;
     try {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k, Range: bytes }));
       if (!out.Body) return null;
       return readStream(out.Body.transformToWebStream());
     } catch (err) {
       if (isNotFound(err)) return null;
+      // An offset at or past the end of an object that exists.
+      if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 416) return empty();
       throw err;
     }
   }
@@ -317,7 +324,11 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): S3BlobStore {
       return { size: h.ContentLength ?? 0, digest: reportedDigest(h) };
     },
 
-    stream: (name) => streamKey(key(name)),
+    async stream(name, range) {
+      checkBlobRange(range);
+      if (range?.length === 0) return (await head(key(name))) ? empty() : null;
+      return streamKey(key(name), range);
+    },
 
     delete: (name) => deleteKey(key(name)),
 
@@ -405,6 +416,8 @@ function contentDisposition(kind: "inline" | "attachment", filename: string): st
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
+
+async function* empty(): AsyncGenerator<Uint8Array> {}
 
 export function isNotFound(err: unknown): boolean {
   if (err instanceof S3ServiceException) {

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConnectError } from "@connectrpc/connect";
 import type { BlobInfo, BlobStore, TaskStore } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { parseByteRange } from "../../domain/byte-range.js";
+import type { DownloadLimits } from "../../domain/download-limits.js";
 import { checkDownloadSignature } from "../../domain/signed-url.js";
 import { findOwnTask } from "../../use-cases/get-task-for-caller.js";
 import type { Guard } from "../../use-cases/guard.js";
@@ -20,7 +22,16 @@ export interface VideoDownloadDeps {
   guard: Guard;
   secret: Uint8Array;
   now: () => number;
+  limits: DownloadLimits;
+  /** A download whose client has not taken a written chunk for this long is closed (its slot freed). */
+  stallMs: number;
 }
+
+/** Seconds a download refused for concurrency is told to wait: slots free as soon as a download ends. */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/** Writes are paced in pieces of at most this much, so a low rate comes out smooth rather than in bursts. */
+const PACE_PIECE_BYTES = 64 * 1024;
 
 /**
  * GET and HEAD of a finished video or its poster, with single byte ranges,
@@ -28,6 +39,10 @@ export interface VideoDownloadDeps {
  * is authorised by its signature (no API key needed: it can go into a video
  * tag) or, unsigned, by the owning tenant's API key. A bad or expired
  * signature answers 403; another tenant's task answers 404, like a missing one.
+ * The store is read from the range's offset, a few chunks ahead of what the
+ * client has taken (a client that stops reading holds about a megabyte, and is
+ * closed after `stallMs`). Downloads are capped per tenant (the task's owner)
+ * and per file, in number (429 with Retry-After) and in bytes per second (paced).
  */
 export function createVideoDownload(deps: VideoDownloadDeps): HttpRoute {
   /** The tenant allowed to read (null: any, the link is signed), or the refusal already sent. */
@@ -75,10 +90,40 @@ export function createVideoDownload(deps: VideoDownloadDeps): HttpRoute {
     if (tenantId === true) return true;
     const found = await findOwnTask(deps.tasks, tenantId, taskId);
     const object = await findObject(found?.record, ext);
-    if (!object) return sendJson(res, 404, { error: ext === "jpg" ? "poster not found" : "video not found" });
-    await sendRange(req, res, deps.videos, object.name, object.info, CONTENT_TYPES[ext]);
+    if (!found || !object) return sendJson(res, 404, { error: ext === "jpg" ? "poster not found" : "video not found" });
+    const owner = found.record.tenantId;
+    const link = `${taskId}.${ext}`;
+    const verdict = req.method === "HEAD" ? "ok" : deps.limits.tryStart(owner, link);
+    if (verdict !== "ok") {
+      return sendJson(
+        res,
+        429,
+        {
+          error:
+            verdict === "tenant"
+              ? "too many downloads of this tenant at once"
+              : "too many downloads of this file at once",
+        },
+        { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) },
+      );
+    }
+    try {
+      const pace = async (bytes: number): Promise<void> => {
+        const waitMs = deps.limits.pace(owner, link, bytes, deps.now());
+        if (waitMs > 0) await sleep(waitMs);
+      };
+      await sendRange(req, res, deps.videos, object, CONTENT_TYPES[ext], { pace, stallMs: deps.stallMs });
+    } finally {
+      if (req.method !== "HEAD") deps.limits.finish(owner, link);
+    }
     return true;
   };
+}
+
+interface Sending {
+  /** Resolves once `bytes` may be sent. */
+  pace(bytes: number): Promise<void>;
+  stallMs: number;
 }
 
 /** The whole object or the one range asked for, with back-pressure; HEAD sends the headers only. */
@@ -86,16 +131,16 @@ async function sendRange(
   req: HttpRequest,
   res: HttpResponse,
   videos: BlobStore,
-  name: string,
-  info: BlobInfo,
+  object: { name: string; info: BlobInfo },
   contentType: string,
+  sending: Sending,
 ): Promise<void> {
-  const size = info.size;
+  const size = object.info.size;
   const range = parseByteRange(header(req, "range"), size);
   const common = {
     "content-type": contentType,
     "accept-ranges": "bytes",
-    etag: `"${info.digest}"`,
+    etag: `"${object.info.digest}"`,
     "cache-control": "private, max-age=3600",
   };
   if (range.kind === "unsatisfiable") {
@@ -110,33 +155,49 @@ async function sendRange(
     "content-length": String(end - start + 1),
     ...(range.kind === "partial" ? { "content-range": `bytes ${start}-${end}/${size}` } : {}),
   });
-  if (req.method === "HEAD") {
+  if (req.method === "HEAD" || end < start) {
     res.end();
     return;
   }
-  const chunks = await videos.stream(name);
+  const chunks = await videos.stream(object.name, { offset: start, length: end - start + 1 });
   if (!chunks) {
     res.destroy();
     return;
   }
-  let offset = 0;
-  for await (const chunk of chunks) {
-    const from = Math.max(start - offset, 0);
-    const to = Math.min(end + 1 - offset, chunk.length);
-    offset += chunk.length;
-    if (to > from && !(await write(res, chunk.subarray(from, to)))) break;
-    if (offset > end) break;
+  try {
+    for await (const chunk of chunks) {
+      for (let at = 0; at < chunk.length; at += PACE_PIECE_BYTES) {
+        const piece = chunk.subarray(at, at + PACE_PIECE_BYTES);
+        await sending.pace(piece.length);
+        if (!(await write(res, piece, sending.stallMs))) return;
+      }
+    }
+  } catch (err) {
+    // The store failed mid-body: the status line is gone, so all a client can be told is a cut connection.
+    res.destroy();
+    throw err;
   }
   res.end();
 }
 
-/** Writes with back-pressure; false when the client went away. */
-function write(res: HttpResponse, chunk: Uint8Array): Promise<boolean> {
+/** Writes with back-pressure; false when the client went away or took nothing for `stallMs` (then it is closed). */
+function write(res: HttpResponse, chunk: Uint8Array, stallMs: number): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  if (res.write(chunk)) return Promise.resolve(true);
   return new Promise((resolve) => {
-    if (res.destroyed) return resolve(false);
-    const ok = res.write(chunk);
-    if (ok) return resolve(true);
-    res.once("drain", () => resolve(true));
-    res.once("close", () => resolve(false));
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    const timer = setTimeout(() => {
+      done(false);
+      res.destroy();
+    }, stallMs);
+    res.on("drain", onDrain);
+    res.on("close", onClose);
   });
 }

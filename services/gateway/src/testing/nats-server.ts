@@ -1,0 +1,65 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+
+export interface TestNatsServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** A real nats-server with JetStream file storage on a free port, for one test file. */
+export async function startNatsServer(): Promise<TestNatsServer> {
+  const port = await freePort();
+  const storeDir = await mkdtemp(join(tmpdir(), "t2v-gateway-nats-"));
+  const child: ChildProcess = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
+    stdio: "ignore",
+  });
+  // A test file stopped by the runner must not leave its server running on the shared machine.
+  const reap = (): void => {
+    child.kill("SIGKILL");
+  };
+  process.once("exit", reap);
+  const stop = async (): Promise<void> => {
+    process.off("exit", reap);
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      });
+    }
+    await rm(storeDir, { recursive: true, force: true });
+  };
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    if (await connects(port)) return { url: `nats://127.0.0.1:${port}`, stop };
+    await delay(50);
+  }
+  await stop();
+  throw new Error("nats-server did not start");
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
