@@ -4,8 +4,8 @@
 // mid-encode and the inference worker again mid-step, and nats-server is down for 20 s.
 // Afterwards: every accepted task COMPLETED, every video plays with its frame count, no attempt
 // ran twice, one usage record per completed task, no orphaned object, and no process died but
-// those killed. The kill of one node of a three-node JetStream cluster is still to come (marked
-// CLUSTER FAULT below).
+// those killed. The kill of one node of a three-node JetStream cluster is test/e2e/cluster.test.ts
+// (its own mesh on a cluster); this mesh has a single nats-server.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -310,9 +310,7 @@ describe("chaos: kills and a NATS outage with 40 tasks of three tenants in fligh
     await mesh.nats.up();
     mark("nats-server up");
 
-    // 7. CLUSTER FAULT — not here yet: kill one node of a three-node JetStream cluster while tasks
-    //    run (issue 11, point 9). It lands with the three-node cluster test support being built on
-    //    branch wt-cluster; this mesh has a single nats-server.
+    // 7. The kill of one node of a three-node JetStream cluster is test/e2e/cluster.test.ts.
 
     // New work is accepted afterwards: through the gateway, and for the other tenants directly.
     const client = createNodeClient({ baseUrl: mesh.baseUrl, apiKey: keys[0]?.key ?? "", protocol: "connect" });

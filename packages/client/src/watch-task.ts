@@ -10,14 +10,12 @@ export interface WatchOptions {
   reconnectDelayMs?: number;
 }
 
-/** Errors a reconnect cannot fix: the task does not exist, the key is wrong, the request is malformed. */
-const PERMANENT = new Set([
-  Code.NotFound,
-  Code.InvalidArgument,
-  Code.Unauthenticated,
-  Code.PermissionDenied,
-  Code.Canceled,
-]);
+/**
+ * Errors a reconnect cannot fix: the task does not exist, the key is wrong, the request is malformed.
+ * Not Canceled: a gateway that dies resets its HTTP/2 streams with CANCEL, which grpc reports as
+ * Canceled; the caller's own abort is told apart by its signal.
+ */
+const PERMANENT = new Set([Code.NotFound, Code.InvalidArgument, Code.Unauthenticated, Code.PermissionDenied]);
 
 /**
  * WatchTask as an async iterator that survives a dropped stream (gateway
