@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { openApiKeyStore } from "@t2v/common/api-keys";
+import { openCachedApiKeyStore } from "@t2v/common/api-keys";
 import { type Bus, channels, openMediaStores } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { openResultStore } from "@t2v/common/s3-store";
@@ -92,10 +92,11 @@ export async function buildGateway(
   const resolve = deps.resolve ?? systemResolver();
   const metrics = deps.metrics ?? createGatewayMetrics();
   const ch = channels(bus);
-  const [media, results, keys, idempotency, disabled, secret] = await Promise.all([
+  const [media, results, keys, queueStats, idempotency, disabled, secret] = await Promise.all([
     openMediaStores(bus, { videoTtlHours: config.videoTtlHours }),
     openResultStore(config, bus),
-    openApiKeyStore(bus),
+    openCachedApiKeyStore(bus, config.apiKeyCacheSize),
+    ch.queueStats.cache(config.queueStatsCacheSize),
     openIdempotencyStore(bus),
     openWebhookDisabled(bus),
     downloadSecret(config.downloadSigningSecret, bus),
@@ -132,11 +133,11 @@ export async function buildGateway(
     randomSeed: deps.randomSeed ?? (() => randomInt(0, MAX_SEED)),
     now,
     idempotency,
-    admit: createAdmission(ch.queueStats, {
-      vip: config.maxQueuedVip,
-      standard: config.maxQueuedStandard,
-      batch: config.maxQueuedBatch,
-    }),
+    admit: createAdmission(
+      queueStats,
+      { vip: config.maxQueuedVip, standard: config.maxQueuedStandard, batch: config.maxQueuedBatch },
+      now,
+    ),
     webhookAllow: config.webhookAllow,
     resolve,
   });
@@ -159,7 +160,15 @@ export async function buildGateway(
     now,
   });
   const hub = createTaskWatchHub({ tasks: ch.tasks, view, estimates, log, now });
-  stopping.signal.addEventListener("abort", () => estimates.stop(), { once: true });
+  stopping.signal.addEventListener(
+    "abort",
+    () => {
+      estimates.stop();
+      keys.stop();
+      queueStats.stop();
+    },
+    { once: true },
+  );
   const streams = createWatchStreams({
     limits: { perKey: config.watchStreamsPerKey, perTenant: config.watchStreamsPerTenant },
     retryAfterMs: config.watchStreamRetryMs,

@@ -60,6 +60,20 @@ export const gatewayConfig = {
     1_000_000,
   ),
   maxQueuedBatch: int("MAX_QUEUED_PER_TENANT_BATCH", "queued tasks a batch tenant may have", 5000, 0, 1_000_000),
+  apiKeyCacheSize: int(
+    "API_KEY_CACHE_SIZE",
+    "API key records held in memory (revocations reach them through a KV watch at once); the least recently used go first",
+    10_000,
+    1,
+    1_000_000,
+  ),
+  queueStatsCacheSize: int(
+    "QUEUE_STATS_CACHE_SIZE",
+    "tenants whose queue depth (for admission) is held in memory, kept current by a KV watch",
+    10_000,
+    1,
+    1_000_000,
+  ),
   watchStreamsPerKey: int(
     "WATCH_STREAMS_PER_KEY",
     "open WatchTask and /v1/t2v/events streams one API key may hold; more get RESOURCE_EXHAUSTED (429)",

@@ -9,6 +9,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createNatsBus } from "./bus/nats-bus.js";
 import { describeChannelsContract } from "./channels-contract.js";
+import { describeKvCacheContract } from "./kv-cache-contract.js";
 
 /** One nats-server with JetStream for this file; each test starts from an empty server (every stream deleted). */
 let server: { url: string; stop(): Promise<void> } | undefined;
@@ -25,6 +26,15 @@ describeChannelsContract("NATS bus", async () => {
   const nc = await connect({ servers: server.url });
   const jsm = await jetstreamManager(nc);
   // KV buckets and object stores are streams too.
+  for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
+  const bus = await createNatsBus(nc);
+  return { bus, close: () => bus.close() };
+});
+
+describeKvCacheContract("NATS bus", async () => {
+  if (!server) throw new Error("nats-server did not start");
+  const nc = await connect({ servers: server.url });
+  const jsm = await jetstreamManager(nc);
   for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
   const bus = await createNatsBus(nc);
   return { bus, close: () => bus.close() };

@@ -59,11 +59,22 @@ export function taskStore(bus: Bus): TaskStore {
 
     async create(record) {
       const taskId = record.task?.taskId ?? "";
-      // Index first: an index entry without a record is skipped when listing,
-      // a record missing from the index would never be listed.
-      await (await index()).put(`${record.tenantId}.${taskId}`, new Uint8Array());
-      const revision = await (await records()).create(taskId, encode(record));
+      const [indexKv, recordsKv] = await Promise.all([index(), records()]);
+      // Index and record at once (one round trip, not two). An index entry
+      // without a record is skipped when listing; a record missing from the
+      // index would never be listed, so a record whose index write failed is
+      // deleted again and the create fails: the caller never hands out its id.
+      const [indexed, created] = await Promise.allSettled([
+        indexKv.put(`${record.tenantId}.${taskId}`, new Uint8Array()),
+        recordsKv.create(taskId, encode(record)),
+      ]);
+      if (created.status === "rejected") throw created.reason;
+      const revision = created.value;
       if (revision === null) throw new Error(`task ${taskId} already exists`);
+      if (indexed.status === "rejected") {
+        await recordsKv.delete(taskId, revision).catch(() => undefined);
+        throw indexed.reason;
+      }
       return { record, revision };
     },
 

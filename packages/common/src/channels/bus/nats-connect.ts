@@ -9,6 +9,9 @@ export async function connectNats(url: string, name: string, log: Logger): Promi
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
+    // No Error (with its stack) made ahead of every request in case it fails: measured at
+    // about 7% of the gateway's CPU per CreateTask. A failed request's stack then ends in the client.
+    noAsyncTraces: true,
   });
   log.info({ server: nc.getServer() }, "connected to NATS");
   void (async () => {
