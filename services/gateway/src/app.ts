@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { openApiKeyStore } from "@t2v/common/api-keys";
+import { openCachedApiKeyStore } from "@t2v/common/api-keys";
 import { type Bus, channels, HOUR_MS, openMediaStores } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { openResultStore } from "@t2v/common/s3-store";
@@ -96,10 +96,11 @@ export async function buildGateway(
   const resolve = deps.resolve ?? systemResolver({ maxConcurrent: config.dnsMaxConcurrent });
   const metrics = deps.metrics ?? createGatewayMetrics();
   const ch = channels(bus);
-  const [media, results, keys, idempotency, disabled, secret] = await Promise.all([
+  const [media, results, keys, queueStats, idempotency, disabled, secret] = await Promise.all([
     openMediaStores(bus, { videoTtlHours: config.videoTtlHours }),
     openResultStore(config, bus),
-    openApiKeyStore(bus),
+    openCachedApiKeyStore(bus, config.apiKeyCacheSize),
+    ch.queueStats.cache(config.queueStatsCacheSize),
     openIdempotencyStore(bus),
     openWebhookDisabled(bus),
     downloadSecret(config.downloadSigningSecret, bus),
@@ -129,11 +130,11 @@ export async function buildGateway(
     },
   );
   const getTask = createGetTaskForCaller(ch.tasks);
-  const admitQueued = createAdmission(ch.queueStats, {
-    vip: config.maxQueuedVip,
-    standard: config.maxQueuedStandard,
-    batch: config.maxQueuedBatch,
-  });
+  const admitQueued = createAdmission(
+    queueStats,
+    { vip: config.maxQueuedVip, standard: config.maxQueuedStandard, batch: config.maxQueuedBatch },
+    now,
+  );
   const chargeDailyQuota = chargeDailyQuotaUseCase({
     counts: ch.dailyTaskCounts,
     quota: { vip: config.dailyQuotaVip, standard: config.dailyQuotaStandard, batch: config.dailyQuotaBatch },
@@ -149,8 +150,14 @@ export async function buildGateway(
     idempotency,
     // The queue check first: a task refused for a full queue does not spend the day's quota.
     admit: async (tenantId, tier) => {
-      await admitQueued(tenantId, tier);
-      await chargeDailyQuota(tenantId, tier);
+      const place = await admitQueued(tenantId, tier);
+      try {
+        await chargeDailyQuota(tenantId, tier);
+      } catch (err) {
+        place.release();
+        throw err;
+      }
+      return place;
     },
     webhookAllow: config.webhookAllow,
     resolve,
@@ -193,7 +200,15 @@ export async function buildGateway(
     now,
   });
   const hub = createTaskWatchHub({ tasks: ch.tasks, view, estimates, log, now });
-  stopping.signal.addEventListener("abort", () => estimates.stop(), { once: true });
+  stopping.signal.addEventListener(
+    "abort",
+    () => {
+      estimates.stop();
+      keys.stop();
+      queueStats.stop();
+    },
+    { once: true },
+  );
   const streams = createWatchStreams({
     limits: { perKey: config.watchStreamsPerKey, perTenant: config.watchStreamsPerTenant },
     retryAfterMs: config.watchStreamRetryMs,

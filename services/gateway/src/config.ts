@@ -119,6 +119,20 @@ export const gatewayConfig = {
     100_000_000,
   ),
   dailyQuotaBatch: int("DAILY_TASK_QUOTA_BATCH", "tasks a batch tenant may create per UTC day", 50_000, 0, 100_000_000),
+  apiKeyCacheSize: int(
+    "API_KEY_CACHE_SIZE",
+    "API key records held in memory (revocations reach them through a KV watch at once); the least recently used go first",
+    10_000,
+    1,
+    1_000_000,
+  ),
+  queueStatsCacheSize: int(
+    "QUEUE_STATS_CACHE_SIZE",
+    "tenants whose queue depth (for admission) is held in memory, kept current by a KV watch",
+    10_000,
+    1,
+    1_000_000,
+  ),
   watchStreamsPerKey: int(
     "WATCH_STREAMS_PER_KEY",
     "open WatchTask and /v1/t2v/events streams one API key may hold; more get RESOURCE_EXHAUSTED (429)",

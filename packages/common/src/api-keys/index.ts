@@ -9,4 +9,5 @@ export {
   mintWebhookSecret,
 } from "./api-key-format.js";
 export { type ApiKeyStore, type CreatedKey, createApiKeyStore, openApiKeyStore } from "./api-key-store.js";
+export { type CachedApiKeyStore, openCachedApiKeyStore } from "./cached-api-key-store.js";
 export { withApiKeyStore } from "./with-api-key-store.js";

@@ -10,6 +10,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createNatsBus } from "./bus/nats-bus.js";
 import { describeChannelsContract, describeStoreLimits } from "./channels-contract.js";
+import { describeKvCacheContract } from "./kv-cache-contract.js";
 import { openMediaStores } from "./media-stores.js";
 
 /** One nats-server with JetStream for this file; each test starts from an empty server (every stream deleted). */
@@ -54,6 +55,15 @@ describe("media store limits: NATS bus", () => {
       await bus.close();
     }
   });
+});
+
+describeKvCacheContract("NATS bus", async () => {
+  if (!server) throw new Error("nats-server did not start");
+  const nc = await connect({ servers: server.url });
+  const jsm = await jetstreamManager(nc);
+  for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
+  const bus = await createNatsBus(nc);
+  return { bus, close: () => bus.close() };
 });
 
 async function startNatsServer(): Promise<{ url: string; stop(): Promise<void> }> {

@@ -19,6 +19,7 @@ export type {
   Bus,
   ConsumerSpec,
   KvBucket,
+  KvChange,
   KvEntry,
   StreamSpec,
   Unsubscribe,
@@ -44,6 +45,7 @@ export { DECODE_CONSUMER, type DecodeJobs } from "./decode-jobs.js";
 export { type Delivery, type Inbox, keepAliveEveryMs } from "./delivery.js";
 export { DAY_MS, DUPLICATE_WINDOW_MS, HOUR_MS, SECOND_MS } from "./durations.js";
 export { GENERATE_STREAM, type GenerateJobs, generateConsumer } from "./generate-jobs.js";
+export { createKvCache, type KvCache, type KvCacheOptions } from "./kv-cache.js";
 export { lazy } from "./lazy.js";
 export { type LeaderLease, leaderLease } from "./leader-lease.js";
 export {

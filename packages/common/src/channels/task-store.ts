@@ -156,16 +156,24 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
 
     async create(record) {
       const taskId = record.task?.taskId ?? "";
-      // Lists and the active index first: a listed id without a record is skipped, and the sweep
-      // settles an active one; a record missing from them would never be listed, rebuilt or swept.
-      const kv = await lists();
-      await Promise.all([
-        enterList(kv, serial, record.tenantId, "all", taskId, dayOf(now())),
-        enterStatus(record),
-        (await active()).put(taskId, new Uint8Array()),
+      // The lists, the active index and the record at once (one round trip, not two). A listed or
+      // active id without a record is skipped (and the sweep settles it); a record missing from
+      // them would never be listed, rebuilt or swept, so a record whose index writes failed is
+      // deleted again and the create fails: the caller never hands out its id.
+      const [listsKv, activeKv, recordsKv] = await Promise.all([lists(), active(), records()]);
+      const [listed, filed, created] = await Promise.allSettled([
+        Promise.all([enterList(listsKv, serial, record.tenantId, "all", taskId, dayOf(now())), enterStatus(record)]),
+        activeKv.put(taskId, new Uint8Array()),
+        recordsKv.create(taskId, encode(record)),
       ]);
-      const revision = await (await records()).create(taskId, encode(record));
+      if (created.status === "rejected") throw created.reason;
+      const revision = created.value;
       if (revision === null) throw new Error(`task ${taskId} already exists`);
+      const failed = [listed, filed].find((w) => w.status === "rejected");
+      if (failed) {
+        await recordsKv.delete(taskId, revision).catch(() => undefined);
+        throw failed.reason;
+      }
       return { record, revision };
     },
 

@@ -8,7 +8,7 @@ import { type CreateTaskRequest, CreateTaskRequestSchema, TaskStatus } from "@t2
 import type { Logger } from "@t2v/common/logger";
 import { endTask, newTaskId } from "@t2v/common/task";
 import { Attr, currentTraceParent } from "@t2v/common/telemetry";
-import type { Admission } from "../adapters/admission.js";
+import type { Admission, Reservation } from "../adapters/admission.js";
 import type { IdempotencyStore } from "../adapters/idempotency-store.js";
 import type { AllowList } from "../domain/allow-list.js";
 import type { Caller } from "../domain/caller.js";
@@ -68,8 +68,16 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     return found && found.record.tenantId === caller.tenantId ? found.record : null;
   }
 
-  /** The task id to use: a fresh one, or the one an earlier request with the same key claimed. */
-  async function claimId(caller: Caller, key: string, hash: string): Promise<string | TaskRecord> {
+  /**
+   * The task id to use (a fresh one, or the one an earlier request with the
+   * same key claimed) and the tenant's place in its queue; or the task an
+   * earlier request with the same key created.
+   */
+  async function claimId(
+    caller: Caller,
+    key: string,
+    hash: string,
+  ): Promise<TaskRecord | { taskId: string; place: Reservation }> {
     let taskId = newTaskId();
     if (key !== "") {
       const earlier = await deps.idempotency.find(caller.tenantId, key);
@@ -81,13 +89,16 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
         taskId = earlier.taskId;
       }
     }
-    await deps.admit(caller.tenantId, caller.tier);
-    if (key !== "") {
+    const place = await deps.admit(caller.tenantId, caller.tier);
+    if (key === "") return { taskId, place };
+    try {
       const claim = await deps.idempotency.claim(caller.tenantId, key, taskId, hash);
       if (claim.requestHash !== hash) throw sameKeyOtherRequest();
-      taskId = claim.taskId;
+      return { taskId: claim.taskId, place };
+    } catch (err) {
+      place.release();
+      throw err;
     }
-    return taskId;
   }
 
   return async (caller, req, opts = {}) => {
@@ -95,8 +106,8 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     const hash = requestHash(req);
     const key = req.idempotencyKey;
     const claimed = await claimId(caller, key, hash);
-    if (typeof claimed !== "string") return claimed;
-    const taskId = claimed;
+    if (!("place" in claimed)) return claimed;
+    const { taskId, place } = claimed;
 
     const nowMs = deps.now();
     const now = timestampFromMs(nowMs);
@@ -130,14 +141,18 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     try {
       await tasks.create(record);
     } catch (err) {
+      place.release();
       // Two retries with one key may both get here; the first write wins.
       const existing = key !== "" ? await replay(caller, taskId) : null;
       if (existing) return existing;
       throw err;
     }
     try {
+      // After the record: the scheduler drops a submission whose record it cannot read.
       await deps.submissions.submit({ taskId, tenantId: caller.tenantId, pool });
+      place.confirm();
     } catch (err) {
+      place.release();
       log.error({ err, task_id: taskId }, "could not queue task");
       await tasks.update(taskId, (r) =>
         endTask(r, TaskStatus.FAILED, {

@@ -119,6 +119,18 @@ export interface KvBucket {
   keys(filter?: string): Promise<string[]>;
   /** The current entry (null when there is none), then every later change (null for a delete), until `signal` aborts. */
   watch(key: string, signal: AbortSignal): AsyncIterable<KvEntry | null>;
+  /**
+   * Every later change of any key (no current entries), until `signal` aborts; resolves once the watch is in
+   * place, so no change made after that is missed. The iterable ends, or throws, when the watch is lost:
+   * a cache built on it then starts over.
+   */
+  changes(signal: AbortSignal): Promise<AsyncIterable<KvChange>>;
+}
+
+export interface KvChange {
+  readonly key: string;
+  /** null: the key was deleted or purged. */
+  readonly entry: KvEntry | null;
 }
 
 export interface BlobInfo {

@@ -6,6 +6,7 @@ import type {
   Bus,
   ConsumerSpec,
   KvBucket,
+  KvChange,
   KvEntry,
   RawDelivery,
   RawInbox,
@@ -299,6 +300,7 @@ function memoryKv(spec: BucketSpec, clock: () => number): MemoryKv {
   let ttlMs = spec.ttlMs;
   const entries = new Map<string, { value: Uint8Array; revision: number; at: number }>();
   const watchers = new Map<string, Set<(e: KvEntry | null) => void>>();
+  const allWatchers = new Set<(c: KvChange) => void>();
   let revision = 0;
 
   const live = (key: string): { value: Uint8Array; revision: number } | null => {
@@ -314,6 +316,7 @@ function memoryKv(spec: BucketSpec, clock: () => number): MemoryKv {
     const e = { value: value.slice(), revision: ++revision, at: clock() };
     entries.set(key, e);
     for (const w of watchers.get(key) ?? []) w({ value: e.value, revision: e.revision });
+    for (const w of allWatchers) w({ key, entry: { value: e.value, revision: e.revision } });
     return e.revision;
   };
 
@@ -341,12 +344,46 @@ function memoryKv(spec: BucketSpec, clock: () => number): MemoryKv {
       entries.delete(key);
       revision++;
       for (const w of watchers.get(key) ?? []) w(null);
+      for (const w of allWatchers) w({ key, entry: null });
     },
     async keys(filter) {
       return [...entries.keys()].filter((k) => live(k) && (filter === undefined || subjectMatches(filter, k)));
     },
     watch(key, signal) {
       return watchKey(key, signal, () => live(key), watchers);
+    },
+    async changes(signal) {
+      // Registered before this resolves, as the NATS consumer exists before its promise does.
+      const queue: KvChange[] = [];
+      let wake: (() => void) | undefined;
+      const push = (c: KvChange): void => {
+        queue.push(c);
+        wake?.();
+      };
+      allWatchers.add(push);
+      const onAbort = (): void => {
+        allWatchers.delete(push);
+        wake?.();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      return (async function* () {
+        try {
+          while (!signal.aborted) {
+            const c = queue.shift();
+            if (c) {
+              yield c;
+              continue;
+            }
+            await new Promise<void>((r) => {
+              wake = r;
+            });
+            wake = undefined;
+          }
+        } finally {
+          allWatchers.delete(push);
+          signal.removeEventListener("abort", onAbort);
+        }
+      })();
     },
   };
 }

@@ -292,6 +292,24 @@ function natsKv(kv: KV): KvBucket {
         it.stop();
       }
     },
+    async changes(signal) {
+      // Resolved once the consumer exists: later writes reach it.
+      const it = await kv.watch({ key: ">", include: KvWatchInclude.UpdatesOnly });
+      const stop = (): void => it.stop();
+      signal.addEventListener("abort", stop, { once: true });
+      if (signal.aborted) it.stop();
+      return (async function* () {
+        try {
+          for await (const e of it) {
+            if (signal.aborted) break;
+            yield { key: e.key, entry: e.operation === "PUT" ? { value: e.value, revision: e.revision } : null };
+          }
+        } finally {
+          signal.removeEventListener("abort", stop);
+          it.stop();
+        }
+      })();
+    },
   };
 }
 

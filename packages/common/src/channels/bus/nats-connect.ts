@@ -37,6 +37,9 @@ export async function connectNats(
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
+    // No Error (with its stack) made ahead of every request in case it fails: measured at
+    // about 7% of the gateway's CPU per CreateTask. A failed request's stack then ends in the client.
+    noAsyncTraces: true,
   });
   log.info({ server: nc.getServer() }, "connected to NATS");
   const version = nc.info?.version ?? "";
