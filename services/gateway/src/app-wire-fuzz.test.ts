@@ -126,7 +126,7 @@ describe("the wire, fuzzed (a real gateway, fast-check)", () => {
         socket.end();
         await closedWithin(socket, DEADLINE_MS);
       }),
-      { numRuns: fuzzRuns() },
+      { numRuns: fuzzRuns("wire") },
     );
     const r = await h2Call(
       session(),
@@ -167,7 +167,7 @@ describe("the wire, fuzzed (a real gateway, fast-check)", () => {
         assert.equal(r.httpStatus, 200);
         assert.ok(r.grpcStatus !== null && CLIENT_CODES.has(r.grpcStatus), `grpc-status ${r.grpcStatus} for ${path}`);
       }),
-      { numRuns: fuzzRuns() },
+      { numRuns: fuzzRuns("wire") },
     );
   });
 
@@ -220,7 +220,7 @@ describe("the wire, fuzzed (a real gateway, fast-check)", () => {
         if (r.status !== 200)
           assert.equal(typeof (JSON.parse(r.body) as { error: { code: string } }).error.code, "string");
       }),
-      { numRuns: fuzzRuns() },
+      { numRuns: fuzzRuns("wire") },
     );
   });
 });
