@@ -23,7 +23,8 @@ for await (const _ of createInterface({ input: process.stdin })) {
   gc?.();
   const m = process.memoryUsage();
   const peakRss = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(`${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, peakRss })}\n`);
+  const { rss, heapUsed, heapTotal, external, arrayBuffers } = m;
+  process.stdout.write(`${JSON.stringify({ rss, heapUsed, heapTotal, external, arrayBuffers, peakRss })}\n`);
 }
 await gateway.stop();
 await bus.close();

@@ -1,10 +1,17 @@
 /**
  * True when every message in a binary request body parses. `enveloped`
  * bodies (gRPC, gRPC-Web, Connect streaming) are 5-byte-prefixed frames;
- * compressed frames and broken framing are left to the protocol handler,
- * which answers those itself with a client error.
+ * compressed frames of a request that declares an encoding (`encoded`) and
+ * broken framing are left to the protocol handler, which answers those
+ * itself with a client error. A compressed frame without an encoding is
+ * malformed (connect-es would answer INTERNAL).
  */
-export function binaryBodyParses(body: Uint8Array, enveloped: boolean, parse: (m: Uint8Array) => void): boolean {
+export function binaryBodyParses(
+  body: Uint8Array,
+  enveloped: boolean,
+  parse: (m: Uint8Array) => void,
+  encoded: boolean,
+): boolean {
   const tryParse = (m: Uint8Array): boolean => {
     try {
       parse(m);
@@ -22,6 +29,7 @@ export function binaryBodyParses(body: Uint8Array, enveloped: boolean, parse: (m
     const end = at + 5 + (len >>> 0);
     if (end > body.length) return true;
     // Flag 0x02 is Connect's end-of-stream frame (JSON); 0x01 means compressed.
+    if ((flags & 0x01) !== 0 && !encoded) return false;
     if ((flags & 0x03) === 0 && !tryParse(body.subarray(at + 5, end))) return false;
     at = end;
   }

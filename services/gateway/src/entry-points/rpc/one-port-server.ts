@@ -3,6 +3,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import { Duplex } from "node:stream";
 import { sessionAddresses, socketAddress } from "../http/client-address.js";
+import { speaksHttp2 } from "./protocol-sniff.js";
 
 export type RequestHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
@@ -32,8 +33,6 @@ export interface OnePortServer {
   /** Stops accepting, lets in-flight requests finish, then closes idle connections. */
   close(): Promise<void>;
 }
-
-const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 /**
  * Serves gRPC (HTTP/2 cleartext), gRPC-Web and Connect (HTTP/1.1 or h2c) on one
@@ -104,8 +103,7 @@ export function createOnePortServer(handler: RequestHandler, limits: ConnectionL
         return;
       }
       socket.setTimeout(0);
-      const n = Math.min(head.length, H2_PREFACE.length);
-      if (head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
+      if (speaksHttp2(head)) {
         // http2 reads the native handle directly, so replayed bytes must come
         // through a wrapping stream rather than socket.unshift().
         connecting = from;

@@ -5,6 +5,13 @@ import { errorInfo } from "../../domain/rpc-errors.js";
 /** Room on the wire beyond one message: the 5-byte envelope, a gzip header, Connect's end-of-stream frame. */
 export const ENVELOPE_ALLOWANCE = 1024;
 
+/**
+ * The largest message of a service that needs no API key (health, reflection):
+ * their requests are a service name or a symbol, and anyone may send them, so
+ * each costs this, not REQUEST_MAX_BYTES (docs/security.md has the arithmetic).
+ */
+export const KEYLESS_MAX_BYTES = 4096;
+
 export interface BodyLimits {
   /**
    * Bytes of the one message a body may carry (REQUEST_MAX_BYTES); the wire allows ENVELOPE_ALLOWANCE more.

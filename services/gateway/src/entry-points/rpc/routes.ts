@@ -10,6 +10,7 @@ import { createHealthService } from "./health-service.js";
 import { malformedProtobufInterceptor } from "./malformed-protobuf-interceptor.js";
 import { createReflectionServices } from "./reflection-service.js";
 import { refusalInterceptor } from "./refusal-interceptor.js";
+import { KEYLESS_MAX_BYTES } from "./request-body-guard.js";
 import type { ServingState } from "./serving-state.js";
 import { tracingInterceptor } from "./tracing-interceptor.js";
 import { unavailableInterceptor } from "./unavailable-interceptor.js";
@@ -40,8 +41,10 @@ export function buildRoutes(deps: RoutesDeps): (router: ConnectRouter) => void {
   const names = reflection.services.map((s) => s.typeName);
   return (router) => {
     router.service(VideoService, createVideoService(deps), { interceptors });
-    router.service(Health, createHealthService(deps.health, names, deps.stopping), { interceptors });
-    router.service(reflection.v1Desc, reflection.v1, { interceptors });
-    router.service(reflection.v1alphaDesc, reflection.v1alpha, { interceptors });
+    // Anyone may call these: each message is bounded to KEYLESS_MAX_BYTES (after decompression too).
+    const keyless = { interceptors, readMaxBytes: KEYLESS_MAX_BYTES };
+    router.service(Health, createHealthService(deps.health, names, deps.stopping), keyless);
+    router.service(reflection.v1Desc, reflection.v1, keyless);
+    router.service(reflection.v1alphaDesc, reflection.v1alpha, keyless);
   };
 }
