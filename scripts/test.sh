@@ -61,15 +61,18 @@ run() {
 
 extra=("$@")
 if [ "$selection" != e2e ]; then
-  mapfile -t unit < <(find_tests packages/*/dist services/*/dist)
-  if [ "$selection" = unit ]; then
-    mapfile -t unit < <(printf '%s\n' "${unit[@]}" | grep -vE '\.(nats|slow)\.test\.js$')
-  fi
+  mapfile -t all < <(find_tests packages/*/dist services/*/dist)
+  mapfile -t unit < <(printf '%s\n' "${all[@]}" | grep -vE '\.(nats|slow)\.test\.js$')
+  mapfile -t heavy < <(printf '%s\n' "${all[@]}" | grep -E '\.(nats|slow)\.test\.js$')
   [ ${#unit[@]} -gt 0 ] || { echo "no unit test files found" >&2; exit 1; }
   # Three files at a time: most of their time is waiting on timers, pulls and child
-  # processes, and that keeps them around a minute on 2 cores. They run before the
-  # end-to-end tests, never beside them.
+  # processes, and that keeps them around a minute and a half on 2 cores.
   run "tests beside the code" "--test-timeout=120000 --test-concurrency=3" "${unit[@]}"
+  # Those that start nats-servers (a three-node cluster among them) or measure memory: one at a
+  # time, as the end-to-end tests, since a loaded machine makes their NATS requests time out.
+  if [ "$selection" = all ] && [ ${#heavy[@]} -gt 0 ]; then
+    run "tests beside the code on real nats-servers" "--test-timeout=300000 --test-concurrency=1" "${heavy[@]}"
+  fi
 fi
 if [ "$selection" != unit ]; then
   mapfile -t e2e < <(find_tests test/dist/e2e)

@@ -91,7 +91,7 @@ describe("@t2v/client against the real mesh", () => {
     await client.cancelTask(created.taskId);
   });
 
-  it("speaks gRPC and gRPC-Web too, exposes field violations, and reports optional methods as absent", async () => {
+  it("speaks gRPC and gRPC-Web too, exposes field violations, and reports the optional methods the contract has", async () => {
     const created = await client.createTask({ prompt: "a kite over dunes", ...SMALL });
     for (const protocol of ["grpc", "grpc-web"] as const) {
       const other = createNodeClient({ baseUrl: mesh.baseUrl, apiKey: mesh.apiKey, protocol });
@@ -111,9 +111,14 @@ describe("@t2v/client against the real mesh", () => {
     );
     const anonymous = createNodeClient({ baseUrl: mesh.baseUrl, apiKey: "" });
     await assert.rejects(anonymous.listTasks(), (e) => ConnectError.from(e).code === Code.Unauthenticated);
-    // This contract has no PauseTask yet: feature detection says so and the call fails cleanly.
-    assert.equal(client.supports("pauseTask"), false);
-    await assert.rejects(client.pauseTask(created.taskId), (e) => ConnectError.from(e).code === Code.Unimplemented);
+    // PauseTask is in the contract now: feature detection says so, and the call reaches the gateway
+    // (a cancelled task cannot be paused: FAILED_PRECONDITION, not UNIMPLEMENTED).
+    assert.equal(client.supports("pauseTask"), true);
+    assert.equal(client.supports("resumeTask"), true);
+    await assert.rejects(
+      client.pauseTask(created.taskId),
+      (e) => ConnectError.from(e).code === Code.FailedPrecondition,
+    );
     const listed = await client.listTasks({ pageSize: 10 });
     assert.ok(listed.tasks.some((t) => t.taskId === created.taskId));
   });

@@ -37,7 +37,8 @@ async function allPages(tasks: TaskStore, q: Omit<TaskPageQuery, "from">) {
 }
 
 /** The task store's page reads (ListTasks), against any bus; runs inside the channels contract. */
-export function describeTaskPages(bus: () => Bus): void {
+/** `racingCas` marks the cases where writers race on one key (a todo on a server with the clustered CAS defect). */
+export function describeTaskPages(bus: () => Bus, racingCas: { todo?: string } = {}): void {
   describe("task store pages", () => {
     const q = { status: TaskStatus.UNSPECIFIED, limit: 2, maxSlots: 100 };
 
@@ -59,7 +60,7 @@ export function describeTaskPages(bus: () => Bus): void {
       assert.deepEqual((await tasks.ids()).sort(), [...a, b].sort());
     });
 
-    it("takes a burst of concurrent creates from two writers for one tenant, each listed once", async () => {
+    it("takes a burst of concurrent creates from two writers for one tenant, each listed once", racingCas, async () => {
       const writers = [taskStore(bus()), taskStore(bus())];
       const ids = Array.from({ length: 60 }, () => newTaskId());
       await Promise.all(ids.map((id, i) => writers[i % 2]?.create(record(id, { tenantId: "burst" }))));
