@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { type BlobStore, type Bus, channels, connectNats, createNatsBus, openMediaStores } from "@t2v/common/channels";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { endTask } from "@t2v/common/task";
+import { startNatsServer, type TestNatsServer } from "@t2v/common/testing/nats-server";
 import { silentLog } from "./testing/gateway-fixture.js";
-import { startNatsServer, type TestNatsServer } from "./testing/nats-server.js";
 
 // Downloads against a real nats-server and a gateway process of its own (issue 12, point 6).
 // Not part of `npm run test:unit`: `node --test services/gateway/dist/downloads.nats.test.js`.

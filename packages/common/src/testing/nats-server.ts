@@ -1,19 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { connects, freePorts } from "./ports.js";
 
 export interface TestNatsServer {
   readonly url: string;
   stop(): Promise<void>;
 }
 
-/** A real nats-server with JetStream file storage on a free port, for one test file. */
+/** A real nats-server with JetStream file storage on a free loopback port, for one test file. */
 export async function startNatsServer(): Promise<TestNatsServer> {
-  const port = await freePort();
-  const storeDir = await mkdtemp(join(tmpdir(), "t2v-gateway-nats-"));
+  const [port = 0] = await freePorts(1);
+  const storeDir = await mkdtemp(join(tmpdir(), "t2v-nats-"));
   const child: ChildProcess = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
     stdio: "ignore",
   });
@@ -39,27 +39,4 @@ export async function startNatsServer(): Promise<TestNatsServer> {
   }
   await stop();
   throw new Error("nats-server did not start");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: "127.0.0.1", port });
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
 }
