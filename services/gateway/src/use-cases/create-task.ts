@@ -6,14 +6,13 @@ import type { Submissions, TaskStore } from "@t2v/common/channels";
 import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { type CreateTaskRequest, CreateTaskRequestSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
-import { endTask, newTaskId } from "@t2v/common/task";
+import { newTaskId } from "@t2v/common/task";
 import { Attr, currentTraceParent } from "@t2v/common/telemetry";
 import type { Admission, Reservation } from "../adapters/admission.js";
 import type { IdempotencyStore } from "../adapters/idempotency-store.js";
 import type { AllowList } from "../domain/allow-list.js";
 import type { Caller } from "../domain/caller.js";
 import { checkContract } from "../domain/check-contract.js";
-import { GatewayErrorCode } from "../domain/error-codes.js";
 import { normalizeCreateRequest } from "../domain/normalize-create-request.js";
 import { requestHash } from "../domain/request-hash.js";
 import { type FieldViolation, invalidArgument } from "../domain/rpc-errors.js";
@@ -150,18 +149,15 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     try {
       // After the record: the scheduler drops a submission whose record it cannot read.
       await deps.submissions.submit({ taskId, tenantId: caller.tenantId, pool });
-      place.confirm();
     } catch (err) {
-      place.release();
-      log.error({ err, task_id: taskId }, "could not queue task");
-      await tasks.update(taskId, (r) =>
-        endTask(r, TaskStatus.FAILED, {
-          errorMessage: "could not be queued; please retry",
-          errorCode: GatewayErrorCode.internal,
-        }),
-      );
-      throw new ConnectError("the task queue is unavailable; please retry", Code.Unavailable);
+      // The task is durable already: its record and its place in the active-task index are
+      // written, and the scheduler's sweep files an active task whose submission never arrived
+      // (within a sweep interval). Failing it here would race a publish that timed out but
+      // landed, and an answer of UNAVAILABLE would make a client without an idempotency key
+      // submit the same work twice.
+      log.warn({ err, task_id: taskId }, "submission not published; the scheduler's sweep picks the task up");
     }
+    place.confirm();
     log.info(
       {
         task_id: taskId,
