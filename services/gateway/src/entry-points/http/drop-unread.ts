@@ -20,9 +20,6 @@ export function dropUnreadAfter(req: HttpRequest, res: HttpResponse): void {
     );
     return;
   }
-  // Said in the answer, so the client's connection pool never sends its next request on a
-  // socket this side is about to close (a "socket hang up" for a call that did nothing wrong).
-  if (!res.headersSent) res.setHeader("connection", "close");
   // Closing at once, with the client's bytes still arriving, makes the kernel reset the
   // connection and drop our answer before the client reads it: send FIN, keep discarding, then close.
   res.once("finish", () => {
