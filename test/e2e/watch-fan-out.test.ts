@@ -15,6 +15,9 @@ import { useMesh } from "../support/use-mesh.js";
 
 const STREAMS = 1_000;
 const PER_KEY = STREAMS + 10;
+// The gateway lets one HTTP/2 connection have 100 streams open (HTTP2_MAX_CONCURRENT_STREAMS);
+// a stream over that is refused by HTTP/2 itself, before the key's cap is asked.
+const PER_SESSION = 100;
 
 // The gateway alone on a real nats-server; the test writes the task records itself (the scheduler's part).
 const mesh = useMesh({
@@ -103,18 +106,26 @@ describe("WatchTask fan-out on one gateway, real nats-server and gRPC clients", 
   it("refuses a stream over the key's cap with RESOURCE_EXHAUSTED, RetryInfo and ErrorInfo", async () => {
     const taskId = newTaskId();
     await mesh.channels.tasks.create(record(taskId, "test", TaskStatus.PROCESSING, 0));
-    const clients = Array.from({ length: 10 }, () => grpcClient(mesh.baseUrl, mesh.apiKey));
+    // Room on every session for the streams held and the one refused.
+    const sessions = Math.ceil((PER_KEY + 1) / PER_SESSION) + 1;
+    const clients = Array.from({ length: sessions }, () => grpcClient(mesh.baseUrl, mesh.apiKey));
     const abort = new AbortController();
     let opened = 0;
+    const failures: unknown[] = [];
     const held = Array.from({ length: PER_KEY }, async (_, i) => {
       try {
-        for await (const _ev of (clients[i % 10] ?? assert.fail()).watchTask({ taskId }, { signal: abort.signal }))
+        for await (const _ev of (clients[i % sessions] ?? assert.fail()).watchTask({ taskId }, { signal: abort.signal }))
           opened++;
       } catch (err) {
-        if (ConnectError.from(err).code !== Code.Canceled) throw err;
+        if (ConnectError.from(err).code !== Code.Canceled) failures.push(err);
       }
     });
-    await until(() => opened === PER_KEY, "the key's streams to open");
+    await until(() => opened === PER_KEY || failures.length > 0, "the key's streams to open");
+    if (failures.length > 0) {
+      abort.abort();
+      await Promise.all(held);
+      assert.fail(`a stream under the cap failed: ${String(failures[0])}`);
+    }
     const refused = await (async () => {
       try {
         for await (const _ev of (clients[0] ?? assert.fail()).watchTask({ taskId })) assert.fail("opened over the cap");
