@@ -46,6 +46,11 @@ find_tests() {
 started=$(date +%s)
 rc=0
 summary=()
+# Each run's spec report goes to a file as well, so the failures (with their messages) can be
+# printed again at the end, where a CI log's tail shows them.
+reports=$(mktemp -d)
+trap 'rm -rf "$reports"' EXIT
+if [ -t 1 ]; then console_reporter=spec; else console_reporter=tap; fi
 
 # run LABEL "NODE_TEST_OPTIONS" FILES...: one `node --test` run; its status and time go into the summary.
 run() {
@@ -54,12 +59,19 @@ run() {
   read -ra opts <<<"$2"
   shift 2
   t0=$(date +%s)
-  node --test "${opts[@]}" "${extra[@]}" "$@" || status=$?
+  local report="$reports/${#summary[@]}.txt"
+  node --test --test-reporter="$console_reporter" --test-reporter-destination=stdout \
+    --test-reporter=spec --test-reporter-destination="$report" "${opts[@]}" "${extra[@]}" "$@" || status=$?
+  if [ "$status" -ne 0 ]; then
+    failures+=("--- ${label}: failing tests (stack frames left out) ---")
+    mapfile -t -O "${#failures[@]}" failures < <(sed -n '/failing tests:/,$p' "$report" | grep -vE '^[[:space:]]+at ' | head -200)
+  fi
   summary+=("${label}: $# files, $(($(date +%s) - t0)) s, $([ "$status" -eq 0 ] && echo passed || echo "FAILED ($status)")")
   [ "$status" -eq 0 ] || rc=$status
 }
 
 extra=("$@")
+failures=()
 if [ "$selection" != e2e ]; then
   mapfile -t all < <(find_tests packages/*/dist services/*/dist)
   mapfile -t unit < <(printf '%s\n' "${all[@]}" | grep -vE '\.(nats|slow)\.test\.js$')
@@ -84,6 +96,7 @@ if [ "$selection" != unit ]; then
   run "end-to-end tests" "--test-timeout=900000 --test-concurrency=1" "${e2e[@]}"
 fi
 
+for line in "${failures[@]}"; do echo "$line" >&2; done
 for line in "${summary[@]}"; do echo "test.sh: $line" >&2; done
 echo "test.sh: ${selection}: $(($(date +%s) - started)) s wall (build included)" >&2
 exit "$rc"

@@ -19,6 +19,7 @@ import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb"
 import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { isTerminal } from "@t2v/common/task";
 import type { DirectSubmit } from "../support/direct-tasks.js";
+import { FAULT_TIMINGS } from "../support/fault-timings.js";
 import { probeVideo } from "../support/ffprobe.js";
 import { objectNames } from "../support/object-names.js";
 import { useMesh } from "../support/use-mesh.js";
@@ -44,16 +45,12 @@ const STEP_MS = 120_000;
 
 const mesh = useMesh({
   env: {
+    ...FAULT_TIMINGS,
     // Longer than the outage: tasks frozen by it are not retried for that alone.
     STALL_TIMEOUT_MS: "30000",
     RECONCILE_INTERVAL_MS: "500",
     SWEEP_INTERVAL_MS: "3000",
-    LEADER_LEASE_MS: "6000",
-    RETRY_BASE_DELAY_MS: "200",
-    RETRY_MAX_DELAY_MS: "1000",
     WORKER_FRESH_MS: "5000",
-    INTRA_OP_THREADS: "1",
-    X264_THREADS: "1",
     // A killed attempt's retry resumes from its last checkpoint (and the checkpoint must not outlive the task).
     CHECKPOINT_EVERY_STEPS: "2",
     CHECKPOINT_EVERY_SECONDS: "0",

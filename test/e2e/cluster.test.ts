@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { TaskStatus, type VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { FAULT_TIMINGS } from "../support/fault-timings.js";
 import { connectClient } from "../support/gateway-clients.js";
 import { ALL_SERVICES } from "../support/mesh.js";
 import { useMesh } from "../support/use-mesh.js";
@@ -13,17 +14,7 @@ import { waitUntil } from "../support/wait.js";
 // accepted task still completes exactly once.
 const mesh = useMesh({
   natsCluster: true,
-  env: {
-    STALL_TIMEOUT_MS: "20000",
-    RECONCILE_INTERVAL_MS: "300",
-    SWEEP_INTERVAL_MS: "2000",
-    LEADER_LEASE_MS: "6000",
-    RETRY_BASE_DELAY_MS: "200",
-    RETRY_MAX_DELAY_MS: "1000",
-    WORKER_FRESH_MS: "4000",
-    INTRA_OP_THREADS: "1",
-    X264_THREADS: "1",
-  },
+  env: FAULT_TIMINGS,
 });
 
 const DAY_MS = 86_400_000;
@@ -95,6 +86,19 @@ async function completedOnce(ids: string[]): Promise<void> {
   }
 }
 
+/** Kills a node; should the test fail before it starts the node again, the next test still finds three. */
+async function killNode(t: TestContext, name: string): Promise<void> {
+  const cluster = mesh.cluster;
+  assert.ok(cluster, "the mesh runs on a cluster");
+  t.after(async () => {
+    if (cluster.nodes.some((n) => n.name === name && !n.running())) {
+      await cluster.start(name);
+      await cluster.waitMetaLeader();
+    }
+  });
+  await cluster.kill(name);
+}
+
 const TASK_RECORDS_STREAM = "KV_t2v_tasks";
 
 describe("on a three-node JetStream cluster", () => {
@@ -117,7 +121,7 @@ describe("on a three-node JetStream cluster", () => {
     const metaLeader = await cluster.waitMetaLeader();
 
     const killedAt = Date.now();
-    await cluster.kill(victim);
+    await killNode(t, victim);
 
     // Every service moves to a surviving node.
     await waitUntil(
@@ -169,7 +173,7 @@ describe("on a three-node JetStream cluster", () => {
     const victimConns = (await serviceConnections()).get(victim) ?? [];
 
     const killedAt = Date.now();
-    await cluster.kill(victim);
+    await killNode(t, victim);
     await waitUntil(
       () => cluster.streamLeaders(),
       (l) => {

@@ -2,24 +2,12 @@
 // worker is killed with SIGKILL at ~70 % of a 720p clip, a fresh one resumes the retried attempt
 // from the last checkpoint, and the video is frame for frame the one an uninterrupted run makes.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { promisify } from "node:util";
-import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { connect } from "@nats-io/transport-node";
-import { type Bus, createNatsBus, openMediaStores } from "@t2v/common/channels";
-import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { describe, it } from "node:test";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { newTaskId } from "@t2v/common/task";
-import { probeVideo } from "../support/ffprobe.js";
+import { frameMd5s, logLines, submitClip } from "../support/clip-tasks.js";
 import { useMesh } from "../support/use-mesh.js";
 import { waitUntil } from "../support/wait.js";
-
-const run = promisify(execFile);
 
 const STEPS = 40;
 const FRAMES = 121; // 5 s at 24 fps
@@ -37,45 +25,9 @@ const mesh = useMesh({
   services: ["scheduler", "inference", "encoder"],
 });
 
-let bus: Bus | undefined;
-const workDir = mkdtemp(join(tmpdir(), "t2v-crash-resume-"));
-after(async () => {
-  await rm(await workDir, { recursive: true, force: true });
-});
-
 /** A 720p task of `tenant` asking for STEPS steps, submitted the way the gateway does. */
-async function submit(tenant: string): Promise<string> {
-  const taskId = newTaskId();
-  const now = timestampNow();
-  await mesh.channels.tasks.create(
-    create(TaskRecordSchema, {
-      task: {
-        taskId,
-        status: TaskStatus.QUEUED,
-        createTime: now,
-        updateTime: now,
-        attempt: 1,
-        tier: "standard",
-        params: {
-          prompt: "a lighthouse in a storm at dusk",
-          negativePrompt: "blurry",
-          resolution: "720p",
-          width: 1280,
-          height: 720,
-          duration: FRAMES / 24,
-          frameRate: 24,
-          numFrames: FRAMES,
-          seed: 4242,
-          seedExplicit: true,
-        },
-      },
-      tenantId: tenant,
-      pool: "standard",
-      requestedSteps: STEPS,
-    }),
-  );
-  await mesh.channels.submissions.submit({ taskId, tenantId: tenant, pool: "standard" });
-  return taskId;
+function submit(tenant: string): Promise<string> {
+  return submitClip(mesh, { tenant, steps: STEPS, numFrames: FRAMES });
 }
 
 async function completes(taskId: string): Promise<TaskRecord> {
@@ -84,26 +36,7 @@ async function completes(taskId: string): Promise<TaskRecord> {
   return r;
 }
 
-/** ffmpeg's MD5 of every decoded frame (header lines dropped: they name the file), and the frame count. */
-async function framesOf(r: TaskRecord): Promise<{ md5: string[]; frames: number; width: number }> {
-  bus ??= await createNatsBus(await connect({ servers: mesh.natsUrl, name: "e2e-crash-resume" }));
-  const { videos } = await openMediaStores(bus, { videoTtlHours: 168 });
-  const bytes = await videos.get(r.videoObject);
-  assert.ok(bytes, `video ${r.videoObject} stored`);
-  const file = join(await workDir, `${r.task?.taskId}.mp4`);
-  await writeFile(file, bytes);
-  const { stdout } = await run("ffmpeg", ["-v", "error", "-i", file, "-f", "framemd5", "-"]);
-  const facts = await probeVideo(file);
-  return { md5: stdout.split("\n").filter((l) => l !== "" && !l.startsWith("#")), ...facts };
-}
-
-/** The inference workers' JSON log lines about a task with this message. */
-const linesOf = (taskId: string, msg: string): Record<string, unknown>[] =>
-  mesh
-    .logs("inference")
-    .split("\n")
-    .filter((l) => l.includes(taskId) && l.includes(`"msg":"${msg}"`))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const linesOf = (taskId: string, msg: string): Record<string, unknown>[] => logLines(mesh, "inference", taskId, msg);
 
 describe("crash recovery from checkpoints", () => {
   it("a worker killed with SIGKILL at ~70 % loses at most one checkpoint interval; the video is unchanged", async () => {
@@ -138,10 +71,8 @@ describe("crash recovery from checkpoints", () => {
     // An uninterrupted run of the same seeded request (another tenant, so not the cache).
     const reference = await completes(await submit("reference"));
     assert.equal(linesOf(reference.task?.taskId ?? "", "resuming from a checkpoint").length, 0);
-    const [a, b] = await Promise.all([framesOf(done), framesOf(reference)]).finally(() => bus?.close());
-    assert.equal(a.frames, FRAMES);
-    assert.equal(a.width, 1280);
-    assert.equal(a.md5.length, FRAMES);
-    assert.deepEqual(a.md5, b.md5, "frame for frame the uninterrupted video");
+    const [a, b] = await frameMd5s(mesh, [done, reference]);
+    assert.equal(a?.length, FRAMES);
+    assert.deepEqual(a, b, "frame for frame the uninterrupted video");
   });
 });

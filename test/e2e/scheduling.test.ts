@@ -5,6 +5,7 @@ import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb"
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { workerGroup } from "@t2v/common/task";
 import type { DirectSubmit } from "../support/direct-tasks.js";
+import { FAULT_TIMINGS } from "../support/fault-timings.js";
 import { scrapeSamples } from "../support/prometheus.js";
 import { useMesh } from "../support/use-mesh.js";
 import { waitUntil } from "../support/wait.js";
@@ -12,17 +13,7 @@ import { waitUntil } from "../support/wait.js";
 // Scheduling against a real nats-server and real workers; tasks are submitted
 // the way the gateway does it, so any tenant and pool can be used.
 const mesh = useMesh({
-  env: {
-    STALL_TIMEOUT_MS: "20000",
-    RECONCILE_INTERVAL_MS: "300",
-    SWEEP_INTERVAL_MS: "2000",
-    LEADER_LEASE_MS: "6000",
-    RETRY_BASE_DELAY_MS: "200",
-    RETRY_MAX_DELAY_MS: "1000",
-    WORKER_FRESH_MS: "4000",
-    INTRA_OP_THREADS: "1",
-    X264_THREADS: "1",
-  },
+  env: FAULT_TIMINGS,
   services: ["scheduler", "inference", "encoder"],
 });
 

@@ -114,7 +114,10 @@ describe("WatchTask fan-out on one gateway, real nats-server and gRPC clients", 
     const failures: unknown[] = [];
     const held = Array.from({ length: PER_KEY }, async (_, i) => {
       try {
-        for await (const _ev of (clients[i % sessions] ?? assert.fail()).watchTask({ taskId }, { signal: abort.signal }))
+        for await (const _ev of (clients[i % sessions] ?? assert.fail()).watchTask(
+          { taskId },
+          { signal: abort.signal },
+        ))
           opened++;
       } catch (err) {
         if (ConnectError.from(err).code !== Code.Canceled) failures.push(err);

@@ -3,13 +3,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { connect } from "@nats-io/transport-node";
 import { type Bus, createNatsBus, openMediaStores } from "@t2v/common/channels";
-import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { newTaskId, type Tier } from "@t2v/common/task";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import type { Tier } from "@t2v/common/task";
+import { submitQueuedTask } from "@t2v/common/testing/queued-task";
 import type { TestMesh } from "./mesh.js";
 
 const run = promisify(execFile);
@@ -29,40 +27,20 @@ export interface Clip {
  * way the gateway does (a RerunTask override is the API's way to ask for
  * steps), so long denoises can be paused, preempted and compared.
  */
-export async function submitClip(mesh: TestMesh, c: Clip): Promise<string> {
-  const taskId = newTaskId();
-  const now = timestampNow();
-  const pool = c.pool ?? "standard";
-  const numFrames = c.numFrames ?? 121;
-  await mesh.channels.tasks.create(
-    create(TaskRecordSchema, {
-      task: {
-        taskId,
-        status: TaskStatus.QUEUED,
-        createTime: now,
-        updateTime: now,
-        attempt: 1,
-        tier: pool,
-        params: {
-          prompt: "a lighthouse in a storm at dusk",
-          negativePrompt: "blurry",
-          resolution: (c.height ?? 720) === 720 ? "720p" : "480p",
-          width: c.width ?? 1280,
-          height: c.height ?? 720,
-          duration: numFrames / 24,
-          frameRate: 24,
-          numFrames,
-          seed: c.seed ?? 4242,
-          seedExplicit: true,
-        },
-      },
-      tenantId: c.tenant,
-      pool,
-      requestedSteps: c.steps,
-    }),
-  );
-  await mesh.channels.submissions.submit({ taskId, tenantId: c.tenant, pool });
-  return taskId;
+export function submitClip(mesh: TestMesh, c: Clip): Promise<string> {
+  const height = c.height ?? 720;
+  return submitQueuedTask(mesh.channels, {
+    tenant: c.tenant,
+    pool: c.pool,
+    prompt: "a lighthouse in a storm at dusk",
+    width: c.width ?? (height === 720 ? 1280 : 832),
+    height,
+    numFrames: c.numFrames ?? 121,
+    frameRate: 24,
+    seed: c.seed ?? 4242,
+    seedExplicit: true,
+    requestedSteps: c.steps,
+  });
 }
 
 /** ffmpeg's MD5 of every decoded frame of completed tasks' videos (header lines dropped: they name the file). */

@@ -1,23 +1,12 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Channels } from "@t2v/common/channels";
 import type { QueueEstimate } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
-import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { endTask, isTerminal, newTaskId } from "@t2v/common/task";
+import { endTask, isTerminal } from "@t2v/common/task";
+import { type QueuedTask, submitQueuedTask } from "@t2v/common/testing/queued-task";
 import { waitUntil } from "./wait.js";
 
-export interface DirectSubmit {
-  tenant: string;
-  pool?: string;
-  prompt?: string;
-  seed?: number;
-  seedExplicit?: boolean;
-  width?: number;
-  height?: number;
-  numFrames?: number;
-  frameRate?: number;
-  deadlineMs?: number;
+export interface DirectSubmit extends QueuedTask {
   /** Write the record only, as if the submission message had been lost. */
   loseSubmission?: boolean;
 }
@@ -56,42 +45,7 @@ export function directTasks(ch: Channels): DirectTasks {
     });
 
   return {
-    async submit(o) {
-      const taskId = newTaskId();
-      const now = timestampNow();
-      const numFrames = o.numFrames ?? 72;
-      const frameRate = o.frameRate ?? 24;
-      const pool = o.pool ?? "standard";
-      await ch.tasks.create(
-        create(TaskRecordSchema, {
-          task: {
-            taskId,
-            status: TaskStatus.QUEUED,
-            createTime: now,
-            updateTime: now,
-            attempt: 1,
-            tier: pool,
-            ...(o.deadlineMs !== undefined ? { deadline: timestampFromMs(o.deadlineMs) } : {}),
-            params: {
-              prompt: o.prompt ?? `task of ${o.tenant}`,
-              negativePrompt: "blurry",
-              resolution: "480p",
-              width: o.width ?? 832,
-              height: o.height ?? 480,
-              duration: numFrames / frameRate,
-              frameRate,
-              numFrames,
-              seed: o.seed ?? 1,
-              seedExplicit: o.seedExplicit ?? false,
-            },
-          },
-          tenantId: o.tenant,
-          pool,
-        }),
-      );
-      if (!o.loseSubmission) await ch.submissions.submit({ taskId, tenantId: o.tenant, pool });
-      return taskId;
-    },
+    submit: (o) => submitQueuedTask(ch, o),
     get,
     async cancel(taskId) {
       await ch.tasks.update(taskId, (r) => endTask(r, TaskStatus.CANCELLED));

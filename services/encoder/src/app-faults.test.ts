@@ -23,6 +23,7 @@ import { type WorkerEvent, WorkerEventSchema } from "@t2v/common/gen/t2v/interna
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
 import { newTaskId } from "@t2v/common/task";
+import { pollUntil, recordedProbes } from "@t2v/common/testing/probes";
 import { encodeLatents } from "@t2v/model";
 import type { DecoderEngine } from "./adapters/supervised-decoder.js";
 import { type EncoderDeps, start } from "./app.js";
@@ -105,22 +106,7 @@ const events = (bus: MemoryBus): WorkerEvent[] =>
   bus.streamMessages("T2V_EVENTS").map((m) => fromBinary(WorkerEventSchema, m.data));
 const cases = (bus: MemoryBus): string[] => events(bus).map((e) => e.event.case ?? "");
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); await delay(10)) if (Date.now() > end) assert.fail(`timed out: ${what}`);
-}
-
-function probes() {
-  const state = { ready: true, live: true };
-  return {
-    state,
-    setReady(r: boolean) {
-      state.ready = r;
-    },
-    setLive(l: boolean) {
-      state.live = l;
-    },
-  };
-}
+const until = (what: string, ok: () => boolean, ms = 10_000): Promise<void> => pollUntil(what, ok, ms);
 
 test("NATS down mid-encode: no crash; the video and videoReady land once it is back, the job acked only after", async () => {
   const memory = createMemoryBus();
@@ -151,7 +137,7 @@ test("NATS down mid-encode: no crash; the video and videoReady land once it is b
 test("decoder engine death: the job is handed back without a failed event, the engine restarts once, work goes on", async () => {
   const memory = createMemoryBus();
   const fresh = fakeDecoder();
-  const health = probes();
+  const health = recordedProbes();
   let restarts = 0;
   const app = await startEncoder(memory, {
     decoder: fakeDecoder({ dies: true }),
@@ -178,7 +164,7 @@ test("decoder engine death: the job is handed back without a failed event, the e
 
 test("decoder engine death and a failed restart: the job handed back, not live, onFatal", async () => {
   const memory = createMemoryBus();
-  const health = probes();
+  const health = recordedProbes();
   let fatal: unknown;
   const app = await startEncoder(memory, {
     decoder: fakeDecoder({ dies: true }),

@@ -1,86 +1,40 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import {
-  type BlobStore,
-  CHECKPOINTS_STORE,
-  type Channels,
-  channels,
   checkpointObjectName,
   createMemoryBus,
   latentObjectName,
   type MemoryBus,
   openMediaStores,
 } from "@t2v/common/channels";
-import { readConfig } from "@t2v/common/config";
 import type { GenerationSpec as JobSpec } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { createLogger } from "@t2v/common/logger";
 import { endTask, newTaskId } from "@t2v/common/task";
 import {
-  buildReferenceModel,
   type Checkpoint,
   checkpointKey,
   decodeCheckpoint,
   decodeLatents,
   encodeCheckpoint,
-  type Generator,
   type Latents,
-  startGenerator,
 } from "@t2v/model";
-import { type InferenceApp, start } from "./app.js";
-import { inferenceConfig } from "./config.js";
 import { toGenerationSpec } from "./domain/to-generation-spec.js";
 import { eventsUntil, smallJobSpec, submitJob as submit } from "./testing/jobs.js";
+import { startTestWorker, type TestWorker, useReferenceModel } from "./testing/reference-worker.js";
 
-// One model and one generator for the file: starting the engine is the slow part.
-let modelDir: string;
-let generator: Generator;
-
-before(async () => {
-  modelDir = await mkdtemp(join(tmpdir(), "inference-checkpoints-"));
-  await buildReferenceModel(modelDir);
-  generator = await startGenerator({ modelDir, executionProviders: ["cpu"] });
-});
-
-after(async () => {
-  await generator?.close();
-  await rm(modelDir, { recursive: true, force: true });
-});
-
-const log = createLogger("inference-test", "silent");
+const model = useReferenceModel();
 const STEPS = 8;
-
-interface Worker {
-  bus: MemoryBus;
-  ch: Channels;
-  app: InferenceApp;
-  /** The worker's checkpoint store (the memory bus hands every opener the same one). */
-  checkpoints: BlobStore;
-}
-
-async function startWorker(env: Record<string, string> = {}, bus = createMemoryBus()): Promise<Worker> {
-  const config = readConfig(inferenceConfig, {
-    MODEL_DIR: modelDir,
-    EXECUTION_PROVIDERS: "cpu",
-    WORKER_ID: "w1",
-    ...env,
-  });
-  const checkpoints = await bus.blobs(CHECKPOINTS_STORE);
-  const app = await start(config, { bus, log, generator });
-  return { bus, ch: channels(bus), app, checkpoints };
-}
+const startWorker = (env: Record<string, string> = {}, bus = createMemoryBus()): Promise<TestWorker> =>
+  startTestWorker(model(), env, bus);
 
 const jobSpec = (o: { seed?: number; numFrames?: number; steps?: number } = {}): JobSpec =>
   smallJobSpec({ steps: STEPS, ...o });
 
 /** The object a worker reads and writes this spec's checkpoint under. */
 const objectFor = (taskId: string, spec: JobSpec): string =>
-  checkpointObjectName(taskId, checkpointKey(toGenerationSpec(spec), generator.info));
+  checkpointObjectName(taskId, checkpointKey(toGenerationSpec(spec), model().generator.info));
 
 /** Waits until the worker acked every job: its checkpoint work is over by then. */
 async function untilAcked(bus: MemoryBus): Promise<void> {
@@ -102,7 +56,7 @@ async function storedLatents(bus: MemoryBus, taskId: string): Promise<Latents> {
 /** The uninterrupted run of a spec, and the checkpoint it handed out after `atStep` steps. */
 async function reference(spec: JobSpec, atStep: number): Promise<{ latents: Latents; checkpoint: Checkpoint }> {
   let checkpoint: Checkpoint | undefined;
-  const result = await generator.generate(toGenerationSpec(spec), {
+  const result = await model().generator.generate(toGenerationSpec(spec), {
     checkpointEvery: { steps: atStep },
     onCheckpoint: (c) => {
       checkpoint ??= c;
@@ -217,7 +171,7 @@ test("checkpoints are written at the configured cadence and deleted after succes
 test("a cancelled task's checkpoint is deleted; a task handed back on shutdown keeps its checkpoint", async () => {
   const spec = jobSpec({ numFrames: 49, steps: 60 });
   const bus = createMemoryBus();
-  const waitForCheckpoint = async (w: Worker, object: string): Promise<void> => {
+  const waitForCheckpoint = async (w: TestWorker, object: string): Promise<void> => {
     for (let i = 0; i < 400 && !(await w.checkpoints.info(object)); i++) await delay(25);
     assert.ok(await w.checkpoints.info(object), "a checkpoint was written");
   };

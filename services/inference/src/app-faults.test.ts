@@ -17,6 +17,7 @@ import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_p
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
 import { newTaskId } from "@t2v/common/task";
+import { pollUntil, recordedProbes } from "@t2v/common/testing/probes";
 import { GenerationCancelledError } from "@t2v/model";
 import type { GeneratorEngine } from "./adapters/generator-engine.js";
 import { type InferenceDeps, start } from "./app.js";
@@ -95,22 +96,7 @@ async function submit(ch: Channels, steps: number, prompt = "a paper boat"): Pro
 
 const isEnd = (e: WorkerEvent): boolean => e.event.case === "denoised" || e.event.case === "failed";
 
-async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); await delay(10)) if (Date.now() > end) assert.fail(`timed out: ${what}`);
-}
-
-function probes() {
-  const state = { ready: true, live: true };
-  return {
-    state,
-    setReady(r: boolean) {
-      state.ready = r;
-    },
-    setLive(l: boolean) {
-      state.live = l;
-    },
-  };
-}
+const until = (what: string, ok: () => boolean, ms = 5_000): Promise<void> => pollUntil(what, ok, ms);
 
 test("NATS down mid-denoise: no crash, the steps coalesce, events and DecodeJob arrive once it is back, ack only after", async () => {
   const memory = createMemoryBus();
@@ -195,7 +181,7 @@ test("engine thread death: the job is handed back without a failed event, the en
   const ch = channels(memory);
   const dying = fakeEngine({ dieAfter: 2 });
   const fresh = fakeEngine();
-  const health = probes();
+  const health = recordedProbes();
   let restarts = 0;
   const deps: InferenceDeps = {
     bus: memory,
@@ -235,7 +221,7 @@ test("engine thread death: the job is handed back without a failed event, the en
 test("engine death and a failed restart: every job handed back, not live, onFatal", async () => {
   const memory = createMemoryBus();
   const ch = channels(memory);
-  const health = probes();
+  const health = recordedProbes();
   let fatal: unknown;
   const app = await start(config, {
     bus: memory,

@@ -1,69 +1,32 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import {
   CHECKPOINTS_STORE,
   type Channels,
-  channels,
   checkpointObjectName,
   createMemoryBus,
   latentObjectName,
   type MemoryBus,
   openMediaStores,
 } from "@t2v/common/channels";
-import { readConfig } from "@t2v/common/config";
 import { GenerateJobSchema, type GenerationSpec as JobSpec } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { createLogger } from "@t2v/common/logger";
 import { newTaskId, patchRecord } from "@t2v/common/task";
-import {
-  buildReferenceModel,
-  checkpointKey,
-  decodeCheckpoint,
-  decodeLatents,
-  type Generator,
-  type Latents,
-  startGenerator,
-} from "@t2v/model";
-import { type InferenceApp, start } from "./app.js";
-import { inferenceConfig } from "./config.js";
+import { checkpointKey, decodeCheckpoint, decodeLatents, type Latents } from "@t2v/model";
 import { toGenerationSpec } from "./domain/to-generation-spec.js";
 import { smallJobSpec, submitJob as submit } from "./testing/jobs.js";
+import { startTestWorker, type TestWorker, useReferenceModel } from "./testing/reference-worker.js";
 
-let modelDir: string;
-let generator: Generator;
-
-before(async () => {
-  modelDir = await mkdtemp(join(tmpdir(), "inference-yield-"));
-  await buildReferenceModel(modelDir);
-  generator = await startGenerator({ modelDir, executionProviders: ["cpu"] });
-});
-
-after(async () => {
-  await generator?.close();
-  await rm(modelDir, { recursive: true, force: true });
-});
-
-const log = createLogger("inference-test", "silent");
+const model = useReferenceModel();
 // Enough steps that a control sent after the first one lands well before the last.
 const spec: JobSpec = smallJobSpec({ steps: 40, numFrames: 33 });
 
-async function startWorker(bus: MemoryBus = createMemoryBus()): Promise<{ ch: Channels; app: InferenceApp }> {
-  const config = readConfig(inferenceConfig, {
-    MODEL_DIR: modelDir,
-    EXECUTION_PROVIDERS: "cpu",
-    WORKER_ID: "w1",
-    // No periodic checkpoint: the one the yield leaves is the only one.
-    CHECKPOINT_EVERY_SECONDS: "0",
-  });
-  const app = await start(config, { bus, log, generator });
-  return { ch: channels(bus), app };
-}
+// No periodic checkpoint: the one the yield leaves is the only one.
+const startWorker = (bus: MemoryBus = createMemoryBus()): Promise<TestWorker> =>
+  startTestWorker(model(), { CHECKPOINT_EVERY_SECONDS: "0" }, bus);
 
 /** Worker events until `done`; `onEvent` may act on each (send a control after a step). */
 async function events(
@@ -103,7 +66,7 @@ async function latentsOf(bus: MemoryBus, taskId: string, attempt: number): Promi
 
 for (const kind of ["pause", "yield"] as const) {
   test(`a ${kind} stops the running denoise at a step boundary, keeps its checkpoint, and the next attempt ends bit-identical`, async () => {
-    const done = await generator.generate(toGenerationSpec(spec));
+    const done = await model().generator.generate(toGenerationSpec(spec));
     assert.equal(done.kind, "done");
     const bus = createMemoryBus();
     const w = await startWorker(bus);
@@ -125,7 +88,7 @@ for (const kind of ["pause", "yield"] as const) {
       assert.equal(y.totalSteps, 40);
       assert.equal(
         y.checkpointObject,
-        checkpointObjectName(taskId, checkpointKey(toGenerationSpec(spec), generator.info)),
+        checkpointObjectName(taskId, checkpointKey(toGenerationSpec(spec), model().generator.info)),
       );
       await untilAcked(bus);
       const store = await bus.blobs(CHECKPOINTS_STORE);

@@ -1,55 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import {
-  type Channels,
-  channels,
-  createMemoryBus,
-  latentObjectName,
-  type MemoryBus,
-  openMediaStores,
-} from "@t2v/common/channels";
-import { readConfig } from "@t2v/common/config";
+import { type Channels, latentObjectName, openMediaStores } from "@t2v/common/channels";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { createLogger } from "@t2v/common/logger";
 import { newTaskId } from "@t2v/common/task";
-import { buildReferenceModel, type Generator, startGenerator } from "@t2v/model";
-import { type InferenceApp, start } from "./app.js";
-import { inferenceConfig } from "./config.js";
 import { eventCases as cases, eventsUntil, smallJobSpec, submitJob } from "./testing/jobs.js";
+import { startTestWorker, type TestWorker, useReferenceModel } from "./testing/reference-worker.js";
 
-// One model and one generator for the file: starting the engine is the slow part.
-let modelDir: string;
-let generator: Generator;
-
-before(async () => {
-  modelDir = await mkdtemp(join(tmpdir(), "inference-app-"));
-  await buildReferenceModel(modelDir);
-  generator = await startGenerator({ modelDir, executionProviders: ["cpu"] });
-});
-
-after(async () => {
-  await generator?.close();
-  await rm(modelDir, { recursive: true, force: true });
-});
-
-const log = createLogger("inference-test", "silent");
-
-interface Worker {
-  bus: MemoryBus;
-  ch: Channels;
-  app: InferenceApp;
-}
-
-async function startWorker(): Promise<Worker> {
-  const bus = createMemoryBus();
-  const config = readConfig(inferenceConfig, { MODEL_DIR: modelDir, EXECUTION_PROVIDERS: "cpu", WORKER_ID: "w1" });
-  const app = await start(config, { bus, log, generator });
-  return { bus, ch: channels(bus), app };
-}
+const model = useReferenceModel();
+const startWorker = (): Promise<TestWorker> => startTestWorker(model());
 
 test("a job of a queued task: started, one step event per step, denoised; latents stored and a DecodeJob", async () => {
   const { bus, ch, app } = await startWorker();
@@ -62,7 +21,7 @@ test("a job of a queued task: started, one step event per step, denoised; latent
     if (started?.event.case === "started") {
       assert.equal(started.event.value.executionProvider, "cpu");
       assert.equal(started.event.value.totalSteps, 3);
-      assert.equal(started.event.value.model, `${generator.info.name}@${generator.info.version}`);
+      assert.equal(started.event.value.model, `${model().generator.info.name}@${model().generator.info.version}`);
     }
     assert.ok(events.every((e) => e.taskId === taskId && e.attempt === 1 && e.workerId === "w1"));
 

@@ -1,5 +1,3 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import {
   type BlobStore,
   type Channels,
@@ -13,10 +11,11 @@ import {
 } from "@t2v/common/channels";
 import { readConfig } from "@t2v/common/config";
 import type { GenerateJob } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
-import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { type GenerationParams, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
-import { endTask, newTaskId, type Tier, workerGroup } from "@t2v/common/task";
+import { endTask, type Tier, workerGroup } from "@t2v/common/task";
+import { type QueuedTask, submitQueuedTask } from "@t2v/common/testing/queued-task";
 import { type SchedulerApp, type SchedulerDeps, start } from "../app.js";
 import { type SchedulerConfig, schedulerConfig } from "../config.js";
 import { waitUntil } from "./wait-until.js";
@@ -40,19 +39,9 @@ export function testConfig(env: Record<string, string> = {}): SchedulerConfig {
   return readConfig(schedulerConfig, { ...FAST_ENV, ...env });
 }
 
-export interface SubmitOptions {
-  tenant?: string;
+/** A task of tenant-a in the standard pool unless told otherwise. */
+export interface SubmitOptions extends Partial<QueuedTask> {
   pool?: Tier;
-  seed?: number;
-  seedExplicit?: boolean;
-  prompt?: string;
-  deadlineMs?: number;
-  /** start_timeout's deadline: failed with START_TIMEOUT when not started by then. */
-  startDeadlineMs?: number;
-  /** What the gateway derives from the request (style template, draft, previews). */
-  params?: Partial<Omit<GenerationParams, "$typeName" | "$unknown">>;
-  /** Steps a RerunTask override asked for. */
-  requestedSteps?: number;
   /** Write the record only, as if the submission message had been lost. */
   loseSubmission?: boolean;
 }
@@ -106,44 +95,7 @@ export async function createSchedulerHarness(env: Record<string, string> = {}): 
       apps.push(app);
       return app;
     },
-    async submit(o = {}) {
-      const taskId = newTaskId();
-      const tenant = o.tenant ?? "tenant-a";
-      const pool = o.pool ?? "standard";
-      const now = timestampNow();
-      await ch.tasks.create(
-        create(TaskRecordSchema, {
-          task: {
-            taskId,
-            status: TaskStatus.QUEUED,
-            createTime: now,
-            updateTime: now,
-            attempt: 1,
-            tier: pool,
-            ...(o.deadlineMs !== undefined ? { deadline: timestampFromMs(o.deadlineMs) } : {}),
-            ...(o.startDeadlineMs !== undefined ? { startDeadline: timestampFromMs(o.startDeadlineMs) } : {}),
-            params: {
-              prompt: o.prompt ?? `a task of ${tenant}`,
-              negativePrompt: "blurry",
-              resolution: "480p",
-              width: 832,
-              height: 480,
-              duration: 3,
-              frameRate: 24,
-              numFrames: 72,
-              seed: o.seed ?? 1,
-              seedExplicit: o.seedExplicit ?? false,
-              ...o.params,
-            },
-          },
-          tenantId: tenant,
-          pool,
-          requestedSteps: o.requestedSteps ?? 0,
-        }),
-      );
-      if (!o.loseSubmission) await ch.submissions.submit({ taskId, tenantId: tenant, pool });
-      return taskId;
-    },
+    submit: (o = {}) => submitQueuedTask(ch, { ...o, tenant: o.tenant ?? "tenant-a" }),
     async cancel(taskId) {
       await ch.tasks.update(taskId, (r) => endTask(r, TaskStatus.CANCELLED));
       ch.cancellations.broadcast(taskId);
