@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import http from "node:http";
 import http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
@@ -199,6 +200,40 @@ describe("hostile clients: bodies (app.start on port 0, raw sockets)", () => {
       false,
     );
     assert.equal(rest.httpStatus, 504);
+  });
+
+  it("HTTP/1.1: a small refused request leaves its keep-alive connection usable for the client's next request", async () => {
+    // One pooled socket, so the call after each refusal goes out on the connection that was refused.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const call = (headers: http.OutgoingHttpHeaders, body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          `${base}${VIDEO}/ListTasks`,
+          { method: "POST", agent, headers: { "content-type": "application/json", ...headers } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on("socket", (s) => sockets.add(s));
+        req.on("error", reject);
+        req.end(body);
+      });
+    try {
+      for (let i = 0; i < 5; i++) {
+        // Refused (401, or 429 once this address's failed authentications pass AUTH_FAILURE_RATE).
+        assert.ok([401, 429].includes(await call({}, "{}")), "no key");
+        assert.ok(
+          [401, 429].includes(await call({ authorization: "Bearer t2v_nope" }, '{"pageSize":1}')),
+          "a bogus key",
+        );
+        assert.equal(await call(auth(), "{}"), 200, "then the owner's call on the same connection");
+      }
+      assert.equal(sockets.size, 1, "one connection for all of them");
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("the port still serves a well-behaved client afterwards", async () => {
