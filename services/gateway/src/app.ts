@@ -15,6 +15,7 @@ import { createQueueEstimateCache } from "./adapters/queue-estimate-cache.js";
 import { applyEstimate, createEstimator } from "./adapters/queue-estimates.js";
 import { createRateLimiter } from "./adapters/rate-limiter.js";
 import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js";
+import { createStoredTaskWindow, STORED_WINDOW_PAST_DAYS } from "./adapters/stored-task-window.js";
 import { openWebhookDisabled } from "./adapters/webhook-disabled.js";
 import { sendWebhook } from "./adapters/webhook-sender.js";
 import type { GatewayConfig } from "./config.js";
@@ -138,8 +139,14 @@ export async function buildGateway(
   const chargeDailyQuota = chargeDailyQuotaUseCase({
     counts: ch.dailyTaskCounts,
     quota: { vip: config.dailyQuotaVip, standard: config.dailyQuotaStandard, batch: config.dailyQuotaBatch },
+    stored: {
+      limit: { vip: config.storedTasksVip, standard: config.storedTasksStandard, batch: config.storedTasksBatch },
+      before: createStoredTaskWindow(ch.tasks, config.queueStatsCacheSize, now),
+      windowPastDays: STORED_WINDOW_PAST_DAYS,
+    },
     now,
-    onRefused: (tier) => metrics.dailyQuotaRefused.add(1, { "t2v.tier": tier }),
+    onRefused: (tier, limit) =>
+      (limit === "daily" ? metrics.dailyQuotaRefused : metrics.storedTasksRefused).add(1, { "t2v.tier": tier }),
   });
   const createTask = createTaskUseCase({
     tasks: ch.tasks,

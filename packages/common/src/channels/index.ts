@@ -88,7 +88,7 @@ export {
   type TaskControlMessage,
   type TaskControls,
 } from "./task-controls.js";
-export { TASK_LIST_RETENTION_DAYS, TASK_LISTS_BUCKET, type TaskListCursor } from "./task-lists.js";
+export { dayOf, TASK_LIST_RETENTION_DAYS, TASK_LISTS_BUCKET, type TaskListCursor } from "./task-lists.js";
 export {
   ACTIVE_TASKS_BUCKET,
   DEFAULT_TASK_RECORD_RETENTION_MS,
