@@ -4,8 +4,13 @@ import type { TasksStoredBefore } from "../adapters/stored-task-window.js";
 import { dailyQuotaExceeded } from "../domain/daily-quota.js";
 import { roomToday, storedTasksExceeded } from "../domain/stored-task-quota.js";
 
+/** What a charge can do afterwards: give the task back, when a check run beside it refused the submit. */
+export interface DailyCharge {
+  refund(): Promise<void>;
+}
+
 /** Counts one new task against the tenant's daily quota and stored-task cap, or refuses it (RESOURCE_EXHAUSTED). */
-export type ChargeDailyQuota = (tenantId: string, tier: Tier) => Promise<void>;
+export type ChargeDailyQuota = (tenantId: string, tier: Tier) => Promise<DailyCharge>;
 
 export interface StoredTaskCap {
   /** Tasks a tenant may hold in the window, by tier. */
@@ -44,7 +49,7 @@ export function chargeDailyQuotaUseCase(deps: ChargeDailyQuotaDeps): ChargeDaily
     const stored = deps.stored;
     const room = stored ? roomToday(stored.limit[tier], await stored.before(tenantId, now)) : daily;
     const taken = await deps.counts.take(tenantId, now, Math.min(daily, room));
-    if (taken.kind === "counted") return;
+    if (taken.kind === "counted") return { refund: () => deps.counts.giveBack(tenantId, now) };
     if (taken.count >= daily || !stored) {
       deps.onRefused?.(tier, "daily");
       throw dailyQuotaExceeded(tenantId, tier, daily, now);
