@@ -32,7 +32,7 @@ const FIELDS = [
 ];
 // grpc-status values that would mean we failed, not the caller.
 const SERVER_FAULTS = new Set([2, 13]);
-/** Per property: 3/10 of FUZZ_RUNS (60 by default). */
+/** Per property: 5/2 of FUZZ_RUNS (500 by default). */
 const RUNS = meshFuzzRuns();
 
 const nasty = fc.oneof(
