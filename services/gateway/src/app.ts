@@ -1,4 +1,4 @@
-import { randomInt } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { openCachedApiKeyStore } from "@t2v/common/api-keys";
@@ -15,6 +15,7 @@ import { createQueueEstimateCache } from "./adapters/queue-estimate-cache.js";
 import { applyEstimate, createEstimator } from "./adapters/queue-estimates.js";
 import { createRateLimiter } from "./adapters/rate-limiter.js";
 import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js";
+import { createStoredTaskWindow, STORED_WINDOW_PAST_DAYS } from "./adapters/stored-task-window.js";
 import { openWebhookDisabled } from "./adapters/webhook-disabled.js";
 import { sendWebhook } from "./adapters/webhook-sender.js";
 import type { GatewayConfig } from "./config.js";
@@ -37,6 +38,7 @@ import { createServingState, type ServingState } from "./entry-points/rpc/servin
 import { transportContextValues } from "./entry-points/rpc/stream-transport.js";
 import { startWebhookDispatcher } from "./entry-points/webhooks/webhook-dispatcher.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
+import { admitSubmitUseCase } from "./use-cases/admit-submit.js";
 import { cancelTaskUseCase } from "./use-cases/cancel-task.js";
 import { chargeDailyQuotaUseCase } from "./use-cases/charge-daily-quota.js";
 import { controlTaskUseCases } from "./use-cases/control-task.js";
@@ -134,12 +136,19 @@ export async function buildGateway(
     queueStats,
     { vip: config.maxQueuedVip, standard: config.maxQueuedStandard, batch: config.maxQueuedBatch },
     now,
+    { places: ch.admissionPlaces, replicaId: randomUUID(), log },
   );
   const chargeDailyQuota = chargeDailyQuotaUseCase({
     counts: ch.dailyTaskCounts,
     quota: { vip: config.dailyQuotaVip, standard: config.dailyQuotaStandard, batch: config.dailyQuotaBatch },
+    stored: {
+      limit: { vip: config.storedTasksVip, standard: config.storedTasksStandard, batch: config.storedTasksBatch },
+      before: createStoredTaskWindow(ch.tasks, config.queueStatsCacheSize, now),
+      windowPastDays: STORED_WINDOW_PAST_DAYS,
+    },
     now,
-    onRefused: (tier) => metrics.dailyQuotaRefused.add(1, { "t2v.tier": tier }),
+    onRefused: (tier, limit) =>
+      (limit === "daily" ? metrics.dailyQuotaRefused : metrics.storedTasksRefused).add(1, { "t2v.tier": tier }),
   });
   const createTask = createTaskUseCase({
     tasks: ch.tasks,
@@ -148,17 +157,7 @@ export async function buildGateway(
     randomSeed: deps.randomSeed ?? (() => randomInt(0, MAX_SEED)),
     now,
     idempotency,
-    // The queue check first: a task refused for a full queue does not spend the day's quota.
-    admit: async (tenantId, tier) => {
-      const place = await admitQueued(tenantId, tier);
-      try {
-        await chargeDailyQuota(tenantId, tier);
-      } catch (err) {
-        place.release();
-        throw err;
-      }
-      return place;
-    },
+    admit: admitSubmitUseCase({ admitQueued, chargeDailyQuota, log }),
     webhookAllow: config.webhookAllow,
     resolve,
   });

@@ -119,6 +119,27 @@ export const gatewayConfig = {
     100_000_000,
   ),
   dailyQuotaBatch: int("DAILY_TASK_QUOTA_BATCH", "tasks a batch tenant may create per UTC day", 50_000, 0, 100_000_000),
+  storedTasksVip: int(
+    "STORED_TASKS_PER_TENANT_VIP",
+    "tasks a vip tenant may hold in the store: created today or in the 30 days before (deleted, cancelled and cache-hit tasks included); more get RESOURCE_EXHAUSTED (429)",
+    100_000,
+    0,
+    100_000_000,
+  ),
+  storedTasksStandard: int(
+    "STORED_TASKS_PER_TENANT_STANDARD",
+    "tasks a standard tenant may hold in the store (as above)",
+    20_000,
+    0,
+    100_000_000,
+  ),
+  storedTasksBatch: int(
+    "STORED_TASKS_PER_TENANT_BATCH",
+    "tasks a batch tenant may hold in the store (as above)",
+    200_000,
+    0,
+    100_000_000,
+  ),
   apiKeyCacheSize: int(
     "API_KEY_CACHE_SIZE",
     "API key records held in memory (revocations reach them through a KV watch at once); the least recently used go first",

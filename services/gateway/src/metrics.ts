@@ -8,6 +8,9 @@ export function createGatewayMetrics() {
     dailyQuotaRefused: meter.createCounter("t2v_daily_quota_refused_total", {
       description: "New tasks refused because the tenant used its tier's daily task quota",
     }),
+    storedTasksRefused: meter.createCounter("t2v_stored_tasks_refused_total", {
+      description: "New tasks refused because the tenant holds its tier's stored tasks (STORED_TASKS_PER_TENANT_*)",
+    }),
     authFailuresLimited: meter.createCounter("t2v_auth_failures_limited_total", {
       description: "Calls refused because their client address failed authentication too often",
     }),

@@ -5,6 +5,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { CreateTaskRequestSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import fc from "fast-check";
 import { bearer } from "../../support/auth.js";
+import { meshFuzzRuns } from "../../support/fuzz-runs.js";
 import { connectClient } from "../../support/gateway-clients.js";
 import { ALL_SERVICES, type TestKey, type TestMesh } from "../../support/mesh.js";
 import { grpcFrame, rawGrpcCall } from "../../support/raw-grpc.js";
@@ -31,7 +32,8 @@ const FIELDS = [
 ];
 // grpc-status values that would mean we failed, not the caller.
 const SERVER_FAULTS = new Set([2, 13]);
-const RUNS = 60;
+/** Per property: 5/2 of FUZZ_RUNS (500 by default). */
+const RUNS = meshFuzzRuns();
 
 const nasty = fc.oneof(
   fc.string({ maxLength: 300 }),

@@ -8,6 +8,7 @@ import { QueueEstimateSchema } from "../gen/t2v/internal/v1/scheduler_queries_pb
 import type { TaskRecord } from "../gen/t2v/internal/v1/task_record_pb.js";
 import { ResultState, TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
 import { newTaskId } from "../task/ids.js";
+import { PLACES_STALE_MS } from "./admission-places.js";
 import { attemptClaims } from "./attempt-claims.js";
 import type { ConsumerSpec, StreamSpec } from "./bus/bus.js";
 import { CANCEL_SUBJECT } from "./cancellations.js";
@@ -695,6 +696,45 @@ export function describeChannelsContract(
         assert.equal(await c.count("q", day + 11 * 3_600_000 + 59 * 60_000), 7, "still that UTC day");
         assert.deepEqual(await c.take("q", day + 12 * 3_600_000, 7), { kind: "counted", count: 1 });
         assert.deepEqual(await c.take("other", day, 7), { kind: "counted", count: 1 });
+        // A submit refused beside its take gives the task back, never below nothing.
+        await c.giveBack("q", day);
+        assert.equal(await c.count("q", day), 6);
+        await c.giveBack("other", day);
+        await c.giveBack("other", day);
+        await c.giveBack("nobody", day);
+        assert.equal(await c.count("other", day), 0);
+      });
+    });
+
+    describe("admission places", () => {
+      it("take places up to a limit across replicas, exactly, and drop stale replicas", racingCas, async () => {
+        const at = Date.UTC(2026, 5, 1, 12);
+        const replicas = [channels(tb.bus), channels(tb.bus), channels(tb.bus)];
+        const mine = [0, 0, 0];
+        // Each replica takes one place at a time (as the gateway does), the three at once: 12 tries for 7 places.
+        const tries = await Promise.all(
+          [0, 1, 2].map(async (r) => {
+            const won: boolean[] = [];
+            for (let i = 0; i < 4; i++) {
+              const w = await replicas[r]?.admissionPlaces.set("q", `r${r}`, at, (others) =>
+                others + (mine[r] ?? 0) >= 7 ? null : (mine[r] ?? 0) + 1,
+              );
+              if (w?.written) mine[r] = (mine[r] ?? 0) + 1;
+              won.push(w?.written ?? false);
+            }
+            return won;
+          }),
+        );
+        assert.equal(tries.flat().filter(Boolean).length, 7);
+        const c = ch().admissionPlaces;
+        assert.equal(await c.others("q", "none", at), 7);
+        assert.equal(await c.others("q", "r0", at), 7 - (mine[0] ?? 0), "a replica's own places are not others'");
+        // A replica gives its places back.
+        await c.set("q", "r1", at, () => 0);
+        assert.equal(await c.others("q", "none", at), 7 - (mine[1] ?? 0));
+        // An entry not rewritten for PLACES_STALE_MS is a replica that stopped.
+        assert.equal(await c.others("q", "none", at + PLACES_STALE_MS), 0);
+        assert.equal(await c.others("other", "none", at), 0);
       });
     });
 

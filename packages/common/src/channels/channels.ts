@@ -1,3 +1,4 @@
+import { type AdmissionPlaces, admissionPlaces } from "./admission-places.js";
 import { type AttemptClaims, attemptClaims } from "./attempt-claims.js";
 import type { Bus } from "./bus/bus.js";
 import { type Cancellations, cancellations } from "./cancellations.js";
@@ -29,6 +30,7 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  *   gateway (pause, resume, priority), scheduler (yield) -> taskControls -> scheduler, inference
  *   inference -> previews (core, per task, never stored) -> gateway (WatchTask)
  *   gateway   -> dailyTaskCounts (CAS, per tenant per UTC day) -> gateway
+ *   gateway   -> admissionPlaces (CAS, per tenant: each replica's unseen submits) -> gateway
  *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
  *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
  */
@@ -49,6 +51,7 @@ export interface Channels {
   readonly deadLetters: DeadLetters;
   readonly usage: UsageLedger;
   readonly dailyTaskCounts: DailyTaskCounts;
+  readonly admissionPlaces: AdmissionPlaces;
   readonly previews: Previews;
 }
 
@@ -75,6 +78,7 @@ export function channels(bus: Bus, opts: ChannelsOptions = {}): Channels {
     deadLetters: deadLetters(bus),
     usage: usageLedger(bus),
     dailyTaskCounts: dailyTaskCounts(bus),
+    admissionPlaces: admissionPlaces(bus),
     previews: previews(bus),
   };
 }

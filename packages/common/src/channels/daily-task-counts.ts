@@ -15,6 +15,11 @@ export type DailyTake = { kind: "counted"; count: number } | { kind: "refused"; 
 export interface DailyTaskCounts {
   /** Counts one task for the tenant's UTC day of `atMs`, unless the day's count has reached `limit`. */
   take(tenantId: string, atMs: number, limit: number): Promise<DailyTake>;
+  /**
+   * Gives back one task taken for the UTC day of `atMs` (never below 0): a
+   * submit refused by a check that ran beside the take (the queue limit).
+   */
+  giveBack(tenantId: string, atMs: number): Promise<void>;
   /** The tenant's count for the UTC day of `atMs`. */
   count(tenantId: string, atMs: number): Promise<number>;
 }
@@ -47,6 +52,20 @@ export function dailyTaskCounts(bus: Bus): DailyTaskCounts {
           const value = text.encode(String(count + 1));
           const written = e ? await b.update(key, value, e.revision) : await b.create(key, value);
           if (written !== null) return { kind: "counted", count: count + 1 };
+          await casBackoff(i);
+        }
+        throw new Error(`${key}: too much contention on the daily task count`);
+      });
+    },
+    async giveBack(tenantId, atMs) {
+      const b = await kv();
+      const key = dailyTaskKey(tenantId, atMs);
+      await serial(key, async () => {
+        for (let i = 0; i < MAX_CAS_TRIES; i++) {
+          const e = await b.get(key);
+          const count = e ? parse(e.value) : 0;
+          if (!e || count === 0) return;
+          if ((await b.update(key, text.encode(String(count - 1)), e.revision)) !== null) return;
           await casBackoff(i);
         }
         throw new Error(`${key}: too much contention on the daily task count`);

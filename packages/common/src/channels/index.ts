@@ -1,6 +1,13 @@
 // The `@t2v/common/channels` entry: the mesh's messages and stores, and the buses they run on.
 
 export {
+  ADMISSION_PLACES_BUCKET,
+  type AdmissionPlaces,
+  admissionPlaces,
+  PLACES_STALE_MS,
+  type PlacesWrite,
+} from "./admission-places.js";
+export {
   ATTEMPT_CLAIMS_BUCKET,
   type AttemptClaims,
   attemptClaimKey,
@@ -45,6 +52,7 @@ export { DECODE_CONSUMER, type DecodeJobs } from "./decode-jobs.js";
 export { type Delivery, type Inbox, keepAliveEveryMs } from "./delivery.js";
 export { DAY_MS, DUPLICATE_WINDOW_MS, HOUR_MS, SECOND_MS } from "./durations.js";
 export { GENERATE_STREAM, type GenerateJobs, generateConsumer } from "./generate-jobs.js";
+export { type KeyedSerial, keyedSerial } from "./keyed-serial.js";
 export { createKvCache, type KvCache, type KvCacheOptions } from "./kv-cache.js";
 export { lazy } from "./lazy.js";
 export { type LeaderLease, leaderLease } from "./leader-lease.js";
@@ -88,7 +96,7 @@ export {
   type TaskControlMessage,
   type TaskControls,
 } from "./task-controls.js";
-export { TASK_LIST_RETENTION_DAYS, TASK_LISTS_BUCKET, type TaskListCursor } from "./task-lists.js";
+export { dayOf, TASK_LIST_RETENTION_DAYS, TASK_LISTS_BUCKET, type TaskListCursor } from "./task-lists.js";
 export {
   ACTIVE_TASKS_BUCKET,
   DEFAULT_TASK_RECORD_RETENTION_MS,

@@ -97,6 +97,12 @@ export interface TaskStore {
    * O(maxSlots) gets, never O(tasks of the tenant).
    */
   page(q: TaskPageQuery): Promise<TaskPage>;
+  /**
+   * How many tasks the tenant created on a UTC day (days since the epoch), from its list's slot
+   * counter: one get. Deleted tasks count (their records and entries stay until they expire); a
+   * slot taken back after a race counts too, so this never undercounts.
+   */
+  createdOn(tenantId: string, day: number): Promise<number>;
   /** The ids of tasks whose end is not settled (see ACTIVE_TASKS_BUCKET): a superset of those not ended. */
   activeIds(): Promise<string[]>;
   /** Takes a task out of the active index once it ended and, if it completed, was billed. */
@@ -195,6 +201,11 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
     async replace(record, revision, previous) {
       if (statusChanged(previous, record)) await enterStatus(record);
       return replaceIn(await records(), record, revision);
+    },
+
+    async createdOn(tenantId, day) {
+      checkTenantToken(tenantId);
+      return topSlot(await lists(), tenantId, "all", day);
     },
 
     async *watch(taskId, signal) {

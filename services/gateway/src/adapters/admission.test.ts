@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { channels, createMemoryBus } from "@t2v/common/channels";
 import { type TenantQueueStats, TenantQueueStatsSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
+import { silentLog } from "../testing/gateway-fixture.js";
 import { createAdmission, PENDING_MAX_MS, SETTLE_MS } from "./admission.js";
 
 const LIMITS = { vip: 10, standard: 3, batch: 10 };
@@ -100,5 +101,60 @@ describe("createAdmission", () => {
       cache.stop();
       await bus.close();
     }
+  });
+
+  describe("with the places of every replica (one KV entry per tenant)", () => {
+    const replicas = (bus: ReturnType<typeof createMemoryBus>, stats: ReturnType<typeof fakeStats>, t: () => number) =>
+      ["gw-a", "gw-b"].map((replicaId) =>
+        createAdmission(stats, LIMITS, t, { places: channels(bus).admissionPlaces, replicaId, log: silentLog }),
+      );
+
+    /** Until the replicas' rewrites of their counts have landed (they run off the submit path). */
+    const othersBecome = async (bus: ReturnType<typeof createMemoryBus>, n: number, at: number) => {
+      const places = channels(bus).admissionPlaces;
+      for (let i = 0; i < 1_000; i++) {
+        if ((await places.others("acme", "observer", at)) === n) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.fail(`the replicas' places did not become ${n}`);
+    };
+
+    it("a burst across two replicas stops at the limit", async () => {
+      const bus = createMemoryBus();
+      const stats = fakeStats();
+      const [a, b] = replicas(bus, stats, () => 0);
+      assert.ok(a && b);
+      const burst = await Promise.allSettled([a, b, a, b, a, b, a, b].map((admit) => admit("acme", "standard")));
+      assert.equal(burst.filter((r) => r.status === "fulfilled").length, 3, "3 places in all, not 3 per replica");
+      for (const r of burst) if (r.status === "fulfilled") r.value.confirm();
+      assert.ok(await refused(a("acme", "standard")));
+      assert.ok(await refused(b("acme", "standard")));
+      await bus.close();
+    });
+
+    it("gives places back across replicas: on a failed submit, and once the scheduler's stats count them", async () => {
+      const bus = createMemoryBus();
+      const stats = fakeStats();
+      let t = 0;
+      const [a, b] = replicas(bus, stats, () => t);
+      assert.ok(a && b);
+      const first = await a("acme", "standard");
+      (await a("acme", "standard")).confirm();
+      (await b("acme", "standard")).confirm();
+      assert.ok(await refused(b("acme", "standard")));
+      first.release();
+      await othersBecome(bus, 2, t);
+      const again = await b("acme", "standard");
+      again.confirm();
+      assert.ok(await refused(a("acme", "standard")));
+      // The scheduler counts the three SETTLE_MS later: each replica drops its own and says so.
+      t += SETTLE_MS + 1;
+      stats.write("acme", 3);
+      await othersBecome(bus, 0, t);
+      assert.ok(await refused(a("acme", "standard")), "3 queued");
+      stats.write("acme", 2);
+      (await a("acme", "standard")).release();
+      await bus.close();
+    });
   });
 });

@@ -1,5 +1,6 @@
-import type { KvCache } from "@t2v/common/channels";
+import { type AdmissionPlaces, type KvCache, keyedSerial } from "@t2v/common/channels";
 import type { TenantQueueStats } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
+import type { Logger } from "@t2v/common/logger";
 import type { Tier } from "@t2v/common/task";
 import { GatewayErrorCode } from "../domain/error-codes.js";
 import { retryLater } from "../domain/rpc-errors.js";
@@ -26,6 +27,14 @@ export interface Reservation {
 
 export type Admission = (tenantId: string, tier: Tier) => Promise<Reservation>;
 
+/** Where the places of every gateway replica meet; without it admission counts this replica's only. */
+export interface SharedPlaces {
+  places: AdmissionPlaces;
+  /** This replica's name in the shared entry (unique per process). */
+  replicaId: string;
+  log: Pick<Logger, "warn">;
+}
+
 interface Pending {
   /** Reservations whose submit is still being written. */
   writing: number;
@@ -37,18 +46,49 @@ interface Pending {
 /**
  * Refuses new work from a tenant whose queue is at its tier's limit: the
  * queue as last written by the scheduler (from a watched in-memory cache, no
- * read per submit), plus this gateway's own submits the scheduler has not
- * counted yet, so a burst cannot overshoot between two stats writes. A tenant
- * the scheduler has not written about has nothing queued.
+ * read per submit), plus the submits the scheduler has not counted yet, so a
+ * burst cannot overshoot between two stats writes. A tenant the scheduler
+ * has not written about has nothing queued.
+ *
+ * The unseen submits are this replica's own (exact, in memory) and, with
+ * `shared`, those every other replica publishes in one KV entry per tenant:
+ * taking a place is a compare-and-swap on it (one get and one update, run
+ * beside the daily quota's), so replicas admitting the same tenant at once
+ * see each other's places. A replica rewrites its count when places settle
+ * (the scheduler's stats include them) or are given back, off the submit path.
  */
 export function createAdmission(
   stats: Pick<KvCache<TenantQueueStats>, "get" | "onChange">,
   maxQueued: Record<Tier, number>,
   now: () => number = Date.now,
+  shared?: SharedPlaces,
 ): Admission {
   const pending = new Map<string, Pending>();
+  // One admission (and one shared write) per tenant at a time in this process: each sees the places before it.
+  const serial = keyedSerial();
+  const publishing = new Set<string>();
 
-  const prune = (tenantId: string, p: Pending, settledBefore: number): void => {
+  const held = (tenantId: string): number => {
+    const p = pending.get(tenantId);
+    return p ? p.writing + p.confirmed.length : 0;
+  };
+
+  /** Rewrites this replica's shared count for the tenant, once for any number of changes that come meanwhile. */
+  const publish = (tenantId: string): void => {
+    if (!shared || publishing.has(tenantId)) return;
+    publishing.add(tenantId);
+    void serial(tenantId, async () => {
+      publishing.delete(tenantId);
+      await shared.places.set(tenantId, shared.replicaId, now(), () => held(tenantId));
+    }).catch((err: unknown) =>
+      // The entry goes stale in PLACES_STALE_MS: other replicas overcount until then, never under.
+      shared.log.warn({ err, tenant_id: tenantId }, "admission places not rewritten"),
+    );
+  };
+
+  /** Drops submits acknowledged before `settledBefore`; true when any went. */
+  const prune = (tenantId: string, p: Pending, settledBefore: number): boolean => {
+    const before = p.confirmed.length;
     const keepFrom = p.confirmed.findIndex((at) => at > settledBefore);
     if (keepFrom === -1) p.confirmed.length = 0;
     else if (keepFrom > 0) p.confirmed.splice(0, keepFrom);
@@ -56,6 +96,7 @@ export function createAdmission(
       p.stopListening();
       pending.delete(tenantId);
     }
+    return p.confirmed.length < before;
   };
 
   const pendingOf = (tenantId: string): Pending => {
@@ -63,43 +104,56 @@ export function createAdmission(
     if (!p) {
       const created: Pending = { writing: 0, confirmed: [], stopListening: () => undefined };
       // A stats write counts what was acknowledged SETTLE_MS before it.
-      created.stopListening = stats.onChange(tenantId, () => prune(tenantId, created, now() - SETTLE_MS));
+      created.stopListening = stats.onChange(tenantId, () => {
+        if (prune(tenantId, created, now() - SETTLE_MS)) publish(tenantId);
+      });
       pending.set(tenantId, created);
       p = created;
     }
     return p;
   };
 
-  return async (tenantId, tier) => {
+  const refuse = (total: number, tier: Tier) =>
+    retryLater(
+      `too many queued tasks (${total}; the ${tier} tier allows ${maxQueued[tier]})`,
+      RETRY_AFTER_MS,
+      undefined,
+      GatewayErrorCode.quotaExceeded,
+    );
+
+  const take = async (tenantId: string, tier: Tier): Promise<Reservation> => {
     const queued = (await stats.get(tenantId))?.queued ?? 0;
-    // From here to the reservation nothing awaits: concurrent submits see each other's places.
     const p = pending.get(tenantId);
     if (p) prune(tenantId, p, now() - PENDING_MAX_MS);
-    const mine = pending.get(tenantId);
-    const total = queued + (mine ? mine.writing + mine.confirmed.length : 0);
-    if (total >= maxQueued[tier])
-      throw retryLater(
-        `too many queued tasks (${total}; the ${tier} tier allows ${maxQueued[tier]})`,
-        RETRY_AFTER_MS,
-        undefined,
-        GatewayErrorCode.quotaExceeded,
+    const mine = held(tenantId);
+    let total = queued + mine;
+    if (shared) {
+      // The write carries this replica's count with the new place; nothing else here changes `mine` meanwhile.
+      const w = await shared.places.set(tenantId, shared.replicaId, now(), (others) =>
+        queued + mine + others >= maxQueued[tier] ? null : mine + 1,
       );
-    const held = pendingOf(tenantId);
-    held.writing++;
+      total += w.others;
+      if (!w.written) throw refuse(total, tier);
+    } else if (total >= maxQueued[tier]) throw refuse(total, tier);
+    const place = pendingOf(tenantId);
+    place.writing++;
     let settled = false;
     return {
       confirm() {
         if (settled) return;
         settled = true;
-        held.writing--;
-        held.confirmed.push(now());
+        place.writing--;
+        place.confirmed.push(now());
       },
       release() {
         if (settled) return;
         settled = true;
-        held.writing--;
-        prune(tenantId, held, Number.NEGATIVE_INFINITY);
+        place.writing--;
+        prune(tenantId, place, Number.NEGATIVE_INFINITY);
+        publish(tenantId);
       },
     };
   };
+
+  return (tenantId, tier) => serial(tenantId, () => take(tenantId, tier));
 }

@@ -10,6 +10,8 @@ export const GatewayErrorCode = {
   quotaExceeded: "QUOTA_EXCEEDED",
   /** The tenant submitted as many tasks this UTC day as its tier allows (DAILY_TASK_QUOTA_*). */
   dailyQuotaExceeded: "DAILY_QUOTA_EXCEEDED",
+  /** The tenant holds as many stored tasks (created in the retention window) as its tier allows (STORED_TASKS_PER_TENANT_*). */
+  storedTasksExceeded: "STORED_TASKS_EXCEEDED",
   /** The API key's request rate is spent for now. */
   rateLimited: "RATE_LIMITED",
   /** The API key (or its tenant) holds as many open task streams as allowed. */

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { openApiKeyStore } from "@t2v/common/api-keys";
-import { channels, createMemoryBus } from "@t2v/common/channels";
+import { channels, createMemoryBus, DAY_MS, type MemoryBus } from "@t2v/common/channels";
 import { ErrorInfoSchema, QuotaFailureSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
-import { VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { TaskStatus, VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { newTaskId } from "@t2v/common/task";
+import { STORED_WINDOW_PAST_DAYS } from "../adapters/stored-task-window.js";
 import { buildGateway, start } from "../app.js";
 import { msUntilNextUtcDay } from "../domain/daily-quota.js";
 import { publicResolver, rpcFixture, silentLog, tenant, testConfig } from "../testing/gateway-fixture.js";
@@ -100,4 +104,43 @@ describe("daily task quota (gateway on the memory bus)", () => {
     assert.equal(await f.ch.dailyTaskCounts.count("carol", Date.UTC(2026, 11, 2)), 0, "a new UTC day");
     await f.bus.close();
   });
+
+  it("refuses past the stored-task cap, counting earlier days of the window from the task lists, without spending the day's quota", async () => {
+    const f = await rpcFixture({ STORED_TASKS_PER_TENANT_STANDARD: "5", DAILY_TASK_QUOTA_STANDARD: "100" });
+    await createdDaysAgo(f.bus, "alice", 2, 3);
+    await createdDaysAgo(f.bus, "alice", STORED_WINDOW_PAST_DAYS + 1, 50);
+    await f.client.createTask({ prompt: "a" }, f.alice.auth);
+    await f.client.createTask({ prompt: "b" }, f.alice.auth);
+    const err = await refusal(() => f.client.createTask({ prompt: "c" }, f.alice.auth));
+    assert.equal(err.code, Code.ResourceExhausted);
+    assert.equal(err.findDetails(ErrorInfoSchema)[0]?.reason, "STORED_TASKS_EXCEEDED");
+    const [violation] = err.findDetails(QuotaFailureSchema)[0]?.violations ?? [];
+    assert.equal(violation?.subject, "tenant:alice");
+    assert.match(violation?.description ?? "", /^5 stored tasks /);
+    assert.ok(Number(err.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds) > 0);
+    assert.equal(await f.ch.dailyTaskCounts.count("alice", Date.now()), 2, "the refusal spent nothing");
+    // The cap is per tenant: bob has stored nothing.
+    await f.client.createTask({ prompt: "bob's" }, f.bob.auth);
+    f.parts.stopping.abort();
+    await f.bus.close();
+  });
+
+  it("names the daily quota when it is the smaller limit", async () => {
+    const f = await rpcFixture({ STORED_TASKS_PER_TENANT_STANDARD: "5", DAILY_TASK_QUOTA_STANDARD: "1" });
+    await f.client.createTask({ prompt: "a" }, f.alice.auth);
+    const err = await refusal(() => f.client.createTask({ prompt: "b" }, f.alice.auth));
+    assert.equal(err.findDetails(ErrorInfoSchema)[0]?.reason, "DAILY_QUOTA_EXCEEDED");
+    f.parts.stopping.abort();
+    await f.bus.close();
+  });
 });
+
+/** Tasks of `tenantId` listed `days` UTC days ago, as a gateway then would have written them. */
+async function createdDaysAgo(bus: MemoryBus, tenantId: string, days: number, n: number): Promise<void> {
+  const then = Date.now() - days * DAY_MS;
+  const tasks = channels(bus, { tasks: { now: () => then } }).tasks;
+  for (let i = 0; i < n; i++)
+    await tasks.create(
+      create(TaskRecordSchema, { tenantId, task: { taskId: newTaskId(), status: TaskStatus.COMPLETED } }),
+    );
+}
