@@ -86,7 +86,7 @@ async function completes(taskId: string): Promise<TaskRecord> {
 
 /** ffmpeg's MD5 of every decoded frame (header lines dropped: they name the file), and the frame count. */
 async function framesOf(r: TaskRecord): Promise<{ md5: string[]; frames: number; width: number }> {
-  bus ??= await createNatsBus(await connect({ servers: mesh.natsUrl, name: "e2e-crash-resume" }));
+  bus ??= await createNatsBus(await connect({ servers: mesh.natsUrl, name: "e2e-crash-resume", ...mesh.nats.admin }));
   const { videos } = await openMediaStores(bus, { videoTtlHours: 168 });
   const bytes = await videos.get(r.videoObject);
   assert.ok(bytes, `video ${r.videoObject} stored`);
