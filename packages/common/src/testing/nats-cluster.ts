@@ -91,14 +91,19 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<T
       cluster: { name: clusterName, port: n.routePort, routes },
     });
     const child = spawn("nats-server", ["-c", conf], {
-      stdio: "ignore",
+      // stderr: what nats-server says before its log file is open (a refused configuration, a port in use).
+      stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, ...passwordEnv(passwords) },
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2_000);
     });
     opts.onSpawn?.(child);
     children.set(n.name, child);
     const until = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < until) {
-      if (child.exitCode !== null) throw new Error(`nats-server ${n.name} exited with ${child.exitCode}`);
+      if (child.exitCode !== null) throw new Error(`nats-server ${n.name} exited with ${child.exitCode}: ${stderr}`);
       if (await connects(n.port)) return;
       await delay(50);
     }
