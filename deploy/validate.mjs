@@ -15,7 +15,9 @@
 // component, renders; each object has apiVersion/kind/metadata.name, a unique
 // kind/name and namespace t2v; every workload container runs read-only, drops
 // all capabilities and has resource limits; every pod runs as non-root;
-// overlays pin images to a tag; KEDA triggers name the streams and consumers
+// overlays pin images to a tag; nats-server includes the NATS users and reads
+// their passwords from the Secret nats-credentials, and every service workload
+// connects as its own user with its key of that Secret; KEDA triggers name the streams and consumers
 // of packages/common/src/channels/ (an inference consumer per POOLS, in the
 // order of packages/common/src/task/tiers.ts).
 // Prints "N passed, M failed" and exits 1 when M > 0.
@@ -384,7 +386,44 @@ function checkRendered(label, yaml, { pinnedImages }) {
   }
   checkScaling(label, docs, TOPOLOGY);
   checkNatsReplicas(label, docs);
+  checkNatsUsers(label, docs);
   return ids;
+}
+
+/**
+ * NATS access control: the server's configuration includes the users and permissions
+ * (nats-authorization.conf) and reads their passwords from the Secret nats-credentials;
+ * every workload running a service connects as that service's user, with its password
+ * from the same Secret.
+ */
+function checkNatsUsers(label, docs) {
+  const config = docs.find((d) => d.kind === "ConfigMap" && d.name.startsWith("nats-config"));
+  if (check(config, `${label}: renders ConfigMap nats-config`)) {
+    check(/^\s+nats-authorization\.conf: \|/m.test(config.text), `${label}: nats-config has nats-authorization.conf`);
+    check(/^\s+include \.\/nats-authorization\.conf$/m.test(config.text), `${label}: nats.conf includes the users`);
+  }
+  const nats = docs.find((d) => d.kind === "StatefulSet" && d.name === "nats");
+  if (nats) {
+    check(
+      /secretRef:\n\s+name: nats-credentials$/m.test(nats.text),
+      `${label}: nats reads the passwords from Secret nats-credentials`,
+    );
+  }
+  for (const d of docs.filter((x) => WORKLOADS.has(x.kind))) {
+    const service = /services\/(\w+)\/dist\/main\.js/.exec(d.text)?.[1];
+    if (!service) continue;
+    check(
+      new RegExp(`- name: NATS_USER\\n\\s+value: ${service}$`, "m").test(d.text),
+      `${label}: ${d.kind}/${d.name} connects as NATS user ${service}`,
+    );
+    check(
+      new RegExp(
+        `- name: NATS_PASSWORD\\n\\s+valueFrom:\\n\\s+secretKeyRef:\\n\\s+key: ${service.toUpperCase()}_NATS_PASSWORD\\n\\s+name: nats-credentials$`,
+        "m",
+      ).test(d.text),
+      `${label}: ${d.kind}/${d.name} reads ${service.toUpperCase()}_NATS_PASSWORD from Secret nats-credentials`,
+    );
+  }
 }
 
 /**

@@ -14,6 +14,15 @@ if ! cmp -s README.md "$config_tmp"; then
   echo "check: the configuration table in README.md differs from the schemas: run 'npm run docs:config'" >&2
   exit 1
 fi
+echo "check: NATS users and permissions in deploy/"
+nats_tmp="$(mktemp)"
+trap 'rm -f "$config_tmp" "$nats_tmp"' EXIT
+node scripts/nats-config.mjs "$nats_tmp"
+if ! cmp -s deploy/kustomize/base/nats-authorization.conf "$nats_tmp"; then
+  diff -u deploy/kustomize/base/nats-authorization.conf "$nats_tmp" || true
+  echo "check: deploy/kustomize/base/nats-authorization.conf differs from packages/common/src/nats-access: run 'npm run nats:config'" >&2
+  exit 1
+fi
 echo "check: biome"
 npx biome check .
 echo "check: buf lint"

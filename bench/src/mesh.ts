@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import { type ApiKeyStore, openApiKeyStore } from "@t2v/common/api-keys";
 import { type Bus, type Channels, channels, createNatsBus } from "@t2v/common/channels";
+import { ADMIN_USER, passwordEnv, randomPasswords, writeLocalNatsConfig } from "@t2v/common/nats-access";
 import { buildReferenceModel } from "@t2v/model";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -104,8 +105,11 @@ export async function rssBytes(pid: number): Promise<number> {
 export async function startMesh(services: ServiceName[], env: Record<string, string> = {}): Promise<BenchMesh> {
   const natsPort = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), "t2v-bench-nats-"));
+  // The project's configuration, as in production: each service as its own user, the bench as admin.
+  const passwords = randomPasswords();
+  const conf = await writeLocalNatsConfig(join(storeDir, "conf"), { host: "127.0.0.1", port: natsPort, storeDir });
   const nats = track(
-    spawn("nats-server", ["-a", "127.0.0.1", "-p", String(natsPort), "-js", "-sd", storeDir], { stdio: "ignore" }),
+    spawn("nats-server", ["-c", conf], { stdio: "ignore", env: { ...process.env, ...passwordEnv(passwords) } }),
   );
   for (let i = 0; !(await portOpen(natsPort)); i++) {
     if (i > 200) throw new Error("nats-server did not start");
@@ -134,7 +138,13 @@ export async function startMesh(services: ServiceName[], env: Record<string, str
     const metricsPort = await freePort();
     const child = track(
       spawn(process.execPath, [join(REPO_ROOT, "services", service, "dist", "main.js")], {
-        env: { ...baseEnv, ...extra, METRICS_PORT: String(metricsPort) },
+        env: {
+          ...baseEnv,
+          NATS_USER: service,
+          NATS_PASSWORD: passwords[service],
+          ...extra,
+          METRICS_PORT: String(metricsPort),
+        },
         stdio: ["ignore", "pipe", "pipe"],
       }),
     );
@@ -162,7 +172,15 @@ export async function startMesh(services: ServiceName[], env: Record<string, str
   };
   try {
     for (const s of services) await start(s);
-    bus = await createNatsBus(await connect({ servers: natsUrl, name: "bench", maxReconnectAttempts: -1 }));
+    bus = await createNatsBus(
+      await connect({
+        servers: natsUrl,
+        name: "bench",
+        user: ADMIN_USER,
+        pass: passwords[ADMIN_USER],
+        maxReconnectAttempts: -1,
+      }),
+    );
     const apiKeys = await openApiKeyStore(bus);
     const created = await apiKeys.create({ tenantId: "bench", tier: "standard", name: "bench" });
     return {

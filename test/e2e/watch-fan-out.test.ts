@@ -55,7 +55,7 @@ async function until(pred: () => boolean, what: string, ms = 120_000): Promise<v
 
 /** Consumers on the task bucket's stream: each KV watch is one. */
 async function taskWatchConsumers(): Promise<number> {
-  const nc = await connect({ servers: mesh.natsUrl });
+  const nc = await connect({ servers: mesh.natsUrl, ...mesh.nats.admin });
   try {
     const info = (await nc.request("$JS.API.STREAM.INFO.KV_t2v_tasks", "", { timeout: 5_000 })).json<{
       state: { consumer_count: number };

@@ -48,7 +48,9 @@ export async function frameMd5s(mesh: TestMesh, records: TaskRecord[]): Promise<
   const dir = await mkdtemp(join(tmpdir(), "t2v-frames-"));
   let bus: Bus | undefined;
   try {
-    bus = await createNatsBus(await connect({ servers: mesh.natsUrl, name: "e2e-frames" }));
+    bus = await createNatsBus(
+      await connect({ servers: mesh.natsUrl.split(","), name: "e2e-frames", ...mesh.nats.admin }),
+    );
     const { videos } = await openMediaStores(bus, { videoTtlHours: 168 });
     const out: string[][] = [];
     for (const r of records) {

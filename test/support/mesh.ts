@@ -138,7 +138,8 @@ export async function startMesh(options: MeshOptions = {}): Promise<TestMesh> {
     // Each run gets its own ops port, so readiness is asked of this process and no earlier one.
     const metricsPort = await freePort();
     const child = spawn(process.execPath, [join(REPO_ROOT, "services", service, "dist", "main.js")], {
-      env: { ...env, ...opts.env, METRICS_PORT: String(metricsPort) },
+      // Each service connects as its own NATS user, with only its permissions.
+      env: { ...env, ...nats.env(service), ...opts.env, METRICS_PORT: String(metricsPort) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     reapOnExit(child);
@@ -181,7 +182,13 @@ export async function startMesh(options: MeshOptions = {}): Promise<TestMesh> {
     for (const name of options.services ?? ALL_SERVICES) await start(name);
     // The test's own connection reconnects forever: some tests restart nats-server under it.
     bus = await createNatsBus(
-      await connect({ servers: nats.url.split(","), name: "e2e", maxReconnectAttempts: -1, reconnectTimeWait: 200 }),
+      await connect({
+        servers: nats.url.split(","),
+        name: "e2e",
+        ...nats.admin,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 200,
+      }),
       { replicas },
     );
     const ch = channels(bus);

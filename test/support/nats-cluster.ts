@@ -1,4 +1,5 @@
 import { type TestNatsCluster as Nodes, startNatsCluster } from "@t2v/common/testing/nats-cluster";
+import { testNatsUsers } from "@t2v/common/testing/nats-users";
 import { reapOnExit } from "./child-reaper.js";
 import type { TestNats } from "./nats-server.js";
 
@@ -20,6 +21,7 @@ export async function startNatsClusterForTest(): Promise<TestNatsCluster> {
   };
   return Object.assign(nodes, {
     asOne: {
+      ...testNatsUsers(nodes.passwords),
       url: nodes.url,
       port: nodes.nodes[0]?.port ?? 0,
       storeDir: nodes.root,

@@ -3,10 +3,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type NatsPasswords, passwordEnv, randomPasswords, writeLocalNatsConfig } from "@t2v/common/nats-access";
+import { type TestNatsUsers, testNatsUsers } from "@t2v/common/testing/nats-users";
 import { reapOnExit } from "./child-reaper.js";
 import { freePort } from "./free-port.js";
 
-export interface TestNats {
+export interface TestNats extends TestNatsUsers {
   url: string;
   port: number;
   storeDir: string;
@@ -18,24 +20,36 @@ export interface TestNats {
   stop(): Promise<void>;
 }
 
-/** A real nats-server with JetStream file storage on a free port, for one test file. */
+/**
+ * A real nats-server with JetStream file storage on a free port, for one test file, run from the
+ * project's configuration: each service connects as its own user, the test as `admin`.
+ */
 export async function startNats(): Promise<TestNats> {
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), "t2v-nats-"));
-  let child: ChildProcess = await launch(port, storeDir);
+  const passwords = randomPasswords();
+  const conf = await writeLocalNatsConfig(join(storeDir, "conf"), {
+    host: "127.0.0.1",
+    port,
+    storeDir,
+    // The server's own log sits beside its store, for post-mortems of a failed run.
+    logFile: join(storeDir, "nats-server.log"),
+  });
+  let child: ChildProcess = await launch(conf, port, passwords);
   return {
+    ...testNatsUsers(passwords),
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
     async restart() {
       await kill(child, "SIGKILL");
-      child = await launch(port, storeDir);
+      child = await launch(conf, port, passwords);
     },
     async down() {
       await kill(child, "SIGKILL");
     },
     async up() {
-      child = await launch(port, storeDir);
+      child = await launch(conf, port, passwords);
     },
     async stop() {
       await kill(child, "SIGTERM");
@@ -44,16 +58,15 @@ export async function startNats(): Promise<TestNats> {
   };
 }
 
-async function launch(port: number, storeDir: string): Promise<ChildProcess> {
-  // The server's own log sits beside its store, for post-mortems of a failed run.
-  const child = spawn(
-    "nats-server",
-    ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, "-l", join(storeDir, "nats-server.log")],
-    { stdio: "ignore" },
-  );
+async function launch(conf: string, port: number, passwords: NatsPasswords): Promise<ChildProcess> {
+  const child = spawn("nats-server", ["-c", conf], {
+    stdio: "ignore",
+    env: { ...process.env, ...passwordEnv(passwords) },
+  });
   reapOnExit(child);
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
+    if (child.exitCode !== null) break;
     if (await connects(port)) return child;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -36,10 +36,10 @@ interface GatewayProcess {
   stop(): void;
 }
 
-async function spawnGateway(natsUrl: string, env: Record<string, string>): Promise<GatewayProcess> {
+async function spawnGateway(nats: TestNatsServer, env: Record<string, string>): Promise<GatewayProcess> {
   const script = fileURLToPath(new URL("./testing/serve-on-nats.js", import.meta.url));
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--expose-gc", script], {
-    env: { ...process.env, NATS_URL: natsUrl, GATEWAY_ENV: JSON.stringify(env) },
+    env: { ...process.env, NATS_URL: nats.url, ...nats.env("gateway"), GATEWAY_ENV: JSON.stringify(env) },
   });
   child.stderr.on("data", (d: Buffer) => process.stderr.write(d));
   const lines: Interface = createInterface({ input: child.stdout });
@@ -131,12 +131,17 @@ describe("downloads on a real nats-server (gateway processes of their own)", () 
 
   before(async () => {
     server = await startNatsServer();
-    const nc = await connectNats(server.url, "downloads-test", silentLog);
+    const nc = await connectNats(server.url, "downloads-test", silentLog, {
+      natsCreds: "",
+      natsToken: "",
+      natsUser: server.admin.user,
+      natsPassword: server.admin.pass,
+    });
     bus = await createNatsBus(nc);
     ({ videos } = await openMediaStores(bus, { videoTtlHours: 168 }));
     [gw, tight] = await Promise.all([
-      spawnGateway(server.url, {}),
-      spawnGateway(server.url, {
+      spawnGateway(server, {}),
+      spawnGateway(server, {
         DOWNLOADS_PER_LINK: "2",
         DOWNLOADS_PER_TENANT: "3",
         DOWNLOAD_LINK_MIB_PER_SECOND: "8",

@@ -4,6 +4,8 @@ import { apiKeyPrefix, withApiKeyStore } from "@t2v/common/api-keys";
 import { type NatsSettings, natsFields, readConfigOrExit } from "@t2v/common/config";
 import { isTier, type Tier } from "@t2v/common/task";
 import { cliConfig } from "../config.js";
+import { operatorNats } from "../mesh/local-nats-users.js";
+import { defaultDataDir } from "../mesh/paths.js";
 
 export interface KeysOutput {
   write(s: string): void;
@@ -46,10 +48,18 @@ export async function keysRevoke(nats: NatsSettings, prefixOrKey: string, out: K
   out.write(`revoked key ${prefix}\n`);
 }
 
-/** `t2v keys create|list|revoke`, against the NATS at NATS_URL (with NATS_CREDS etc. when set). */
+/**
+ * `t2v keys create|list|revoke`, against the NATS at NATS_URL (with NATS_CREDS etc. when set; as the
+ * admin user of a local `t2v up` otherwise).
+ */
 export async function keysCommand(args: string[], fail: (message: string) => never): Promise<void> {
   const [sub, ...rest] = args;
-  const nats = readConfigOrExit("t2v", { natsUrl: cliConfig.natsUrl, ...natsFields });
+  const { dataDir, ...settings } = readConfigOrExit("t2v", {
+    natsUrl: cliConfig.natsUrl,
+    ...natsFields,
+    dataDir: cliConfig.dataDir,
+  });
+  const nats = operatorNats(settings, dataDir || defaultDataDir());
   const out = { write: (s: string) => void process.stdout.write(s) };
   const { values, positionals } = parseArgs({
     args: rest,

@@ -4,6 +4,7 @@ import type { NatsSettings } from "@t2v/common/config";
 import { cliEnv } from "../cli/cli-env.js";
 import type { Command } from "../cli/command.js";
 import { ExitCode, UsageError } from "../cli/exit-codes.js";
+import { operatorNats } from "../mesh/local-nats-users.js";
 import { defaultDataDir } from "../mesh/paths.js";
 import { keysCommand } from "./keys.js";
 import { deadLettersReport, usageReport } from "./operator-reports.js";
@@ -11,9 +12,10 @@ import { up } from "./up.js";
 
 const HELP_OPTION = { help: { type: "boolean", short: "h", default: false } } as const;
 
-/** NATS_URL and the other NATS settings, as the services read them. */
+/** NATS_URL and the other NATS settings, as the services read them (admin of a local `t2v up` by default). */
 function nats(): NatsSettings {
-  return cliEnv();
+  const env = cliEnv();
+  return operatorNats(env, env.dataDir || defaultDataDir());
 }
 
 export const upCommand: Command = {

@@ -2,8 +2,10 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { NatsSettings } from "@t2v/common/config";
+import { ADMIN_USER } from "@t2v/common/nats-access";
 import { buildReferenceModel } from "@t2v/model";
 import { ensureNats } from "../mesh/ensure-nats.js";
+import { asNatsUser, natsCredentialsFile, serviceNatsEnv } from "../mesh/local-nats-users.js";
 import { supervise } from "../mesh/supervise.js";
 import { generate } from "./generate.js";
 import { ensureDevKey } from "./keys-dev.js";
@@ -33,7 +35,8 @@ export async function up(o: UpOptions): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
-  const localNats = await ensureNats(o.nats.natsUrl, dataDir);
+  const local = await ensureNats(o.nats.natsUrl, dataDir);
+  const localNats = local?.child;
   if (localNats && o.nats.natsReplicas > 1) {
     localNats.kill("SIGTERM");
     throw new Error(
@@ -42,9 +45,13 @@ export async function up(o: UpOptions): Promise<void> {
   }
   log(
     localNats
-      ? `started nats-server on ${o.nats.natsUrl} (data in ${dataDir}/nats)`
+      ? `started nats-server on ${o.nats.natsUrl} (data in ${dataDir}/nats; a user per service, passwords in ${natsCredentialsFile(dataDir)})`
       : `using NATS at ${o.nats.natsUrl}`,
   );
+  // Our own server: this process connects as admin, each service as its own user. Someone else's:
+  // everyone uses the credentials the environment names (NATS_USER, NATS_CREDS, ...).
+  const adminNats = local ? asNatsUser(o.nats, ADMIN_USER, local.passwords[ADMIN_USER]) : o.nats;
+  const serviceNats = local ? serviceNatsEnv(local.passwords) : {};
 
   const modelDir = resolve(o.modelDir);
   if (!existsSync(join(modelDir, "manifest.json"))) {
@@ -52,7 +59,7 @@ export async function up(o: UpOptions): Promise<void> {
     await buildReferenceModel(modelDir);
   }
 
-  const dev = await ensureDevKey(o.nats, dataDir);
+  const dev = await ensureDevKey(adminNats, dataDir);
   log(
     dev.created
       ? `created a local development API key (tenant "dev"), saved in ${join(dataDir, "dev-api-key")}:\n  export T2V_API_KEY=${dev.key}`
@@ -61,7 +68,7 @@ export async function up(o: UpOptions): Promise<void> {
   process.env.T2V_API_KEY ??= dev.key;
 
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...withoutNatsAccess(process.env, local !== null),
     NATS_URL: o.nats.natsUrl,
     PORT: String(o.port),
     HOST: "127.0.0.1",
@@ -70,7 +77,10 @@ export async function up(o: UpOptions): Promise<void> {
   };
   // Metrics and probes, one port each as on separate hosts: METRICS_PORT_BASE + index.
   const metricsPorts = Object.fromEntries(
-    SERVICES.map((s, i) => [s, { METRICS_PORT: String(o.metricsPortBase + i), METRICS_HOST: "127.0.0.1" }]),
+    SERVICES.map((s, i) => [
+      s,
+      { METRICS_PORT: String(o.metricsPortBase + i), METRICS_HOST: "127.0.0.1", ...serviceNats[s] },
+    ]),
   );
   const mesh = supervise(SERVICES, env, metricsPorts, { write: log, rawLogs: o.rawLogs });
   const server = `http://127.0.0.1:${o.port}`;
@@ -113,6 +123,13 @@ export async function up(o: UpOptions): Promise<void> {
       log(`demo failed: ${(err as Error).message}`);
     }
   }
+}
+
+/** The environment without NATS credentials, when the services get their own users instead. */
+function withoutNatsAccess(env: NodeJS.ProcessEnv, drop: boolean): NodeJS.ProcessEnv {
+  if (!drop) return env;
+  const { NATS_CREDS: _c, NATS_TOKEN: _t, NATS_USER: _u, NATS_PASSWORD: _p, ...rest } = env;
+  return rest;
 }
 
 async function waitReady(server: string, timeoutMs: number): Promise<void> {

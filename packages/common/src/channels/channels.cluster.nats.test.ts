@@ -30,7 +30,7 @@ describeChannelsContract(
   "NATS bus on a 3-node cluster, replicas 3",
   async () => {
     if (!cluster) throw new Error("the cluster did not start");
-    const nc = await connect({ servers: cluster.url.split(",") });
+    const nc = await connect({ servers: cluster.url.split(","), ...cluster.admin });
     const jsm = await jetstreamManager(nc);
     // KV buckets and object stores are streams too.
     for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);

@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { startNatsServer } from "../testing/nats-server.js";
+import { startNatsServer, type TestNatsServer } from "../testing/nats-server.js";
 import { createNatsBus } from "./bus/nats-bus.js";
 import { describeChannelsContract, describeStoreLimits } from "./channels-contract.js";
 import { describeKvCacheContract } from "./kv-cache-contract.js";
 import { openMediaStores } from "./media-stores.js";
 
 /** One nats-server with JetStream for this file; each test starts from an empty server (every stream deleted). */
-let server: { url: string; stop(): Promise<void> } | undefined;
+let server: TestNatsServer | undefined;
 
 before(async () => {
   server = await startNatsServer();
@@ -20,7 +20,7 @@ after(async () => {
 
 describeChannelsContract("NATS bus", async () => {
   if (!server) throw new Error("nats-server did not start");
-  const nc = await connect({ servers: server.url });
+  const nc = await connect({ servers: server.url, ...server.admin });
   const jsm = await jetstreamManager(nc);
   // KV buckets and object stores are streams too.
   for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
@@ -30,7 +30,7 @@ describeChannelsContract("NATS bus", async () => {
 
 describeStoreLimits("NATS bus", async (storeLimits) => {
   if (!server) throw new Error("nats-server did not start");
-  const nc = await connect({ servers: server.url });
+  const nc = await connect({ servers: server.url, ...server.admin });
   const jsm = await jetstreamManager(nc);
   for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
   const bus = await createNatsBus(nc, { storeLimits });
@@ -40,7 +40,7 @@ describeStoreLimits("NATS bus", async (storeLimits) => {
 describe("media store limits: NATS bus", () => {
   it("a limit JetStream cannot reserve stops the opener with a message that names the settings", async () => {
     if (!server) throw new Error("nats-server did not start");
-    const nc = await connect({ servers: server.url });
+    const nc = await connect({ servers: server.url, ...server.admin });
     const jsm = await jetstreamManager(nc);
     for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
     const bus = await createNatsBus(nc, { storeLimits: { t2v_latents: 2 ** 50 } });
@@ -54,7 +54,7 @@ describe("media store limits: NATS bus", () => {
 
 describeKvCacheContract("NATS bus", async () => {
   if (!server) throw new Error("nats-server did not start");
-  const nc = await connect({ servers: server.url });
+  const nc = await connect({ servers: server.url, ...server.admin });
   const jsm = await jetstreamManager(nc);
   for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
   const bus = await createNatsBus(nc);

@@ -33,6 +33,9 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  *   gateway   -> admissionPlaces (CAS, per tenant: each replica's unseen submits) -> gateway
  *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
  *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
+ *
+ * Which service may use which channel on NATS is `SERVICE_ACCESS` (../nats-access/service-access.ts):
+ * a new channel, or a service using one more, goes there too, or that service's NATS user is refused.
  */
 export interface Channels {
   readonly bus: Bus;

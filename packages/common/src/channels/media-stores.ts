@@ -4,7 +4,8 @@ import { HOUR_MS } from "./durations.js";
 /** Latents between denoise and decode: deleted once decoded; a day is plenty for retries. */
 export const LATENTS_STORE: BlobStoreSpec = { name: "t2v_latents", ttlMs: 24 * HOUR_MS };
 
-const VIDEOS_STORE_NAME = "t2v_videos";
+/** The videos store's name; its TTL is an operator setting (`videosStore`). */
+export const VIDEOS_STORE_NAME = "t2v_videos";
 
 /** Finished MP4s and their posters. */
 export function videosStore(ttlHours: number): BlobStoreSpec {

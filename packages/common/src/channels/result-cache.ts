@@ -6,9 +6,12 @@ import type { BucketSpec, Bus } from "./bus/bus.js";
 import { HOUR_MS } from "./durations.js";
 import { lazy } from "./lazy.js";
 
+/** The result cache's bucket name; its TTL is an operator setting (`resultCacheBucket`). */
+export const RESULT_CACHE_BUCKET_NAME = "t2v_result_cache";
+
 /** Cache key -> where the finished video of an identical seeded request is. */
 export function resultCacheBucket(ttlHours: number): BucketSpec {
-  return { name: "t2v_result_cache", ttlMs: ttlHours * HOUR_MS, history: 1 };
+  return { name: RESULT_CACHE_BUCKET_NAME, ttlMs: ttlHours * HOUR_MS, history: 1 };
 }
 
 export interface ResultCache {

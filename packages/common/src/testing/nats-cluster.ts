@@ -3,6 +3,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { type NatsPasswords, passwordEnv, randomPasswords, writeLocalNatsConfig } from "../nats-access/index.js";
+import { type TestNatsUsers, testNatsUsers } from "./nats-users.js";
 import { connects, freePorts } from "./ports.js";
 
 /** One node of a test cluster. */
@@ -17,7 +19,7 @@ export interface ClusterNode {
   running(): boolean;
 }
 
-export interface TestNatsCluster {
+export interface TestNatsCluster extends TestNatsUsers {
   /** Every node's client URL, comma-separated: what NATS_URL gets. */
   url: string;
   nodes: readonly ClusterNode[];
@@ -43,6 +45,8 @@ export interface NatsClusterOptions {
   size?: number;
   /** Called with every node process, e.g. to kill it if the test process dies first. */
   onSpawn?: (child: ChildProcess) => void;
+  /** The users' passwords (fresh random ones by default). */
+  passwords?: NatsPasswords;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -56,7 +60,8 @@ export function natsServerVersion(): string {
 /**
  * A JetStream cluster of real nats-server processes (2.9+), all on loopback:
  * free client, route and monitoring ports, one store folder per node under a
- * temp folder, each node's log beside its store for post-mortems.
+ * temp folder, each node's log beside its store for post-mortems. Every node
+ * runs from the project's configuration (its users and permissions).
  */
 export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<TestNatsCluster> {
   const size = opts.size ?? 3;
@@ -70,25 +75,35 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<T
     monitorPort: ports[i * 3 + 2] ?? 0,
     storeDir: join(root, `n${i + 1}`),
   }));
-  const routes = nodes.map((n) => `nats://127.0.0.1:${n.routePort}`).join(",");
+  const routes = nodes.map((n) => `nats://127.0.0.1:${n.routePort}`);
   const children = new Map<string, ChildProcess>();
+  const passwords = opts.passwords ?? randomPasswords();
 
   const launch = async (n: (typeof nodes)[number]): Promise<void> => {
     await mkdir(n.storeDir, { recursive: true });
-    const child = spawn(
-      "nats-server",
-      [
-        ...["-n", n.name, "-a", "127.0.0.1", "-p", String(n.port), "-m", String(n.monitorPort)],
-        ...["-js", "-sd", n.storeDir, "-l", join(n.storeDir, "nats-server.log")],
-        ...["--cluster_name", clusterName, "--cluster", `nats://127.0.0.1:${n.routePort}`, "--routes", routes],
-      ],
-      { stdio: "ignore" },
-    );
+    const conf = await writeLocalNatsConfig(join(n.storeDir, "conf"), {
+      serverName: n.name,
+      host: "127.0.0.1",
+      port: n.port,
+      monitorPort: n.monitorPort,
+      storeDir: n.storeDir,
+      logFile: join(n.storeDir, "nats-server.log"),
+      cluster: { name: clusterName, port: n.routePort, routes },
+    });
+    const child = spawn("nats-server", ["-c", conf], {
+      // stderr: what nats-server says before its log file is open (a refused configuration, a port in use).
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...passwordEnv(passwords) },
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2_000);
+    });
     opts.onSpawn?.(child);
     children.set(n.name, child);
     const until = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < until) {
-      if (child.exitCode !== null) throw new Error(`nats-server ${n.name} exited with ${child.exitCode}`);
+      if (child.exitCode !== null) throw new Error(`nats-server ${n.name} exited with ${child.exitCode}: ${stderr}`);
       if (await connects(n.port)) return;
       await delay(50);
     }
@@ -123,6 +138,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<T
   };
 
   const cluster: TestNatsCluster = {
+    ...testNatsUsers(passwords),
     url: nodes.map((n) => `nats://127.0.0.1:${n.port}`).join(","),
     root,
     nodes: nodes.map((n) => ({

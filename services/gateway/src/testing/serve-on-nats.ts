@@ -8,9 +8,15 @@ import { publicResolver, silentLog, tenant, testConfig } from "./gateway-fixture
  * A whole gateway on a real nats-server (NATS_URL) in a process of its own, for tests that measure
  * its memory and what it reads from NATS: prints {"port","key"} once listening; each line on stdin
  * is answered with its memory after a GC (run with --expose-gc), its peak RSS so far, and the bytes
- * and messages its NATS connection has received. Settings come from GATEWAY_ENV (JSON).
+ * and messages its NATS connection has received. Settings come from GATEWAY_ENV (JSON); it connects
+ * as NATS_USER with NATS_PASSWORD (the gateway's user).
  */
-const nc = await connectNats(process.env.NATS_URL ?? "nats://127.0.0.1:4222", "gateway-test", silentLog);
+const nc = await connectNats(process.env.NATS_URL ?? "nats://127.0.0.1:4222", "gateway-test", silentLog, {
+  natsCreds: "",
+  natsToken: "",
+  natsUser: process.env.NATS_USER ?? "",
+  natsPassword: process.env.NATS_PASSWORD ?? "",
+});
 const bus = await createNatsBus(nc);
 const gateway = await start(testConfig(JSON.parse(process.env.GATEWAY_ENV ?? "{}") as Record<string, string>), {
   bus,

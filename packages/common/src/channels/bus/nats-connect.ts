@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type ConnectionOptions, credsAuthenticator, type NatsConnection } from "@nats-io/nats-core";
+import { type ConnectionOptions, credsAuthenticator, errors, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { NatsAccess } from "../../config/nats-fields.js";
@@ -53,6 +53,14 @@ export async function connectNats(
     for await (const s of nc.status()) {
       if (s.type === "disconnect" || s.type === "reconnect") {
         log.warn({ status: s.type, server: nc.getServer() }, "NATS connection");
+      }
+      // A subject outside this user's permissions (nats-access): the server dropped the message or
+      // subscription. Said loudly: it is a missing permission or a bug, never load.
+      if (s.type === "error" && s.error instanceof errors.PermissionViolationError) {
+        log.error(
+          { err: s.error, subject: s.error.subject, operation: s.error.operation },
+          "NATS Permissions Violation",
+        );
       }
     }
   })();

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { API_KEYS_BUCKET, TENANTS_BUCKET } from "../api-keys/api-key-buckets.js";
+import { ATTEMPT_CLAIMS_BUCKET } from "../channels/attempt-claims.js";
+import type { Bus } from "../channels/bus/bus.js";
+import { createNatsBus } from "../channels/bus/nats-bus.js";
+import { CANCEL_SUBJECT } from "../channels/cancellations.js";
+import { channels } from "../channels/channels.js";
+import { GENERATE_STREAM } from "../channels/generate-jobs.js";
+import { CHECKPOINTS_STORE, LATENTS_STORE } from "../channels/media-stores.js";
+import { TASKS_BUCKET } from "../channels/task-store.js";
+import { GenerateJobSchema } from "../gen/t2v/internal/v1/jobs_pb.js";
+import { startNatsServer, type TestNatsServer } from "../testing/nats-server.js";
+import type { NatsUser } from "./nats-users.js";
+
+/** One nats-server run from the project's configuration: its users and their permissions. */
+let server: TestNatsServer;
+const open: NatsConnection[] = [];
+
+before(async () => {
+  server = await startNatsServer();
+});
+after(async () => {
+  await Promise.all(open.map((nc) => nc.close()));
+  await server.stop();
+});
+
+async function as(user: NatsUser): Promise<{ nc: NatsConnection; bus: Bus }> {
+  const nc = await connect({ servers: server.url, user, pass: server.passwords[user], name: `acl-${user}` });
+  open.push(nc);
+  return { nc, bus: await createNatsBus(nc) };
+}
+
+/** Resolves with the next permission violation the server reports on `nc`. */
+async function nextViolation(nc: NatsConnection): Promise<string> {
+  for await (const s of nc.status()) {
+    if (s.type === "error" && /permission/i.test(String(s.error))) return String(s.error);
+  }
+  throw new Error("connection closed without a permission violation");
+}
+
+const job = (taskId: string) => create(GenerateJobSchema, { taskId, attempt: 1 });
+const refused = /permission/i;
+
+describe("NATS access control, on a nats-server run from the project's configuration", () => {
+  it("refuses a client without credentials and one with a wrong password", async () => {
+    await assert.rejects(connect({ servers: server.url }), /authorization/i);
+    await assert.rejects(connect({ servers: server.url, user: "gateway", pass: "wrong" }), /authorization/i);
+    await assert.rejects(
+      connect({ servers: server.url, user: "nobody", pass: server.passwords.admin }),
+      /authorization/i,
+    );
+  });
+
+  it("the gateway submits tasks and reads API keys, but cannot dispatch generate jobs", async () => {
+    const { bus } = await as("gateway");
+    const ch = channels(bus);
+    await ch.submissions.submit({ taskId: "t-gw", tenantId: "acme", pool: "standard" });
+    await (await bus.kv(API_KEYS_BUCKET)).put("k1", new Uint8Array([1]));
+    await (await bus.kv(TENANTS_BUCKET)).get("acme");
+    await (await bus.kv(TASKS_BUCKET)).put("t-gw", new Uint8Array([1]));
+    await assert.rejects(ch.generateJobs.publish(job("t-gw"), "standard"), refused);
+    await assert.rejects(ch.generateJobs.inbox("standard"), refused);
+    await assert.rejects(bus.blobs(CHECKPOINTS_STORE), refused);
+  });
+
+  it("the scheduler dispatches generate jobs and reads submissions; the inference worker takes them", async () => {
+    const scheduler = channels((await as("scheduler")).bus);
+    const submitted = await (await scheduler.submissions.inbox()).next(5_000);
+    assert.equal(submitted?.message.taskId, "t-gw");
+    submitted?.ack();
+    await scheduler.generateJobs.publish(job("t-1"), "standard");
+
+    const inference = channels((await as("inference")).bus);
+    const delivered = await (await inference.generateJobs.inbox("standard")).next(5_000);
+    assert.equal(delivered?.message.taskId, "t-1");
+    delivered?.ack();
+    // Backlog of the group, as the dispatcher reads it.
+    assert.equal(await scheduler.generateJobs.backlog("standard"), 0);
+  });
+
+  it("the inference worker cannot read or write the API keys, nor dispatch or take submissions", async () => {
+    const { bus } = await as("inference");
+    await (await bus.kv(ATTEMPT_CLAIMS_BUCKET)).put("t-1.1", new Uint8Array([1]));
+    await (await bus.blobs(LATENTS_STORE)).put("t-1.1", new Uint8Array([1, 2, 3]));
+    await assert.rejects(bus.kv(API_KEYS_BUCKET), refused);
+    await assert.rejects(bus.kv(TENANTS_BUCKET), refused);
+    const ch = channels(bus);
+    await assert.rejects(ch.generateJobs.publish(job("t-2"), "standard"), refused);
+    await assert.rejects(ch.submissions.inbox(), refused);
+  });
+
+  it("the encoder takes decode jobs, but no generate jobs and no task controls", async () => {
+    const { nc, bus } = await as("encoder");
+    const ch = channels(bus);
+    await ch.decodeJobs.inbox();
+    await assert.rejects(ch.generateJobs.inbox("standard"), refused);
+    await assert.rejects(bus.kv(API_KEYS_BUCKET), refused);
+
+    // Listening to cancellations: the server closes the subscription.
+    const sub = nc.subscribe(CANCEL_SUBJECT);
+    assert.match(String(await sub.closed), refused);
+
+    // Sending one: dropped by the server, which says so; a listener hears only the permitted sender.
+    const admin = (await as("admin")).nc;
+    const heard = admin.subscribe(CANCEL_SUBJECT, { max: 1 });
+    await admin.flush();
+    const violation = nextViolation(nc);
+    nc.publish(CANCEL_SUBJECT, new TextEncoder().encode("from-encoder"));
+    assert.match(await violation, /t2v\.control\.cancel/);
+    const scheduler = (await as("scheduler")).nc;
+    scheduler.publish(CANCEL_SUBJECT, new TextEncoder().encode("from-scheduler"));
+    for await (const m of heard) assert.equal(m.string(), "from-scheduler");
+  });
+
+  it("no service deletes a stream; the admin may", async () => {
+    for (const user of ["gateway", "scheduler", "inference", "encoder"] as const) {
+      const { nc } = await as(user);
+      await assert.rejects(
+        nc.request(`$JS.API.STREAM.DELETE.${GENERATE_STREAM.name}`, undefined, { timeout: 5_000 }),
+        refused,
+      );
+    }
+    const { nc } = await as("admin");
+    const answer = await nc.request(`$JS.API.STREAM.DELETE.${GENERATE_STREAM.name}`, undefined, { timeout: 5_000 });
+    assert.match(answer.string(), /"success":true/);
+  });
+});
