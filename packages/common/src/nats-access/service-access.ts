@@ -1,4 +1,5 @@
 import { API_KEYS_BUCKET, TENANTS_BUCKET } from "../api-keys/api-key-buckets.js";
+import { ADMISSION_PLACES_BUCKET } from "../channels/admission-places.js";
 import { ATTEMPT_CLAIMS_BUCKET } from "../channels/attempt-claims.js";
 import type { ConsumerSpec, StreamSpec } from "../channels/bus/bus.js";
 import { CANCEL_SUBJECT } from "../channels/cancellations.js";
@@ -76,6 +77,7 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
       TASK_LISTS_BUCKET.name,
       ACTIVE_TASKS_BUCKET.name,
       DAILY_TASK_COUNTS_BUCKET.name,
+      ADMISSION_PLACES_BUCKET.name,
       QUEUE_STATS_BUCKET.name,
       API_KEYS_BUCKET.name,
       TENANTS_BUCKET.name,
