@@ -36,7 +36,8 @@ export function taskManagementTests(mesh: TestMesh): void {
 
     it("stops a running task within a step when cancelled", async () => {
       const t = await connect().createTask({ prompt: "a long clip", resolution: "720p", duration: 10, seed: 3 });
-      for await (const ev of connect().watchTask({ taskId: t.taskId })) {
+      // A deadline of its own: a task that never starts fails here, not at the file's timeout.
+      for await (const ev of connect().watchTask({ taskId: t.taskId }, { signal: AbortSignal.timeout(180_000) })) {
         if (ev.task?.status === TaskStatus.PROCESSING && ev.task.currentStep >= 1) {
           await connect().cancelTask({ taskId: t.taskId });
         }

@@ -210,14 +210,14 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
   });
 
   const timers = [
-    every(WORKER_REFRESH_MS, log, async () => {
+    every("refresh workers and dispatch", WORKER_REFRESH_MS, log, async () => {
       groups = await ch.workerRegistry.liveGroups(config.workerFreshMs, now());
       deps.publishSnapshot({ state, groups });
       await dispatcher.round();
     }),
-    every(QUEUE_STATS_EVERY_MS, log, () => publishQueueStats(state, queueStats)),
-    every(config.reconcileIntervalMs, log, () => reconcile()),
-    every(config.sweepIntervalMs, log, () => sweep()),
+    every("queue stats", QUEUE_STATS_EVERY_MS, log, () => publishQueueStats(state, queueStats)),
+    every("reconcile", config.reconcileIntervalMs, log, () => reconcile()),
+    every("sweep", config.sweepIntervalMs, log, () => sweep()),
   ];
   try {
     const listening = deps.listen({ state, groups: () => groups, handleSubmission, applyEvent, refile, fence }, signal);
@@ -230,16 +230,32 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
   }
 }
 
-/** Runs `fn` every `ms`, skipping a beat while the previous run is still going. */
-function every(ms: number, log: Logger, fn: () => Promise<void>): NodeJS.Timeout {
-  let busy = false;
+/** A periodic job still running after this many of its intervals is reported (once per run). */
+const STUCK_AFTER_INTERVALS = 30;
+
+/**
+ * Runs `fn` every `ms`, skipping a beat while the previous run is still going. A run that
+ * outlasts STUCK_AFTER_INTERVALS beats is logged as an error with the job's name: every NATS
+ * call it makes has a deadline, so one that never settles is a defect to see, not to wait out.
+ */
+function every(name: string, ms: number, log: Logger, fn: () => Promise<void>): NodeJS.Timeout {
+  let since = 0;
+  let reported = false;
   return setInterval(() => {
-    if (busy) return;
-    busy = true;
+    if (since > 0) {
+      const running = Date.now() - since;
+      if (!reported && running > ms * STUCK_AFTER_INTERVALS) {
+        reported = true;
+        log.error({ job: name, running_ms: running }, "periodic job has not finished");
+      }
+      return;
+    }
+    since = Date.now();
+    reported = false;
     fn()
-      .catch((err: unknown) => log.error({ err }, "periodic job failed"))
+      .catch((err: unknown) => log.error({ err, job: name }, "periodic job failed"))
       .finally(() => {
-        busy = false;
+        since = 0;
       });
   }, ms);
 }

@@ -274,7 +274,15 @@ function natsKv(kv: KV): KvBucket {
       // Listing reads through a consumer of its own, whose creation can go unanswered while a node is down.
       whileClusterSettles(async () => {
         const out: string[] = [];
-        for await (const k of await kv.keys(filter)) out.push(k);
+        const it = await kv.keys(filter);
+        // The listing ends on its last key or the consumer's idle heartbeat; should neither come,
+        // it fails (and is tried again) rather than hold its caller, a periodic job, for ever.
+        const deadline = setTimeout(() => it.stop(new Error("timeout listing keys")), KEYS_TIMEOUT_MS);
+        try {
+          for await (const k of it) out.push(k);
+        } finally {
+          clearTimeout(deadline);
+        }
         return out;
       }),
     async *watch(key, signal) {
@@ -386,6 +394,9 @@ const SETTLE_DELAY_MS = 500;
  * restarted, several services creating the same bucket at once): such a
  * request is tried again a few times before the error is the caller's.
  */
+/** The longest a key listing may take: five of its consumer's idle heartbeats (5 s each). */
+const KEYS_TIMEOUT_MS = 25_000;
+
 async function whileClusterSettles<T>(fn: () => Promise<T>): Promise<T> {
   for (let i = 1; ; i++) {
     try {
