@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { type Channels, latentObjectName, openMediaStores } from "@t2v/common/channels";
+import {
+  type Channels,
+  channels,
+  createMemoryBus,
+  latentObjectName,
+  openMediaStores,
+  TASKS_BUCKET,
+} from "@t2v/common/channels";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { newTaskId } from "@t2v/common/task";
+import { endTask, newTaskId } from "@t2v/common/task";
 import { eventCases as cases, eventsUntil, smallJobSpec, submitJob } from "./testing/jobs.js";
 import { startTestWorker, type TestWorker, useReferenceModel } from "./testing/reference-worker.js";
 
@@ -54,6 +61,39 @@ test("two jobs: one denoising at a time, the second started once the first's las
     const inbox = await ch.decodeJobs.inbox();
     const decoded = [(await inbox.next(1_000))?.message.taskId, (await inbox.next(1_000))?.message.taskId];
     assert.deepEqual(decoded, [a, b]);
+  } finally {
+    await app.stop();
+  }
+});
+
+test("a task cancelled after the worker read its record, before it listened for the cancel, is not denoised", async () => {
+  const bus = createMemoryBus();
+  const ch = channels(bus);
+  const taskId = newTaskId();
+  // The worker's first read of the record sees it queued; the cancel lands right after it,
+  // with its broadcast gone before anything listened (as when a client cancels at once).
+  let reads = 0;
+  const racing: typeof bus = Object.create(bus);
+  racing.kv = async (spec) => {
+    const kv = await bus.kv(spec);
+    if (spec.name !== TASKS_BUCKET.name) return kv;
+    return {
+      ...kv,
+      get: async (key) => {
+        const e = await kv.get(key);
+        if (key === taskId && ++reads === 1) await ch.tasks.update(taskId, (r) => endTask(r, TaskStatus.CANCELLED));
+        return e;
+      },
+    };
+  };
+  const app = (await startTestWorker(model(), {}, racing)).app;
+  try {
+    await submitJob(ch, taskId, smallJobSpec({ steps: 40 }));
+    for (let i = 0; i < 400 && bus.streamMessages("T2V_GENERATE").length > 0; i++) await delay(25);
+    assert.equal(bus.streamMessages("T2V_GENERATE").length, 0, "the job was acked");
+    const events = await eventsUntil(ch, () => false, 300);
+    assert.ok(!cases(events).includes("denoised"), `not denoised: ${cases(events).join(", ")}`);
+    assert.ok(events.filter((e) => e.event.case === "step").length < 40, "it stopped before the last step");
   } finally {
     await app.stop();
   }

@@ -11,6 +11,7 @@ import {
 import type { GenerateJob } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { Logger } from "@t2v/common/logger";
 import { isEngineLost, type RetryOptions, retryWithBackoff } from "@t2v/common/process";
+import { isTerminal } from "@t2v/common/task";
 import { Attr, inSpan } from "@t2v/common/telemetry";
 import { classifyFailure } from "../domain/classify-failure.js";
 import type { GenerateVideo } from "../use-cases/generate-video.js";
@@ -78,8 +79,14 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
       hooks.onModelFree();
     };
     try {
+      // A cancel broadcast sent between runAttempt's read of the record and `track` reached no
+      // listener: the record, read again now that one listens, says so (a cancel right after
+      // submit would otherwise denoise the whole clip).
+      const ended = new AbortController();
+      const now = (await deps.tasks.get(taskId))?.record.task;
+      if (!now || isTerminal(now.status)) ended.abort(new Error("cancelled"));
       // Taken over by another worker (this one went a lease without renewing): stop between two steps.
-      const signal = AbortSignal.any([run.signal, a.superseded]);
+      const signal = AbortSignal.any([run.signal, a.superseded, ended.signal]);
       await deps.generateVideo({ ...a, signal, preempt: run.preempt, onModelFree });
     } finally {
       run.release();
