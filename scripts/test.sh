@@ -89,11 +89,21 @@ fi
 if [ "$selection" != unit ]; then
   mapfile -t e2e < <(find_tests test/dist/e2e)
   [ ${#e2e[@]} -gt 0 ] || { echo "no end-to-end test files found" >&2; exit 1; }
-  # One file at a time: each runs a whole mesh on a 2-core machine. Node 20
-  # applies --test-timeout to a file as well as to each of its tests, and one
+  # Files that kill nothing and run short clips: two at a time, each on its own mesh.
+  # The others kill processes or nodes, pause or preempt, or time steps: one at a time,
+  # since on 2 cores a neighbour's load trips their stall and step timings.
+  together='/(api|cli|client-sdk|console|gateway-ops|prompt-debugging|s3-results|sse|watch-fan-out)\.test\.js$'
+  mapfile -t paired < <(printf '%s\n' "${e2e[@]}" | grep -E "$together")
+  mapfile -t alone < <(printf '%s\n' "${e2e[@]}" | grep -vE "$together")
+  # Node 20 applies --test-timeout to a file as well as to each of its tests, and one
   # file runs several minutes of suites on its mesh; a test that hangs is
   # stopped sooner by its own waits, which all have deadlines.
-  run "end-to-end tests" "--test-timeout=900000 --test-concurrency=1" "${e2e[@]}"
+  if [ ${#paired[@]} -gt 0 ]; then
+    run "end-to-end tests, two at a time" "--test-timeout=900000 --test-concurrency=2" "${paired[@]}"
+  fi
+  if [ ${#alone[@]} -gt 0 ]; then
+    run "end-to-end tests, one at a time" "--test-timeout=900000 --test-concurrency=1" "${alone[@]}"
+  fi
 fi
 
 for line in "${failures[@]}"; do echo "$line" >&2; done

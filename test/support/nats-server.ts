@@ -60,10 +60,15 @@ export async function startNats(): Promise<TestNats> {
 
 async function launch(conf: string, port: number, passwords: NatsPasswords): Promise<ChildProcess> {
   const child = spawn("nats-server", ["-c", conf], {
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, ...passwordEnv(passwords) },
   });
   reapOnExit(child);
+  // What it says before its log file is open (a configuration it cannot parse), for the error below.
+  let said = "";
+  child.stderr?.on("data", (b: Buffer) => {
+    said = (said + b.toString()).slice(-2_000);
+  });
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
     if (child.exitCode !== null) break;
@@ -71,7 +76,7 @@ async function launch(conf: string, port: number, passwords: NatsPasswords): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill("SIGKILL");
-  throw new Error("nats-server did not start");
+  throw new Error(`nats-server did not start${said ? `: ${said.trim()}` : ""}`);
 }
 
 function connects(port: number): Promise<boolean> {

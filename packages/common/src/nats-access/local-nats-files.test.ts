@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadOrCreatePasswords } from "./local-nats-files.js";
+import { isSafePassword, loadOrCreatePasswords, randomPasswords } from "./local-nats-files.js";
 import { NATS_USERS } from "./nats-users.js";
 
 describe("local NATS passwords", () => {
@@ -26,11 +26,27 @@ describe("local NATS passwords", () => {
     const dir = await mkdtemp(join(tmpdir(), "t2v-nats-pw-"));
     try {
       const file = join(dir, "nats-credentials.json");
-      await writeFile(file, JSON.stringify({ gateway: "kept-password" }), { mode: 0o644 });
+      await writeFile(file, JSON.stringify({ gateway: "keptpassword0123456789" }), { mode: 0o644 });
       const all = await loadOrCreatePasswords(file);
-      assert.equal(all.gateway, "kept-password");
+      assert.equal(all.gateway, "keptpassword0123456789");
       assert.ok(all.admin.length >= 32);
       assert.equal((await stat(file)).mode & 0o777, 0o600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("never makes or keeps a password nats-server would not read back as a string", async () => {
+    // nats-server parses "-abc" and "12e5xyz" from the environment as broken values and exits at start.
+    for (let i = 0; i < 2_000; i++) for (const p of Object.values(randomPasswords())) assert.ok(isSafePassword(p), p);
+    for (const bad of ["-abc123", "12e5xyz", "9abcdefghijklmnopq", "", "short"])
+      assert.equal(isSafePassword(bad), false, bad);
+    const dir = await mkdtemp(join(tmpdir(), "t2v-nats-pw-"));
+    try {
+      const file = join(dir, "nats-credentials.json");
+      await writeFile(file, JSON.stringify({ gateway: "-abc123def456ghi789", admin: "12e5abcdefabcdefabcd" }));
+      const all = await loadOrCreatePasswords(file);
+      assert.ok(isSafePassword(all.gateway) && isSafePassword(all.admin), "replaced");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -9,17 +9,32 @@ import {
 } from "./nats-config.js";
 import { NATS_USERS, type NatsPasswords, type NatsUser } from "./nats-users.js";
 
-/** Fresh random passwords, one per user (24 random bytes, base64url: no character the config would quote). */
+/**
+ * nats-server parses an environment variable's value as a configuration value, so a password
+ * must read as a plain string: one beginning with "-" or shaped like a number ("12e5…") stops the
+ * server at start. A letter, then hex digits (192 random bits) always does.
+ */
+const PASSWORD_FORM = /^[a-z][0-9a-z]{16,}$/;
+
+/** A fresh random password in PASSWORD_FORM. */
+function newPassword(): string {
+  return `p${randomBytes(24).toString("hex")}`;
+}
+
+/** True when nats-server reads `p` back as the string it is. */
+export function isSafePassword(p: string): boolean {
+  return PASSWORD_FORM.test(p);
+}
+
+/** Fresh random passwords, one per user. */
 export function randomPasswords(): NatsPasswords {
-  return Object.fromEntries(NATS_USERS.map((u) => [u, randomBytes(24).toString("base64url")])) as Record<
-    NatsUser,
-    string
-  >;
+  return Object.fromEntries(NATS_USERS.map((u) => [u, newPassword()])) as Record<NatsUser, string>;
 }
 
 /**
  * The passwords kept in `file` (JSON, mode 0600), made and saved there on first use: a local mesh
- * keeps its users across restarts. A file missing a user (an older version) gets that user added.
+ * keeps its users across restarts. A file missing a user (an older version) gets that user added,
+ * and one whose password is not in the safe form gets a new one.
  */
 export async function loadOrCreatePasswords(file: string): Promise<NatsPasswords> {
   let saved: Partial<Record<NatsUser, string>> = {};
@@ -32,7 +47,8 @@ export async function loadOrCreatePasswords(file: string): Promise<NatsPasswords
   const all = Object.fromEntries(
     NATS_USERS.map((u) => {
       const p = saved[u];
-      return [u, typeof p === "string" && p !== "" ? p : fresh[u]];
+      // A password of an older form may not survive nats-server's parsing: replaced.
+      return [u, typeof p === "string" && isSafePassword(p) ? p : fresh[u]];
     }),
   ) as Record<NatsUser, string>;
   if (NATS_USERS.some((u) => saved[u] !== all[u])) {
