@@ -80,10 +80,11 @@ if [ "$selection" != e2e ]; then
   # Three files at a time: most of their time is waiting on timers, pulls and child
   # processes, and that keeps them around a minute and a half on 2 cores.
   run "tests beside the code" "--test-timeout=120000 --test-concurrency=3" "${unit[@]}"
-  # Those that start nats-servers (a three-node cluster among them) or measure memory: one at a
-  # time, as the end-to-end tests, since a loaded machine makes their NATS requests time out.
+  # Those that start nats-servers (a three-node cluster among them) or measure memory: two at a
+  # time (the cluster's and the single server's contract suites, the longest, then overlap); more
+  # would load the machine until their NATS requests time out.
   if [ "$selection" = all ] && [ ${#heavy[@]} -gt 0 ]; then
-    run "tests beside the code on real nats-servers" "--test-timeout=300000 --test-concurrency=1" "${heavy[@]}"
+    run "tests beside the code on real nats-servers" "--test-timeout=300000 --test-concurrency=2" "${heavy[@]}"
   fi
 fi
 if [ "$selection" != unit ]; then

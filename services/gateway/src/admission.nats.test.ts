@@ -24,8 +24,14 @@ after(async () => {
   await server?.stop();
 });
 
-async function gatewayOn(url: string) {
-  const nc = await connectNats(url, "gateway-test", silentLog);
+async function gatewayOn(nats: TestNatsServer) {
+  // As the gateway's own NATS user: its permissions must cover the shared admission state too.
+  const nc = await connectNats(nats.url, "gateway-test", silentLog, {
+    natsCreds: "",
+    natsToken: "",
+    natsUser: "gateway",
+    natsPassword: nats.env("gateway").NATS_PASSWORD,
+  });
   const bus = await createNatsBus(nc);
   const gateway = await start(testConfig({ MAX_QUEUED_PER_TENANT_STANDARD: String(LIMIT) }), {
     bus,
@@ -46,8 +52,8 @@ async function gatewayOn(url: string) {
 describe("admission across gateway replicas (real nats-server)", () => {
   it("a burst across two gateways stops at the tenant's queue limit, and refusals spend no daily quota", async () => {
     assert.ok(server);
-    const a = await gatewayOn(server.url);
-    const b = await gatewayOn(server.url);
+    const a = await gatewayOn(server);
+    const b = await gatewayOn(server);
     try {
       const alice = await tenant(await openApiKeyStore(a.bus), "alice");
       // No scheduler runs: nothing is ever counted as queued, so only the gateways' own places hold the line.
