@@ -7,13 +7,16 @@ import { connect } from "@nats-io/transport-node";
 import { API_KEYS_BUCKET, TENANTS_BUCKET } from "../api-keys/api-key-buckets.js";
 import { ATTEMPT_CLAIMS_BUCKET } from "../channels/attempt-claims.js";
 import type { Bus } from "../channels/bus/bus.js";
+import { inboxPrefixOf } from "../channels/bus/inbox-prefix.js";
 import { createNatsBus } from "../channels/bus/nats-bus.js";
+import { natsAuth } from "../channels/bus/nats-connect.js";
 import { CANCEL_SUBJECT } from "../channels/cancellations.js";
 import { channels } from "../channels/channels.js";
 import { GENERATE_STREAM } from "../channels/generate-jobs.js";
 import { CHECKPOINTS_STORE, LATENTS_STORE } from "../channels/media-stores.js";
 import { TASKS_BUCKET } from "../channels/task-store.js";
 import { GenerateJobSchema } from "../gen/t2v/internal/v1/jobs_pb.js";
+import { QueueEstimateSchema } from "../gen/t2v/internal/v1/scheduler_queries_pb.js";
 import { startNatsServer, type TestNatsServer } from "../testing/nats-server.js";
 import type { NatsUser } from "./nats-users.js";
 
@@ -30,7 +33,12 @@ after(async () => {
 });
 
 async function as(user: NatsUser): Promise<{ nc: NatsConnection; bus: Bus }> {
-  const nc = await connect({ servers: server.url, user, pass: server.passwords[user], name: `acl-${user}` });
+  // As the services connect (connectNats): the user's own inbox prefix.
+  const nc = await connect({
+    servers: server.url,
+    name: `acl-${user}`,
+    ...natsAuth({ natsCreds: "", natsToken: "", natsUser: user, natsPassword: server.passwords[user] }),
+  });
   open.push(nc);
   return { nc, bus: await createNatsBus(nc) };
 }
@@ -118,6 +126,24 @@ describe("NATS access control, on a nats-server run from the project's configura
     const scheduler = (await as("scheduler")).nc;
     scheduler.publish(CANCEL_SUBJECT, new TextEncoder().encode("from-scheduler"));
     for await (const m of heard) assert.equal(m.string(), "from-scheduler");
+  });
+
+  it("the scheduler answers the gateway's queue-estimate requests; no service reads another's replies", async () => {
+    const scheduler = channels((await as("scheduler")).bus);
+    const answering = scheduler.queueEstimates.answer((ids) =>
+      ids.map((taskId) => create(QueueEstimateSchema, { taskId, queued: true, position: 3 })),
+    );
+    try {
+      const gateway = channels((await as("gateway")).bus);
+      const [estimate] = await gateway.queueEstimates.request(["t-est"], 5_000);
+      assert.equal(estimate?.position, 3);
+      // Replies to the gateway come to its own inbox prefix; the inference user may not listen there.
+      const { nc } = await as("inference");
+      const sub = nc.subscribe(`${inboxPrefixOf("gateway")}.>`);
+      assert.match(String(await sub.closed), refused);
+    } finally {
+      answering.unsubscribe();
+    }
   });
 
   it("no service deletes a stream; the admin may", async () => {

@@ -15,7 +15,9 @@ const HEADER = `# NATS users and what each may publish and subscribe to: one use
 
 /** The permissions of every user, the services' from what they use (`SERVICE_ACCESS`). */
 export function userPermissions(): ReadonlyMap<NatsUser, SubjectPermissions> {
-  const out = new Map<NatsUser, SubjectPermissions>(SERVICE_NAMES.map((s) => [s, natsPermissions(SERVICE_ACCESS[s])]));
+  const out = new Map<NatsUser, SubjectPermissions>(
+    SERVICE_NAMES.map((s) => [s, natsPermissions(s, SERVICE_ACCESS[s])]),
+  );
   out.set(ADMIN_USER, ADMIN_PERMISSIONS);
   return out;
 }

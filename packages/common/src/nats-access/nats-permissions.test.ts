@@ -5,12 +5,13 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { API_KEYS_BUCKET } from "../api-keys/api-key-buckets.js";
 import { subjectMatches } from "../channels/bus/bus.js";
+import { inboxPrefixOf } from "../channels/bus/inbox-prefix.js";
 import { CANCEL_SUBJECT } from "../channels/cancellations.js";
 import { GENERATE_STREAM } from "../channels/generate-jobs.js";
 import { natsPermissions, type SubjectPermissions } from "./nats-permissions.js";
 import { SERVICE_ACCESS, SERVICE_NAMES, type ServiceName } from "./service-access.js";
 
-const perms = (s: ServiceName): SubjectPermissions => natsPermissions(SERVICE_ACCESS[s]);
+const perms = (s: ServiceName): SubjectPermissions => natsPermissions(s, SERVICE_ACCESS[s]);
 const allowed = (filters: readonly string[], subject: string): boolean =>
   filters.some((f) => f === subject || subjectMatches(f, subject));
 const mayPublish = (s: ServiceName, subject: string): boolean => allowed(perms(s).publish, subject);
@@ -87,12 +88,19 @@ describe("NATS permissions from the channels each service uses", () => {
     assert.ok(mayPublish("inference", "$KV.t2v_attempt_claims.task.1"));
     assert.ok(maySubscribe("inference", CANCEL_SUBJECT));
     assert.ok(maySubscribe("gateway", "t2v.preview.task-1"));
-    // Only the scheduler answers requests (queue estimates); everyone gets their own replies.
+    // Only the scheduler answers requests (queue estimates), to the gateway and operators' tools;
+    // each user reads its own replies and no other user's.
     assert.deepEqual(
-      SERVICE_NAMES.filter((s) => mayPublish(s, "_INBOX.abc.1")),
+      SERVICE_NAMES.filter((s) => mayPublish(s, `${inboxPrefixOf("gateway")}.abc.1`)),
       ["scheduler"],
     );
-    for (const s of SERVICE_NAMES) assert.ok(maySubscribe(s, "_INBOX.abc.1"), s);
+    assert.equal(mayPublish("scheduler", `${inboxPrefixOf("inference")}.abc.1`), false);
+    for (const s of SERVICE_NAMES) {
+      assert.ok(maySubscribe(s, `${inboxPrefixOf(s)}.abc.1`), s);
+      for (const other of SERVICE_NAMES.filter((o) => o !== s))
+        assert.equal(maySubscribe(s, `${inboxPrefixOf(other)}.abc.1`), false, `${s} reads ${other}'s replies`);
+      assert.equal(maySubscribe(s, "_INBOX.abc.1"), false, `${s} reads default-inbox replies`);
+    }
   });
 
   it("refuses what a service does not do", () => {

@@ -1,4 +1,6 @@
-import type { ConsumerUse, ServiceAccess } from "./service-access.js";
+import { inboxPrefixOf } from "../channels/bus/inbox-prefix.js";
+import { ADMIN_USER } from "./nats-users.js";
+import type { ConsumerUse, ServiceAccess, ServiceName } from "./service-access.js";
 
 /** The subjects a NATS user may publish and subscribe to (nats-server `permissions` allow lists). */
 export interface SubjectPermissions {
@@ -7,8 +9,11 @@ export interface SubjectPermissions {
 }
 
 const API = "$JS.API";
-/** Replies to the user's own requests (JetStream API calls, pulls, request/reply) come back here. */
-const INBOX = "_INBOX.>";
+/**
+ * Whom the scheduler answers (queue estimates): the gateway, and operators' tools as `admin` or
+ * with the client's default inbox (`_INBOX`, the `nats` CLI, a test's own connection).
+ */
+const ANSWERED = [`${inboxPrefixOf("gateway")}.>`, `${inboxPrefixOf(ADMIN_USER)}.>`, "_INBOX.>"];
 
 /** Stream `s` exists or is created with the settings its channel gives (first use creates it). */
 const openStream = (s: string): string[] => [`${API}.STREAM.INFO.${s}`, `${API}.STREAM.CREATE.${s}`];
@@ -60,7 +65,7 @@ function useStore(stream: string, dataSubjects: string): string[] {
  * channel it uses needs, nothing for a channel it does not. Pure, so a test can check what each service
  * may and may not do without a server; the nats-server configuration is rendered from it.
  */
-export function natsPermissions(access: ServiceAccess): SubjectPermissions {
+export function natsPermissions(user: ServiceName, access: ServiceAccess): SubjectPermissions {
   const publish = [
     // Account info: the JetStream client asks for it once when it starts.
     `${API}.INFO`,
@@ -70,9 +75,10 @@ export function natsPermissions(access: ServiceAccess): SubjectPermissions {
     ...access.buckets.flatMap((b) => useStore(`KV_${b}`, `$KV.${b}.>`)),
     ...access.stores.flatMap((o) => useStore(`OBJ_${o}`, `$O.${o}.>`)),
     ...access.sends,
-    ...(access.replies ? [INBOX] : []),
+    ...(access.replies ? ANSWERED : []),
   ];
-  return { publish: unique(publish), subscribe: unique([INBOX, ...access.receives]) };
+  // Replies to its own requests only (connectNats gives each user its own inbox prefix).
+  return { publish: unique(publish), subscribe: unique([`${inboxPrefixOf(user)}.>`, ...access.receives]) };
 }
 
 /** The operators' user (CLI, tests, `nats` tooling): everything, including deleting streams. */

@@ -3,6 +3,7 @@ import { type ConnectionOptions, credsAuthenticator, errors, type NatsConnection
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { NatsAccess } from "../../config/nats-fields.js";
+import { inboxPrefixOf } from "./inbox-prefix.js";
 import { CLUSTERED_CAS_FIXED_IN, lacksClusteredCas } from "./nats-server-defects.js";
 
 /** The connect options for the credentials the configuration gives (none: an open server). */
@@ -10,7 +11,8 @@ export function natsAuth(access: NatsAccess | undefined): Partial<ConnectionOpti
   if (!access) return {};
   if (access.natsCreds !== "") return { authenticator: credsAuthenticator(readFileSync(access.natsCreds)) };
   if (access.natsToken !== "") return { token: access.natsToken };
-  if (access.natsUser !== "") return { user: access.natsUser, pass: access.natsPassword };
+  if (access.natsUser !== "")
+    return { user: access.natsUser, pass: access.natsPassword, inboxPrefix: inboxPrefixOf(access.natsUser) };
   return {};
 }
 
