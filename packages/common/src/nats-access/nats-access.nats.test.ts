@@ -110,6 +110,10 @@ describe("NATS access control, on a nats-server run from the project's configura
     const ch = channels(bus);
     await ch.decodeJobs.inbox();
     await assert.rejects(ch.generateJobs.inbox("standard"), refused);
+    // Task records: read, never written (the scheduler's).
+    const records = await bus.kv(TASKS_BUCKET);
+    assert.equal(await records.get("t-none"), null);
+    await assert.rejects(records.put("t-none", new Uint8Array([1])), refused);
     await assert.rejects(bus.kv(API_KEYS_BUCKET), refused);
 
     // Listening to cancellations: the server closes the subscription.

@@ -56,7 +56,7 @@ describe("NATS permissions from the channels each service uses", () => {
         seen++;
         const name = value.name;
         assert.ok(
-          services.some((a) => a.buckets.includes(name) || a.stores.includes(name)),
+          services.some((a) => a.buckets.includes(name) || a.readsBuckets.includes(name) || a.stores.includes(name)),
           `${key}: no service may open ${name}`,
         );
       } else if (/_SUBJECT(_PREFIX)?$/.test(key) && typeof value === "string") {
@@ -101,6 +101,15 @@ describe("NATS permissions from the channels each service uses", () => {
         assert.equal(maySubscribe(s, `${inboxPrefixOf(other)}.abc.1`), false, `${s} reads ${other}'s replies`);
       assert.equal(maySubscribe(s, "_INBOX.abc.1"), false, `${s} reads default-inbox replies`);
     }
+  });
+
+  it("lets the workers read task records but not write them", () => {
+    for (const s of ["inference", "encoder"] as const) {
+      assert.ok(mayPublish(s, "$JS.API.DIRECT.GET.KV_t2v_tasks"), s);
+      assert.equal(mayPublish(s, "$KV.t2v_tasks.t-1"), false, s);
+      assert.equal(mayPublish(s, "$JS.API.STREAM.PURGE.KV_t2v_tasks"), false, s);
+    }
+    assert.ok(mayPublish("scheduler", "$KV.t2v_tasks.t-1"));
   });
 
   it("refuses what a service does not do", () => {

@@ -36,18 +36,15 @@ function readConsumer({ stream, durable }: ConsumerUse): string[] {
 }
 
 /**
- * A KV bucket (stream KV_<name>) or object store (OBJ_<name>) whose entries the user reads and writes:
- * open, create or retune it, get, watch and list (ephemeral ordered consumers), delete and purge
- * entries. Deleting the stream itself is left to the admin user.
+ * Reading a KV bucket (stream KV_<name>) or object store (OBJ_<name>): open it (create it with its
+ * channel's settings on first use, or retune it), get entries, watch and list them (ephemeral
+ * ordered consumers).
  */
-function useStore(stream: string, dataSubjects: string): string[] {
+function readStore(stream: string): string[] {
   return [
-    dataSubjects,
     ...openStream(stream),
     `${API}.STREAM.UPDATE.${stream}`,
     `${API}.STREAM.MSG.GET.${stream}`,
-    `${API}.STREAM.MSG.DELETE.${stream}`,
-    `${API}.STREAM.PURGE.${stream}`,
     `${API}.DIRECT.GET.${stream}`,
     `${API}.DIRECT.GET.${stream}.>`,
     `${API}.CONSUMER.CREATE.${stream}`,
@@ -58,6 +55,14 @@ function useStore(stream: string, dataSubjects: string): string[] {
     `$JS.ACK.${stream}.>`,
     `$JS.FC.${stream}.>`,
   ];
+}
+
+/**
+ * Reading and writing one (`dataSubjects`: its entries' subjects): also put, delete and purge
+ * entries. Deleting the stream itself is left to the admin user.
+ */
+function useStore(stream: string, dataSubjects: string): string[] {
+  return [dataSubjects, ...readStore(stream), `${API}.STREAM.MSG.DELETE.${stream}`, `${API}.STREAM.PURGE.${stream}`];
 }
 
 /**
@@ -73,6 +78,7 @@ export function natsPermissions(user: ServiceName, access: ServiceAccess): Subje
     ...access.consumes.flatMap(readConsumer),
     ...access.watchesBacklog.map((c) => `${API}.CONSUMER.INFO.${c.stream.name}.${c.durable}`),
     ...access.buckets.flatMap((b) => useStore(`KV_${b}`, `$KV.${b}.>`)),
+    ...access.readsBuckets.flatMap((b) => readStore(`KV_${b}`)),
     ...access.stores.flatMap((o) => useStore(`OBJ_${o}`, `$O.${o}.>`)),
     ...access.sends,
     ...(access.replies ? ANSWERED : []),

@@ -35,7 +35,7 @@ export interface ConsumerUse {
 /**
  * What one service does on NATS, by channel: the streams it publishes to, the
  * consumers it reads, the consumers whose backlog it only looks at, the KV
- * buckets and object stores it opens, and the core subjects it sends on and
+ * buckets (read and written, or only read) and object stores it opens, and the core subjects it sends on and
  * listens to. `natsPermissions` turns this into the subjects the server lets
  * that service's user publish and subscribe to; nothing else is allowed.
  */
@@ -43,7 +43,10 @@ export interface ServiceAccess {
   readonly publishes: readonly StreamSpec[];
   readonly consumes: readonly ConsumerUse[];
   readonly watchesBacklog: readonly ConsumerUse[];
+  /** KV buckets it reads and writes. */
   readonly buckets: readonly string[];
+  /** KV buckets it only reads (gets, watches, lists): it may not put or delete entries. */
+  readonly readsBuckets: readonly string[];
   readonly stores: readonly string[];
   /** Core subjects (a final `>` for a family, e.g. one per task) it broadcasts or sends requests to. */
   readonly sends: readonly string[];
@@ -83,6 +86,7 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
       TENANTS_BUCKET.name,
       ...GATEWAY_OWN_BUCKETS,
     ],
+    readsBuckets: [],
     stores: [LATENTS_STORE.name, VIDEOS_STORE_NAME],
     sends: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT, ESTIMATES_SUBJECT],
     receives: [previews],
@@ -106,6 +110,7 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
       DEAD_LETTERS_BUCKET.name,
       WORKERS_BUCKET.name,
     ],
+    readsBuckets: [],
     stores: [LATENTS_STORE.name, VIDEOS_STORE_NAME, CHECKPOINTS_STORE.name],
     sends: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT],
     receives: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT, ESTIMATES_SUBJECT],
@@ -116,7 +121,9 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
     publishes: [DECODE_STREAM, EVENTS_STREAM],
     consumes: [anyGenerateConsumer],
     watchesBacklog: [],
-    buckets: [TASKS_BUCKET.name, ATTEMPT_CLAIMS_BUCKET.name, WORKERS_BUCKET.name],
+    // Task records are the scheduler's to write: a worker reads whether its task is still on.
+    buckets: [ATTEMPT_CLAIMS_BUCKET.name, WORKERS_BUCKET.name],
+    readsBuckets: [TASKS_BUCKET.name],
     stores: [LATENTS_STORE.name, VIDEOS_STORE_NAME, CHECKPOINTS_STORE.name],
     sends: [previews],
     receives: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT],
@@ -127,7 +134,8 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
     publishes: [EVENTS_STREAM],
     consumes: [consumer(DECODE_CONSUMER)],
     watchesBacklog: [],
-    buckets: [TASKS_BUCKET.name, ATTEMPT_CLAIMS_BUCKET.name],
+    buckets: [ATTEMPT_CLAIMS_BUCKET.name],
+    readsBuckets: [TASKS_BUCKET.name],
     stores: [LATENTS_STORE.name, VIDEOS_STORE_NAME],
     sends: [],
     receives: [],
