@@ -131,4 +131,47 @@ describe("runLeadership", () => {
     await done;
     assert.equal(fence.held(), false, "the term ended");
   });
+
+  it("counts a renewal from when it was asked: one answered after a pause does not make the lease fresh", async () => {
+    // The renewal is sent, the replica is stopped past the lease (SIGSTOP), and its answer is read
+    // on waking: the lease another replica may have taken meanwhile must not count as just renewed.
+    let clock = 1_000_000;
+    let answer: ((r: "renewed") => void) | undefined;
+    const lease: LeaderLease = {
+      tryAcquire: async () => true,
+      renew: () =>
+        new Promise((resolve) => {
+          answer = resolve;
+        }),
+      release: async () => {},
+      term: () => 7n,
+    };
+    const stop = new AbortController();
+    let fence: TermFence | undefined;
+    const done = runLeadership(
+      {
+        lease,
+        leaseMs: LEASE_MS,
+        log,
+        now: () => clock,
+        runTerm: (signal, f) => {
+          // The first term's fence: the one the late answer must not refresh (a next term has its own).
+          fence ??= f;
+          return new Promise((r) => signal.addEventListener("abort", () => r(), { once: true }));
+        },
+      },
+      stop.signal,
+    );
+    await waitUntil(async () => answer, Boolean, "a renewal asked for", 5_000);
+    assert.equal(fence?.held(), true);
+    clock += 10 * LEASE_MS;
+    answer?.("renewed");
+    await new Promise((r) => setImmediate(r));
+    try {
+      assert.equal(fence?.held(), false, "the renewal was asked a pause ago: refuse");
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
 });

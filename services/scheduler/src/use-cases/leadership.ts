@@ -50,7 +50,11 @@ const RENEWAL_GRACE_SHARE = 0.8;
 export async function runLeadership(deps: LeadershipDeps, signal: AbortSignal): Promise<void> {
   const { lease, leaseMs, log } = deps;
   while (!signal.aborted) {
-    if (!(await lease.tryAcquire(deps.now()))) {
+    // The lease runs from when it was asked for, not from when the answer came: a replica stopped
+    // (SIGSTOP, a long GC pause) between the two would otherwise count a lease another replica
+    // may already have taken over as fresh, and dispatch for most of a lease length after waking.
+    const askedAt = deps.now();
+    if (!(await lease.tryAcquire(askedAt))) {
       await pause(leaseMs / 3, signal);
       continue;
     }
@@ -58,10 +62,11 @@ export async function runLeadership(deps: LeadershipDeps, signal: AbortSignal): 
     const term = new AbortController();
     const endTerm = (): void => term.abort();
     signal.addEventListener("abort", endTerm, { once: true });
-    let renewedAt = deps.now();
+    let renewedAt = askedAt;
     const renewOnce = async (): Promise<void> => {
-      const result = await lease.renew(deps.now());
-      if (result === "renewed") renewedAt = deps.now();
+      const at = deps.now();
+      const result = await lease.renew(at);
+      if (result === "renewed") renewedAt = Math.max(renewedAt, at);
       if (!term.signal.aborted && (result === "lost" || deps.now() - renewedAt > leaseMs * RENEWAL_GRACE_SHARE)) {
         log.error({ result }, "leader lease lost: standing by");
         term.abort();
