@@ -72,6 +72,7 @@ export function createDispatcher(deps: DispatcherDeps) {
         { dispatchedAttempt: task.attempt, dispatchedGroup: group },
       );
       const attrs = { [Attr.taskId]: taskId, [Attr.attempt]: task.attempt, [Attr.pool]: r.pool, [Attr.group]: group };
+      let published = false;
       // Joins the task's trace (started by the client's CreateTask), whatever triggered this round.
       const ok = await inSpan(
         "scheduler.dispatch",
@@ -81,8 +82,14 @@ export function createDispatcher(deps: DispatcherDeps) {
           deps.state.track(next, deps.now());
           // The record says dispatched; if the publish fails (NATS restarting),
           // the reconciler re-publishes it under the same message id.
-          await publishJob(next, group).catch((err: unknown) =>
-            deps.log.warn({ err, task_id: taskId }, "job not published yet; the reconciler will re-publish it"),
+          // Refused by the fence too: a write sent before this replica was stopped past its lease
+          // lands, and its job is left to the leader now in charge.
+          published = await publishJob(next, group).then(
+            () => true,
+            (err: unknown) => {
+              deps.log.warn({ err, task_id: taskId }, "job not published yet; the reconciler will re-publish it");
+              return false;
+            },
           );
           return true;
         },
@@ -92,10 +99,12 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (task.attempt === 1 && task.createTime) {
         deps.metrics.queueWait.record((deps.now() - timestampMs(task.createTime)) / 1000, { [Attr.pool]: r.pool });
       }
-      deps.log.info(
-        { task_id: taskId, attempt: task.attempt, group, pool: r.pool, tenant: r.tenantId },
-        "task dispatched",
-      );
+      // "Dispatched" once its job is out; otherwise the warning above says what happens next.
+      if (published)
+        deps.log.info(
+          { task_id: taskId, attempt: task.attempt, group, pool: r.pool, tenant: r.tenantId },
+          "task dispatched",
+        );
       return true;
     }
     return false;
