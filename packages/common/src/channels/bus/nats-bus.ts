@@ -387,6 +387,8 @@ async function openOrCreate<T>(open: () => Promise<T>): Promise<T> {
 
 const SETTLE_TRIES = 3;
 const SETTLE_DELAY_MS = 500;
+/** The longest a key listing may take: five of its consumer's idle heartbeats (5 s each). */
+const KEYS_TIMEOUT_MS = 25_000;
 
 /**
  * On a cluster a JetStream API request can go unanswered, or be refused as
@@ -394,9 +396,6 @@ const SETTLE_DELAY_MS = 500;
  * restarted, several services creating the same bucket at once): such a
  * request is tried again a few times before the error is the caller's.
  */
-/** The longest a key listing may take: five of its consumer's idle heartbeats (5 s each). */
-const KEYS_TIMEOUT_MS = 25_000;
-
 async function whileClusterSettles<T>(fn: () => Promise<T>): Promise<T> {
   for (let i = 1; ; i++) {
     try {
