@@ -18,6 +18,9 @@ export type ServiceName = "gateway" | "scheduler" | "inference" | "encoder";
 
 const READY_TIMEOUT_MS = 90_000;
 
+/** Node flags for every service, e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+
 /** A nats-server and service processes started the way the e2e tests start them (test/support/mesh.ts). */
 export interface BenchMesh {
   baseUrl: string;
@@ -137,7 +140,7 @@ export async function startMesh(services: ServiceName[], env: Record<string, str
   const start = async (name: string, service = name as ServiceName, extra: Record<string, string> = {}) => {
     const metricsPort = await freePort();
     const child = track(
-      spawn(process.execPath, [join(REPO_ROOT, "services", service, "dist", "main.js")], {
+      spawn(process.execPath, [...SERVICE_NODE_ARGS, join(REPO_ROOT, "services", service, "dist", "main.js")], {
         env: {
           ...baseEnv,
           NATS_USER: service,

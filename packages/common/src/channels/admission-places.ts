@@ -1,6 +1,6 @@
 import type { BucketSpec, Bus } from "./bus/bus.js";
+import { casCells } from "./cas-cell.js";
 import { HOUR_MS, SECOND_MS } from "./durations.js";
-import { casBackoff } from "./keyed-serial.js";
 import { lazy } from "./lazy.js";
 import { checkTenantToken } from "./task-lists.js";
 
@@ -77,27 +77,22 @@ function othersOf(entries: Entries, replicaId: string, nowMs: number): number {
 
 export function admissionPlaces(bus: Bus): AdmissionPlaces {
   const kv = lazy(() => bus.kv(ADMISSION_PLACES_BUCKET));
+  const cells = lazy(async () => casCells(await kv(), "admission places", MAX_CAS_TRIES));
   return {
     async set(tenantId, replicaId, nowMs, decide) {
       checkTenantToken(tenantId);
-      const b = await kv();
-      for (let i = 0; i < MAX_CAS_TRIES; i++) {
-        const e = await b.get(tenantId);
-        const entries = decode(e?.value);
+      return (await cells()).change<PlacesWrite>(tenantId, (current) => {
+        const entries = decode(current ?? undefined);
         const others = othersOf(entries, replicaId, nowMs);
         const mine = decide(others);
-        if (mine === null) return { others, written: false };
+        if (mine === null) return { next: null, result: { others, written: false } };
         // Stale and empty entries go with every write, so the value stays a few replicas long.
         const next: Entries = {};
         for (const [id, [places, at]] of Object.entries(entries))
           if (id !== replicaId && places > 0 && nowMs - at < PLACES_STALE_MS) next[id] = [places, at];
         if (mine > 0) next[replicaId] = [mine, nowMs];
-        const value = text.encode(JSON.stringify(next));
-        const written = e ? await b.update(tenantId, value, e.revision) : await b.create(tenantId, value);
-        if (written !== null) return { others, written: true };
-        await casBackoff(i);
-      }
-      throw new Error(`${tenantId}: too much contention on the admission places`);
+        return { next: text.encode(JSON.stringify(next)), result: { others, written: true } };
+      });
     },
     async others(tenantId, replicaId, nowMs) {
       const e = await (await kv()).get(tenantId);

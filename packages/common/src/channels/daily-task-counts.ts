@@ -1,6 +1,7 @@
 import type { BucketSpec, Bus } from "./bus/bus.js";
+import { casCells } from "./cas-cell.js";
 import { DAY_MS } from "./durations.js";
-import { casBackoff, keyedSerial } from "./keyed-serial.js";
+import { keyedBatch } from "./keyed-batch.js";
 import { lazy } from "./lazy.js";
 
 /**
@@ -24,7 +25,7 @@ export interface DailyTaskCounts {
   count(tenantId: string, atMs: number): Promise<number>;
 }
 
-/** One take per tenant at a time per process, so only replicas contend; this many losses in a row is not contention. */
+/** Only other replicas contend (one write per key at a time here); this many losses in a row is not contention. */
 const MAX_CAS_TRIES = 50;
 const text = new TextEncoder();
 const untext = new TextDecoder();
@@ -33,47 +34,46 @@ export function dailyTaskKey(tenantId: string, atMs: number): string {
   return `${tenantId}.${new Date(Math.floor(atMs / DAY_MS) * DAY_MS).toISOString().slice(0, 10).replaceAll("-", "")}`;
 }
 
+/** A take (with its limit) or a give-back, in the order they arrived. */
+type Change = { limit: number } | "give-back";
+
+const parse = (v: Uint8Array | null) => {
+  const n = v ? Number(untext.decode(v)) : 0;
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+};
+
+/** The count after `changes`, and each one's answer: a take counts only below its limit, a give-back never goes below 0. */
+function apply(count: number, changes: Change[]): { count: number; takes: DailyTake[] } {
+  const takes: DailyTake[] = [];
+  for (const c of changes) {
+    if (c === "give-back") {
+      count = Math.max(0, count - 1);
+      takes.push({ kind: "counted", count });
+    } else if (count >= c.limit) takes.push({ kind: "refused", count });
+    else takes.push({ kind: "counted", count: ++count });
+  }
+  return { count, takes };
+}
+
 export function dailyTaskCounts(bus: Bus): DailyTaskCounts {
   const kv = lazy(() => bus.kv(DAILY_TASK_COUNTS_BUCKET));
-  const serial = keyedSerial();
-  const parse = (v: Uint8Array) => {
-    const n = Number(untext.decode(v));
-    return Number.isSafeInteger(n) && n > 0 ? n : 0;
-  };
+  const cells = lazy(async () => casCells(await kv(), "daily task count", MAX_CAS_TRIES));
+  // A tenant's burst of submits moves its count once per batch, not once per submit in a row.
+  const batch = keyedBatch<Change, DailyTake>(async (key, changes) =>
+    (await cells()).change(key, (current) => {
+      const before = parse(current);
+      const { count, takes } = apply(before, changes);
+      return { next: count === before ? null : text.encode(String(count)), result: takes };
+    }),
+  );
   return {
-    async take(tenantId, atMs, limit) {
-      const b = await kv();
-      const key = dailyTaskKey(tenantId, atMs);
-      return serial(key, async (): Promise<DailyTake> => {
-        for (let i = 0; i < MAX_CAS_TRIES; i++) {
-          const e = await b.get(key);
-          const count = e ? parse(e.value) : 0;
-          if (count >= limit) return { kind: "refused", count };
-          const value = text.encode(String(count + 1));
-          const written = e ? await b.update(key, value, e.revision) : await b.create(key, value);
-          if (written !== null) return { kind: "counted", count: count + 1 };
-          await casBackoff(i);
-        }
-        throw new Error(`${key}: too much contention on the daily task count`);
-      });
-    },
+    take: (tenantId, atMs, limit) => batch(dailyTaskKey(tenantId, atMs), { limit }),
     async giveBack(tenantId, atMs) {
-      const b = await kv();
-      const key = dailyTaskKey(tenantId, atMs);
-      await serial(key, async () => {
-        for (let i = 0; i < MAX_CAS_TRIES; i++) {
-          const e = await b.get(key);
-          const count = e ? parse(e.value) : 0;
-          if (!e || count === 0) return;
-          if ((await b.update(key, text.encode(String(count - 1)), e.revision)) !== null) return;
-          await casBackoff(i);
-        }
-        throw new Error(`${key}: too much contention on the daily task count`);
-      });
+      await batch(dailyTaskKey(tenantId, atMs), "give-back");
     },
     async count(tenantId, atMs) {
       const e = await (await kv()).get(dailyTaskKey(tenantId, atMs));
-      return e ? parse(e.value) : 0;
+      return parse(e?.value ?? null);
     },
   };
 }

@@ -52,6 +52,7 @@ export { DECODE_CONSUMER, type DecodeJobs } from "./decode-jobs.js";
 export { type Delivery, type Inbox, keepAliveEveryMs } from "./delivery.js";
 export { DAY_MS, DUPLICATE_WINDOW_MS, HOUR_MS, SECOND_MS } from "./durations.js";
 export { GENERATE_STREAM, type GenerateJobs, generateConsumer } from "./generate-jobs.js";
+export { type KeyedBatch, keyedBatch } from "./keyed-batch.js";
 export { type KeyedSerial, keyedSerial } from "./keyed-serial.js";
 export { createKvCache, type KvCache, type KvCacheOptions } from "./kv-cache.js";
 export { lazy } from "./lazy.js";

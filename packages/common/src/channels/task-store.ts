@@ -4,12 +4,12 @@ import { TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
 import { statusName } from "../task/task-status.js";
 import type { BucketSpec, Bus, KvBucket } from "./bus/bus.js";
 import { DAY_MS } from "./durations.js";
-import { keyedSerial } from "./keyed-serial.js";
 import { lazy } from "./lazy.js";
 import {
   checkTenantToken,
   dayOf,
   enterList,
+  slotAllocator,
   slotTask,
   TASK_LIST_RETENTION_DAYS,
   TASK_LISTS_BUCKET,
@@ -73,8 +73,12 @@ export interface TaskPage {
 /** The durable truth about every task. The scheduler is its only writer after creation, but for cancels. */
 export interface TaskStore {
   get(taskId: string): Promise<StoredTask | null>;
-  /** Fails if the id exists: ids are never reused. */
-  create(record: TaskRecord): Promise<StoredTask>;
+  /**
+   * Fails if the id exists: ids are never reused. `freshId`: the id was made
+   * for this call and no other writer knows it (no idempotency key could have
+   * claimed it), so the task lists need not be read first.
+   */
+  create(record: TaskRecord, opts?: { freshId?: boolean }): Promise<StoredTask>;
   /**
    * Compare-and-swap: `change` sees the latest record and returns the new one,
    * or null to leave it alone. Retries when another writer got there first, so
@@ -133,12 +137,13 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
   );
   const lists = lazy(() => bus.kv(TASK_LISTS_BUCKET));
   const active = lazy(() => bus.kv(ACTIVE_TASKS_BUCKET));
-  const serial = keyedSerial();
+  const allocate = lazy(async () => slotAllocator(await lists()));
   /** Before the record is written: a listed id without a record is skipped, a record missing from its list would never be listed. */
-  async function enterStatus(record: TaskRecord) {
+  async function enterStatus(record: TaskRecord, fresh = false) {
     const status = record.task?.status ?? TaskStatus.UNSPECIFIED;
     if (status === TaskStatus.UNSPECIFIED) return;
-    await enterList(await lists(), serial, record.tenantId, listOf(status), record.task?.taskId ?? "", dayOf(now()));
+    const id = record.task?.taskId ?? "";
+    await enterList(await lists(), await allocate(), record.tenantId, listOf(status), id, dayOf(now()), { fresh });
   }
   const statusChanged = (a: TaskRecord | undefined, b: TaskRecord) => a?.task?.status !== b.task?.status;
   const decode = (value: Uint8Array, revision: number): StoredTask => ({
@@ -160,15 +165,21 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
   return {
     get,
 
-    async create(record) {
+    async create(record, opts = {}) {
       const taskId = record.task?.taskId ?? "";
+      const fresh = opts.freshId === true;
       // The lists, the active index and the record at once (one round trip, not two). A listed or
       // active id without a record is skipped (and the sweep settles it); a record missing from
       // them would never be listed, rebuilt or swept, so a record whose index writes failed is
       // deleted again and the create fails: the caller never hands out its id.
-      const [listsKv, activeKv, recordsKv] = await Promise.all([lists(), active(), records()]);
+      // Only a create enters a task in "all": a fresh id needs no marker there.
+      const [listsKv, slots, activeKv, recordsKv] = await Promise.all([lists(), allocate(), active(), records()]);
+      const day = dayOf(now());
       const [listed, filed, created] = await Promise.allSettled([
-        Promise.all([enterList(listsKv, serial, record.tenantId, "all", taskId, dayOf(now())), enterStatus(record)]),
+        Promise.all([
+          enterList(listsKv, slots, record.tenantId, "all", taskId, day, { fresh, lastEntry: fresh }),
+          enterStatus(record, fresh),
+        ]),
         activeKv.put(taskId, new Uint8Array()),
         recordsKv.create(taskId, encode(record)),
       ]);

@@ -132,6 +132,30 @@ describe("createAdmission", () => {
       await bus.close();
     });
 
+    it("a burst on one replica takes its places in a few shared writes, not one per submit in a row", async () => {
+      const bus = createMemoryBus();
+      const stats = fakeStats();
+      const inner = channels(bus).admissionPlaces;
+      let writes = 0;
+      const places = {
+        ...inner,
+        set: (...args: Parameters<typeof inner.set>) => {
+          writes++;
+          return inner.set(...args);
+        },
+      };
+      const admit = createAdmission(stats, { ...LIMITS, vip: 100 }, () => 0, {
+        places,
+        replicaId: "gw-a",
+        log: silentLog,
+      });
+      const burst = await Promise.all(Array.from({ length: 40 }, () => admit("acme", "vip")));
+      assert.equal(burst.length, 40);
+      assert.ok(writes <= 2, `${writes} shared writes for 40 submits`);
+      assert.equal(await inner.others("acme", "observer", 0), 40);
+      await bus.close();
+    });
+
     it("gives places back across replicas: on a failed submit, and once the scheduler's stats count them", async () => {
       const bus = createMemoryBus();
       const stats = fakeStats();

@@ -1,8 +1,10 @@
-import { type AdmissionPlaces, type KvCache, keyedSerial } from "@t2v/common/channels";
+import { ConnectError } from "@connectrpc/connect";
+import { type AdmissionPlaces, type KvCache, keyedBatch, keyedSerial } from "@t2v/common/channels";
 import type { TenantQueueStats } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import type { Logger } from "@t2v/common/logger";
 import type { Tier } from "@t2v/common/task";
 import { GatewayErrorCode } from "../domain/error-codes.js";
+import { fitInQueue } from "../domain/queue-places.js";
 import { retryLater } from "../domain/rpc-errors.js";
 
 /** How long a refused tenant is told to wait: a queued task takes about this long to start. */
@@ -52,9 +54,10 @@ interface Pending {
  *
  * The unseen submits are this replica's own (exact, in memory) and, with
  * `shared`, those every other replica publishes in one KV entry per tenant:
- * taking a place is a compare-and-swap on it (one get and one update, run
- * beside the daily quota's), so replicas admitting the same tenant at once
- * see each other's places. A replica rewrites its count when places settle
+ * taking a place is a compare-and-swap on it (run beside the daily quota's),
+ * so replicas admitting the same tenant at once see each other's places. The
+ * submits of a tenant that arrive while one such write is out take their
+ * places together in the next one. A replica rewrites its count when places settle
  * (the scheduler's stats include them) or are given back, off the submit path.
  */
 export function createAdmission(
@@ -64,7 +67,7 @@ export function createAdmission(
   shared?: SharedPlaces,
 ): Admission {
   const pending = new Map<string, Pending>();
-  // One admission (and one shared write) per tenant at a time in this process: each sees the places before it.
+  // One admission batch (and one shared write) per tenant at a time in this process: each sees the places before it.
   const serial = keyedSerial();
   const publishing = new Set<string>();
 
@@ -121,20 +124,7 @@ export function createAdmission(
       GatewayErrorCode.quotaExceeded,
     );
 
-  const take = async (tenantId: string, tier: Tier): Promise<Reservation> => {
-    const queued = (await stats.get(tenantId))?.queued ?? 0;
-    const p = pending.get(tenantId);
-    if (p) prune(tenantId, p, now() - PENDING_MAX_MS);
-    const mine = held(tenantId);
-    let total = queued + mine;
-    if (shared) {
-      // The write carries this replica's count with the new place; nothing else here changes `mine` meanwhile.
-      const w = await shared.places.set(tenantId, shared.replicaId, now(), (others) =>
-        queued + mine + others >= maxQueued[tier] ? null : mine + 1,
-      );
-      total += w.others;
-      if (!w.written) throw refuse(total, tier);
-    } else if (total >= maxQueued[tier]) throw refuse(total, tier);
+  const reserve = (tenantId: string): Reservation => {
     const place = pendingOf(tenantId);
     place.writing++;
     let settled = false;
@@ -155,5 +145,30 @@ export function createAdmission(
     };
   };
 
-  return (tenantId, tier) => serial(tenantId, () => take(tenantId, tier));
+  /** Admits what fits of the submits that arrived together, in order: one shared write for all of them. */
+  const takeAll = async (tenantId: string, tiers: Tier[]): Promise<(Reservation | ConnectError)[]> => {
+    const queued = (await stats.get(tenantId))?.queued ?? 0;
+    const p = pending.get(tenantId);
+    if (p) prune(tenantId, p, now() - PENDING_MAX_MS);
+    const mine = held(tenantId);
+    let fit = fitInQueue(queued + mine, tiers, maxQueued);
+    if (shared) {
+      // The write carries this replica's count with the new places; nothing else here changes `mine` meanwhile.
+      await shared.places.set(tenantId, shared.replicaId, now(), (others) => {
+        fit = fitInQueue(queued + mine + others, tiers, maxQueued);
+        return fit.count === 0 ? null : mine + fit.count;
+      });
+    }
+    const { admitted, totals } = fit;
+    return tiers.map((tier, i) => (admitted[i] ? reserve(tenantId) : refuse(totals[i] ?? 0, tier)));
+  };
+  const batch = keyedBatch<Tier, Reservation | ConnectError>((tenantId, tiers) =>
+    serial(tenantId, () => takeAll(tenantId, tiers)),
+  );
+
+  return async (tenantId, tier) => {
+    const taken = await batch(tenantId, tier);
+    if (taken instanceof ConnectError) throw taken;
+    return taken;
+  };
 }

@@ -138,7 +138,8 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     });
     trace.getActiveSpan()?.setAttributes({ [Attr.taskId]: taskId, [Attr.tenantId]: caller.tenantId });
     try {
-      await tasks.create(record);
+      // Without a key the id is this call's own: no earlier request can have listed it.
+      await tasks.create(record, { freshId: key === "" });
     } catch (err) {
       place.release();
       // Two retries with one key may both get here; the first write wins.
