@@ -213,12 +213,16 @@ export async function cpuMs(pid: number): Promise<number> {
   return (Number(rest[11]) + Number(rest[12])) * 10;
 }
 
-/** Sum of a Prometheus metric's samples (e.g. `t2v_denoise_seconds_sum`) on a process's /metrics. */
-export async function metricSum(url: string, name: string): Promise<number> {
+/**
+ * Sum of a Prometheus metric's samples (e.g. `t2v_denoise_seconds_sum`) on a process's /metrics; with
+ * `label` (e.g. `t2v_stage="admit"`), of the samples carrying it.
+ */
+export async function metricSum(url: string, name: string, label?: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   let sum = 0;
   for (const line of text.split("\n")) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(" ").at(-1));
+    if (!(line.startsWith(`${name} `) || line.startsWith(`${name}{`))) continue;
+    if (label === undefined || line.includes(label)) sum += Number(line.split(" ").at(-1));
   }
   return sum;
 }

@@ -1,5 +1,5 @@
 import { healthClient, videoClient } from "./clients.js";
-import { type BenchMesh, cpuMs, startMesh } from "./mesh.js";
+import { type BenchMesh, cpuMs, metricSum, startMesh } from "./mesh.js";
 import { type BenchResult, type Figure, figure, targeted } from "./result.js";
 import type { Sizes } from "./sizes.js";
 import { closedLoop, round2, type Summary, summarize, withLoad } from "./stats.js";
@@ -51,6 +51,20 @@ async function measure(mesh: BenchMesh, sizes: Sizes): Promise<Omit<BenchResult,
     const own = process.cpuUsage();
     return [...(await Promise.all(procs.map((p) => cpuMs(mesh.pid(p))))), (own.user + own.system) / 1000];
   };
+  /** The gateway's stage histograms (t2v_submit_stage_seconds, t2v_queue_estimate_wait_seconds): [sum s, count] each. */
+  const stages = ["admit", "persist", "publish", "estimate"] as const;
+  const stageTotals = async () => {
+    const url = mesh.metricsUrl("gateway");
+    return Promise.all(
+      stages.map(async (stage) => {
+        const [name, label] =
+          stage === "estimate"
+            ? ["t2v_queue_estimate_wait_seconds", undefined]
+            : ["t2v_submit_stage_seconds", `t2v_stage="${stage}"`];
+        return [await metricSum(url, `${name}_sum`, label), await metricSum(url, `${name}_count`, label)] as const;
+      }),
+    );
+  };
   /** CPU ms per call of each process over one loop. */
   const perCall = (a: number[], b: number[], calls: number) =>
     a.map((x, i) => round2(((b[i] ?? 0) - x) / Math.max(1, calls)));
@@ -58,8 +72,18 @@ async function measure(mesh: BenchMesh, sizes: Sizes): Promise<Omit<BenchResult,
     const cpu0 = await cpu();
     const h = await closedLoop(clients, sizes.submitMs, check);
     const cpu1 = await cpu();
+    const stages0 = await stageTotals();
     const c = await closedLoop(clients, sizes.submitMs, create);
     const cpu2 = await cpu();
+    const stages1 = await stageTotals();
+    /** Mean ms per CreateTask in each stage during the loop. */
+    const stageMs = stages.map((_, i) => {
+      const [s0 = 0, n0 = 0] = stages0[i] ?? [];
+      const [s1 = 0, n1 = 0] = stages1[i] ?? [];
+      return round2(((s1 - s0) * 1000) / Math.max(1, n1 - n0));
+    });
+    for (const [i, stage] of stages.entries())
+      figures.push({ name: `CreateTask ${stage} stage mean, ${clients} clients`, unit: "ms", value: stageMs[i] ?? 0 });
     const [hg = 0] = perCall(cpu0, cpu1, h.latencies.length);
     const [cg = 0, cs_ = 0, cn = 0, cc = 0] = perCall(cpu1, cpu2, c.latencies.length);
     figures.push(
@@ -78,7 +102,9 @@ async function measure(mesh: BenchMesh, sizes: Sizes): Promise<Omit<BenchResult,
     distributions[`create-${clients}`] = cs;
     samples[`CreateTask, ${clients} clients`] = c.latencies;
     samples[`Health/Check, ${clients} clients`] = h.latencies;
-    const why = `CPU, not waiting: the gateway spends ${cg} ms of CPU per CreateTask against ${hg} ms per Health/Check, and the scheduler and nats-server ${round2(cs_ + cn)} ms more on the same 2 cores, and the bench client ${cc} ms; the awaited NATS round trips (key and tenant lookups in packages/common/src/api-keys/api-key-store.ts, the queue-stats read in services/gateway/src/adapters/admission.ts, the record create and the submission publish in services/gateway/src/use-cases/create-task.ts) cost ${rtt.p50} ms p50 each here, CreateTask - Health/Check = ${round2(cs.p50 - hs.p50)} ms p50`;
+    const waited = round2(stageMs.reduce((a, b) => a + b, 0));
+    const [admitMs, persistMs, publishMs, estimateMs] = stageMs;
+    const why = `measured here: the four NATS stages of a submit, one after the other, take ${waited} ms of the ${cs.p50} ms p50 (admit ${admitMs}, persist ${persistMs}, publish ${publishMs}, the scheduler's queue estimate ${estimateMs}; each stage is one round trip or a few in parallel, against ${rtt.p50} ms for one KV get from an idle client: nats-server shares the 2 cores), and the gateway spends ${cg} ms of CPU per CreateTask against ${hg} per Health/Check (scheduler and nats-server ${round2(cs_ + cn)} ms more, bench client ${cc} ms)`;
     figures.push(
       targeted(
         {

@@ -120,7 +120,7 @@ export async function buildGateway(
     retention: retentionPolicyOf(config.videoTtlHours, results.kind),
     now,
   });
-  const estimate = createEstimator(ch.queueEstimates);
+  const estimate = createEstimator(ch.queueEstimates, undefined, (s) => metrics.estimateWait.record(s));
   const guard = createGuard(
     keys,
     createRateLimiter(now),
@@ -160,6 +160,7 @@ export async function buildGateway(
     admit: admitSubmitUseCase({ admitQueued, chargeDailyQuota, log }),
     webhookAllow: config.webhookAllow,
     resolve,
+    onStage: (stage, seconds) => metrics.submitStage.record(seconds, { "t2v.stage": stage }),
   });
 
   const cancelTask = cancelTaskUseCase({

@@ -1,4 +1,5 @@
 import { metrics } from "@opentelemetry/api";
+import { secondsHistogram } from "@t2v/common/telemetry";
 
 /** The gateway's metrics. Created after telemetry starts (a meter taken earlier would be a no-op). */
 export function createGatewayMetrics() {
@@ -17,6 +18,19 @@ export function createGatewayMetrics() {
     webhookDeliveries: meter.createCounter("t2v_webhook_deliveries_total", {
       description: "Webhook delivery attempts, by outcome",
     }),
+    // Where a submit's time goes (t2v.stage): what to look at when submits slow down.
+    submitStage: secondsHistogram(
+      meter,
+      "t2v_submit_stage_seconds",
+      "Time one CreateTask spends in each stage, by t2v.stage: admit (queue limit and daily quota), persist (record, task lists, active index), publish (the submission)",
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    ),
+    estimateWait: secondsHistogram(
+      meter,
+      "t2v_queue_estimate_wait_seconds",
+      "Time a call (CreateTask, GetTask, ListTasks and the REST API) waits for the scheduler's queue estimates",
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    ),
   };
 }
 

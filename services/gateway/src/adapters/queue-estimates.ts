@@ -16,7 +16,11 @@ export const ESTIMATE_TIMEOUT_MS = 250;
  * the next one, up to MAX_ESTIMATE_IDS tasks: one request per batch, not one
  * per call in a row.
  */
-export function createEstimator(estimates: QueueEstimates, timeoutMs = ESTIMATE_TIMEOUT_MS): Estimator {
+export function createEstimator(
+  estimates: QueueEstimates,
+  timeoutMs = ESTIMATE_TIMEOUT_MS,
+  onWait?: (seconds: number) => void,
+): Estimator {
   const ask = keyedBatch<Task, QueueEstimate | undefined>(async (_, tasks) => {
     const answer = await estimates.request(
       tasks.map((t) => t.taskId),
@@ -30,6 +34,7 @@ export function createEstimator(estimates: QueueEstimates, timeoutMs = ESTIMATE_
     const queued = tasks.filter((t) => t.status === TaskStatus.QUEUED);
     if (queued.length === 0) return;
     // A call waits for its own request only, not for the one out before it too.
+    const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), timeoutMs);
@@ -42,6 +47,7 @@ export function createEstimator(estimates: QueueEstimates, timeoutMs = ESTIMATE_
       });
     } finally {
       clearTimeout(timer);
+      onWait?.((performance.now() - started) / 1000);
     }
   };
 }

@@ -28,7 +28,12 @@ export interface CreateTaskDeps {
   admit: Admission;
   webhookAllow: AllowList;
   resolve: Resolver;
+  /** Hears how long each stage of a submit took, in seconds (a metric). */
+  onStage?: (stage: SubmitStage, seconds: number) => void;
 }
+
+/** The stages of a submit that wait on NATS, in order. */
+export type SubmitStage = "admit" | "persist" | "publish";
 
 /** What RerunTask adds: the origin task, and the steps its overrides ask for. */
 export interface CreateOptions {
@@ -44,6 +49,15 @@ export type CreateTask = (caller: Caller, req: CreateTaskRequest, opts?: CreateO
  */
 export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
   const { tasks, log } = deps;
+  /** Runs one stage, reporting its time whether it succeeds or not. */
+  async function timed<T>(stage: SubmitStage, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      deps.onStage?.(stage, (performance.now() - started) / 1000);
+    }
+  }
 
   /**
    * The contract (protovalidate rules) first, then the semantic checks. The
@@ -88,7 +102,7 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
         taskId = earlier.taskId;
       }
     }
-    const place = await deps.admit(caller.tenantId, caller.tier);
+    const place = await timed("admit", () => deps.admit(caller.tenantId, caller.tier));
     if (key === "") return { taskId, place };
     try {
       const claim = await deps.idempotency.claim(caller.tenantId, key, taskId, hash);
@@ -139,7 +153,7 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     trace.getActiveSpan()?.setAttributes({ [Attr.taskId]: taskId, [Attr.tenantId]: caller.tenantId });
     try {
       // Without a key the id is this call's own: no earlier request can have listed it.
-      await tasks.create(record, { freshId: key === "" });
+      await timed("persist", () => tasks.create(record, { freshId: key === "" }));
     } catch (err) {
       place.release();
       // Two retries with one key may both get here; the first write wins.
@@ -149,7 +163,7 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     }
     try {
       // After the record: the scheduler drops a submission whose record it cannot read.
-      await deps.submissions.submit({ taskId, tenantId: caller.tenantId, pool });
+      await timed("publish", () => deps.submissions.submit({ taskId, tenantId: caller.tenantId, pool }));
     } catch (err) {
       // The task is durable already: its record and its place in the active-task index are
       // written, and the scheduler's sweep files an active task whose submission never arrived
