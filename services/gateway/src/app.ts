@@ -257,6 +257,7 @@ export async function buildGateway(
         secret,
         now,
         limits: createDownloadLimits({
+          perGateway: config.downloadsPerGateway,
           perTenant: config.downloadsPerTenant,
           perLink: config.downloadsPerLink,
           tenantBytesPerSecond: config.downloadTenantMibPerSecond * 1024 * 1024,

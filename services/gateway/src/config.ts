@@ -57,6 +57,13 @@ export const gatewayConfig = {
     "HMAC secret of download links; unset: one is generated once and shared by all replicas through KV",
     "",
   ),
+  downloadsPerGateway: int(
+    "DOWNLOADS_PER_GATEWAY",
+    "downloads open at once in one gateway replica, all tenants together (each holds up to one 256 KiB chunk of read-ahead); past it 503 with Retry-After",
+    256,
+    1,
+    100_000,
+  ),
   downloadsPerTenant: int(
     "DOWNLOADS_PER_TENANT",
     "downloads of one tenant's videos and posters open at once (signed links included); past it 429 with Retry-After",

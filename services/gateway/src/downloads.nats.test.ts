@@ -91,12 +91,12 @@ function closedWithin(s: net.Socket, ms: number): Promise<void> {
   });
 }
 
-/** The first answer that is not a 429, asking every half second within a deadline. */
+/** The first answer that is not a 429 or a 503, asking every half second within a deadline. */
 async function firstOk(url: string): Promise<Response> {
   const until = Date.now() + 60_000;
   for (;;) {
     const res = await fetch(url);
-    if (res.status !== 429 || Date.now() > until) {
+    if ((res.status !== 429 && res.status !== 503) || Date.now() > until) {
       assert.equal(res.status, 200);
       return res;
     }
@@ -126,6 +126,8 @@ describe("downloads on a real nats-server (gateway processes of their own)", () 
   let gw: GatewayProcess;
   /** Tight limits: 2 downloads per file, 3 per tenant, 8 MiB/s per file, stalled clients closed after 2 s. */
   let tight: GatewayProcess;
+  /** One download at a time in the whole gateway, stalled clients closed after 2 s. */
+  let single: GatewayProcess;
   let video: Uint8Array;
   const links: string[] = [];
 
@@ -139,7 +141,7 @@ describe("downloads on a real nats-server (gateway processes of their own)", () 
     });
     bus = await createNatsBus(nc);
     ({ videos } = await openMediaStores(bus, { videoTtlHours: 168 }));
-    [gw, tight] = await Promise.all([
+    [gw, tight, single] = await Promise.all([
       spawnGateway(server, {}),
       spawnGateway(server, {
         DOWNLOADS_PER_LINK: "2",
@@ -147,6 +149,7 @@ describe("downloads on a real nats-server (gateway processes of their own)", () 
         DOWNLOAD_LINK_MIB_PER_SECOND: "8",
         DOWNLOAD_STALL_MS: "2000",
       }),
+      spawnGateway(server, { DOWNLOADS_PER_GATEWAY: "1", DOWNLOAD_STALL_MS: "2000" }),
     ]);
     const base = `http://127.0.0.1:${gw.port}`;
     const auth = { authorization: `Bearer ${gw.key}`, "content-type": "application/json" };
@@ -177,6 +180,7 @@ describe("downloads on a real nats-server (gateway processes of their own)", () 
   after(async () => {
     gw?.stop();
     tight?.stop();
+    single?.stop();
     await bus?.close();
     await server?.stop();
   });
@@ -242,6 +246,18 @@ describe("downloads on a real nats-server (gateway processes of their own)", () 
     assert.deepEqual(new Uint8Array(await freed.arrayBuffer()), video.subarray(0, SECOND_BYTES));
     await (await firstOk(url(0))).arrayBuffer();
     await Promise.all([...a, b].map((s) => closedWithin(s, 60_000)));
+  });
+
+  it("answers 503 with Retry-After past the gateway's cap, whichever tenant or file asks", async () => {
+    const stalled = await stalledGet(single.port, links[0] ?? "");
+    const other = await fetch(`http://127.0.0.1:${single.port}${links[1]}`);
+    assert.equal(other.status, 503);
+    assert.equal(other.headers.get("retry-after"), "1");
+    assert.match(((await other.json()) as { error: string }).error, /this gateway/);
+    // The stalled client is closed after DOWNLOAD_STALL_MS, and the gateway serves again.
+    const freed = await firstOk(`http://127.0.0.1:${single.port}${links[1]}`);
+    assert.deepEqual(new Uint8Array(await freed.arrayBuffer()), video.subarray(0, SECOND_BYTES));
+    await closedWithin(stalled, 60_000);
   });
 
   it("paces a download to the per-file rate", async () => {

@@ -3,7 +3,13 @@ import { describe, it } from "node:test";
 import { createDownloadLimits } from "./download-limits.js";
 
 const MB = 1_000_000;
-const settings = { perTenant: 3, perLink: 2, tenantBytesPerSecond: 10 * MB, linkBytesPerSecond: 4 * MB };
+const settings = {
+  perGateway: 100,
+  perTenant: 3,
+  perLink: 2,
+  tenantBytesPerSecond: 10 * MB,
+  linkBytesPerSecond: 4 * MB,
+};
 
 describe("download limits", () => {
   it("caps open downloads per file and per tenant, and frees a slot when one finishes", () => {
@@ -28,6 +34,20 @@ describe("download limits", () => {
     }
     assert.equal(l.openForTenant("acme"), 0);
     assert.equal(l.openForLink("c.mp4"), 0);
+  });
+
+  it("caps the downloads of all tenants together; a tenant's own cap is told first", () => {
+    const l = createDownloadLimits({ ...settings, perGateway: 3 });
+    assert.equal(l.tryStart("a", "a1.mp4"), "ok");
+    assert.equal(l.tryStart("b", "b1.mp4"), "ok");
+    assert.equal(l.tryStart("c", "c1.mp4"), "ok");
+    assert.equal(l.tryStart("d", "d1.mp4"), "gateway", "a fourth download in the gateway, whoever asks");
+    assert.equal(l.open(), 3, "a refusal counts nothing");
+    assert.equal(l.openForTenant("d"), 0);
+    l.finish("b", "b1.mp4");
+    assert.equal(l.tryStart("d", "d1.mp4"), "ok");
+    l.finish("x", "never-started.mp4");
+    assert.equal(l.open(), 3, "finishing a download never started frees nothing");
   });
 
   it("lets one second's worth through at once, then paces to the file's rate", () => {

@@ -1,4 +1,6 @@
 export interface DownloadLimitSettings {
+  /** Downloads open at once in this gateway, all tenants together: what bounds its read-ahead memory. */
+  readonly perGateway: number;
   /** Downloads one tenant's videos may have open at once (signed links and API-key reads together). */
   readonly perTenant: number;
   /** Downloads of one file (every signed link of one video or poster) open at once. */
@@ -9,11 +11,11 @@ export interface DownloadLimitSettings {
   readonly linkBytesPerSecond: number;
 }
 
-export type DownloadVerdict = "ok" | "tenant" | "link";
+export type DownloadVerdict = "ok" | "gateway" | "tenant" | "link";
 
 /** Open downloads and their byte budgets per tenant and per file; pure (the caller passes the time). */
 export interface DownloadLimits {
-  /** Counts a download in when both caps allow it; otherwise says which cap is full and counts nothing. */
+  /** Counts a download in when every cap allows it; otherwise says which cap is full and counts nothing. */
   tryStart(tenantId: string, link: string): DownloadVerdict;
   finish(tenantId: string, link: string): void;
   /**
@@ -24,6 +26,7 @@ export interface DownloadLimits {
   pace(tenantId: string, link: string, bytes: number, now: number): number;
   openForTenant(tenantId: string): number;
   openForLink(link: string): number;
+  open(): number;
 }
 
 interface Budget {
@@ -37,6 +40,7 @@ const MAX_BUDGETS = 100_000;
 export function createDownloadLimits(settings: DownloadLimitSettings): DownloadLimits {
   const tenants = new Map<string, number>();
   const links = new Map<string, number>();
+  let open = 0;
   const budgets = new Map<string, Budget>();
   const inc = (m: Map<string, number>, k: string): void => {
     m.set(k, (m.get(k) ?? 0) + 1);
@@ -64,13 +68,17 @@ export function createDownloadLimits(settings: DownloadLimitSettings): DownloadL
     tryStart(tenantId, link) {
       if ((tenants.get(tenantId) ?? 0) >= settings.perTenant) return "tenant";
       if ((links.get(link) ?? 0) >= settings.perLink) return "link";
+      if (open >= settings.perGateway) return "gateway";
       inc(tenants, tenantId);
       inc(links, link);
+      open++;
       return "ok";
     },
     finish(tenantId, link) {
+      if (!tenants.has(tenantId) || !links.has(link)) return;
       dec(tenants, tenantId);
       dec(links, link);
+      open = Math.max(0, open - 1);
     },
     pace(tenantId, link, bytes, now) {
       const t = take(`t:${tenantId}`, settings.tenantBytesPerSecond, bytes, now);
@@ -79,5 +87,6 @@ export function createDownloadLimits(settings: DownloadLimitSettings): DownloadL
     },
     openForTenant: (tenantId) => tenants.get(tenantId) ?? 0,
     openForLink: (link) => links.get(link) ?? 0,
+    open: () => open,
   };
 }

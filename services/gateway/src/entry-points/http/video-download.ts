@@ -94,6 +94,15 @@ export function createVideoDownload(deps: VideoDownloadDeps): HttpRoute {
     const owner = found.record.tenantId;
     const link = `${taskId}.${ext}`;
     const verdict = req.method === "HEAD" ? "ok" : deps.limits.tryStart(owner, link);
+    if (verdict === "gateway") {
+      // Not the tenant's doing: the gateway is busy; another replica, or this one in a moment, serves it.
+      return sendJson(
+        res,
+        503,
+        { error: "too many downloads in this gateway at once" },
+        { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) },
+      );
+    }
     if (verdict !== "ok") {
       return sendJson(
         res,
