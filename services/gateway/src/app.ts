@@ -12,7 +12,7 @@ import { systemResolver } from "./adapters/dns-resolver.js";
 import { downloadSecret } from "./adapters/download-secret.js";
 import { openIdempotencyStore } from "./adapters/idempotency-store.js";
 import { createQueueEstimateCache } from "./adapters/queue-estimate-cache.js";
-import { applyEstimate, createEstimator } from "./adapters/queue-estimates.js";
+import { applyEstimate, createQueueEstimates } from "./adapters/queue-estimates.js";
 import { createRateLimiter } from "./adapters/rate-limiter.js";
 import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js";
 import { createStoredTaskWindow, STORED_WINDOW_PAST_DAYS } from "./adapters/stored-task-window.js";
@@ -120,7 +120,9 @@ export async function buildGateway(
     retention: retentionPolicyOf(config.videoTtlHours, results.kind),
     now,
   });
-  const estimate = createEstimator(ch.queueEstimates, undefined, (s) => metrics.estimateWait.record(s));
+  const { estimate, project } = createQueueEstimates(ch.queueEstimates, undefined, (s) =>
+    metrics.estimateWait.record(s),
+  );
   const guard = createGuard(
     keys,
     createRateLimiter(now),
@@ -161,6 +163,7 @@ export async function buildGateway(
     webhookAllow: config.webhookAllow,
     resolve,
     onStage: (stage, seconds) => metrics.submitStage.record(seconds, { "t2v.stage": stage }),
+    project,
   });
 
   const cancelTask = cancelTaskUseCase({

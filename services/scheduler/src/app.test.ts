@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { ArrivingTaskSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createSchedulerHarness, runJob, type SchedulerHarness } from "./testing/scheduler-harness.js";
@@ -158,5 +159,34 @@ describe("scheduler app: dispatch, events, cache, estimates", () => {
     assert.ok((starts[0] ?? 0) > Date.now() + 50_000);
     assert.equal((starts[1] ?? 0) - (starts[0] ?? 0), 60_000);
     assert.equal((starts[2] ?? 0) - (starts[1] ?? 0), 60_000);
+  });
+
+  it("answers for an arriving task not filed yet where it will stand, and for one filed already where it stands", async () => {
+    const w = await h.worker(["standard"]);
+    await h.startScheduler();
+    const running = await h.submit();
+    assert.equal((await w.nextJob())?.message.taskId, running);
+    const waiting = [await h.submit(), await h.submit()];
+    await queued("tenant-a", 2);
+    const arriving = (taskId: string, tenantId: string) =>
+      create(ArrivingTaskSchema, { taskId, tenantId, pool: "standard" });
+    const [mine, newcomer, filed] = await h.ch.queueEstimates.request(
+      [],
+      1_000,
+      [],
+      [
+        arriving("not-sent-yet", "tenant-a"),
+        arriving("first-of-b", "tenant-b"),
+        arriving(waiting[1] ?? "", "tenant-a"),
+      ],
+    );
+    assert.deepEqual(
+      [mine?.taskId, mine?.position, mine?.projected],
+      ["not-sent-yet", 2, true],
+      "behind tenant-a's two",
+    );
+    assert.deepEqual([newcomer?.position, newcomer?.projected], [1, true], "round robin: after tenant-a's next only");
+    assert.ok(mine?.estimatedStartTime, "with a start time: a worker is live");
+    assert.deepEqual([filed?.position, filed?.queued, filed?.projected], [1, true, false], "filed: as it stands");
   });
 });

@@ -1,5 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
+  type ArrivingTask,
   type QueueEstimate,
   QueueEstimatesRequestSchema,
   QueueEstimatesResponseSchema,
@@ -16,26 +17,40 @@ export const MAX_ESTIMATE_IDS = 100;
 export interface QueueEstimates {
   /**
    * Rejects when no scheduler answers within `timeoutMs`. `sizes` asks for the accelerator seconds of those
-   * tasks too, queued or not (at most MAX_ESTIMATE_IDS).
+   * tasks too, queued or not; `arriving` for where tasks just created will stand (each at most MAX_ESTIMATE_IDS).
    */
-  request(taskIds: string[], timeoutMs: number, sizes?: TaskSize[]): Promise<QueueEstimate[]>;
+  request(
+    taskIds: string[],
+    timeoutMs: number,
+    sizes?: TaskSize[],
+    arriving?: ArrivingTask[],
+  ): Promise<QueueEstimate[]>;
   /** Answers requests with `estimate`; a request that cannot be decoded, or an estimate that throws, gets an empty answer. */
-  answer(estimate: (taskIds: string[], sizes: TaskSize[]) => QueueEstimate[]): Unsubscribe;
+  answer(estimate: (taskIds: string[], sizes: TaskSize[], arriving: ArrivingTask[]) => QueueEstimate[]): Unsubscribe;
 }
 
 export function queueEstimates(bus: Bus): QueueEstimates {
   const encode = (estimates: QueueEstimate[]): Uint8Array =>
     toBinary(QueueEstimatesResponseSchema, create(QueueEstimatesResponseSchema, { estimates }));
   return {
-    async request(taskIds, timeoutMs, sizes = []) {
-      const req = toBinary(QueueEstimatesRequestSchema, create(QueueEstimatesRequestSchema, { taskIds, sizes }));
+    async request(taskIds, timeoutMs, sizes = [], arriving = []) {
+      const req = toBinary(
+        QueueEstimatesRequestSchema,
+        create(QueueEstimatesRequestSchema, { taskIds, sizes, arriving }),
+      );
       return fromBinary(QueueEstimatesResponseSchema, await bus.request(ESTIMATES_SUBJECT, req, timeoutMs)).estimates;
     },
     answer: (estimate) =>
       bus.reply(ESTIMATES_SUBJECT, (data) => {
         try {
           const req = fromBinary(QueueEstimatesRequestSchema, data);
-          return encode(estimate(req.taskIds.slice(0, MAX_ESTIMATE_IDS), req.sizes.slice(0, MAX_ESTIMATE_IDS)));
+          return encode(
+            estimate(
+              req.taskIds.slice(0, MAX_ESTIMATE_IDS),
+              req.sizes.slice(0, MAX_ESTIMATE_IDS),
+              req.arriving.slice(0, MAX_ESTIMATE_IDS),
+            ),
+          );
         } catch {
           return encode([]);
         }

@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import type { QueueEstimates } from "@t2v/common/channels";
 import { type QueueEstimate, QueueEstimateSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { type Task, TaskSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { createEstimator } from "./queue-estimates.js";
+import { createQueueEstimates } from "./queue-estimates.js";
 
 const queued = (taskId: string): Task => create(TaskSchema, { taskId, status: TaskStatus.QUEUED });
 
@@ -12,12 +12,15 @@ const queued = (taskId: string): Task => create(TaskSchema, { taskId, status: Ta
 function fakeScheduler(delayMs: number) {
   const requests: string[][] = [];
   const estimates: QueueEstimates = {
-    async request(taskIds) {
-      requests.push(taskIds);
+    async request(taskIds, _timeoutMs, _sizes, arriving = []) {
+      requests.push([...taskIds, ...arriving.map((a) => `arriving:${a.taskId}:${a.tenantId}:${a.pool}`)]);
       await new Promise((r) => setTimeout(r, delayMs));
-      return taskIds.map(
-        (taskId, i): QueueEstimate => create(QueueEstimateSchema, { taskId, position: i + 1, queued: true }),
-      );
+      return [
+        ...taskIds.map(
+          (taskId, i): QueueEstimate => create(QueueEstimateSchema, { taskId, position: i + 1, queued: true }),
+        ),
+        ...arriving.map((a) => create(QueueEstimateSchema, { taskId: a.taskId, position: 7, projected: true })),
+      ];
     },
     answer: () => ({ unsubscribe: () => undefined }),
   };
@@ -26,7 +29,7 @@ function fakeScheduler(delayMs: number) {
 
 test("the calls that come while a request is out share the next request; each task gets its own answer", async () => {
   const s = fakeScheduler(20);
-  const estimate = createEstimator(s.estimates, 1_000);
+  const estimate = createQueueEstimates(s.estimates, 1_000).estimate;
   const tasks = ["a", "b", "c", "d"].map(queued);
   await Promise.all(tasks.map((t) => estimate([t])));
   assert.deepEqual(s.requests, [["a"], ["b", "c", "d"]]);
@@ -38,7 +41,7 @@ test("the calls that come while a request is out share the next request; each ta
 
 test("a call waits at most its timeout, even behind a request already out; it then goes on without estimates", async () => {
   const s = fakeScheduler(200);
-  const estimate = createEstimator(s.estimates, 50);
+  const estimate = createQueueEstimates(s.estimates, 50).estimate;
   const first = queued("a");
   const second = queued("b");
   const started = Date.now();
@@ -49,8 +52,18 @@ test("a call waits at most its timeout, even behind a request already out; it th
 
 test("only queued tasks are asked about", async () => {
   const s = fakeScheduler(0);
-  const estimate = createEstimator(s.estimates, 1_000);
+  const estimate = createQueueEstimates(s.estimates, 1_000).estimate;
   const processing = create(TaskSchema, { taskId: "r", status: TaskStatus.PROCESSING });
   await estimate([processing]);
   assert.deepEqual(s.requests, []);
+});
+
+test("a task just created is asked about as arriving, in the same request as the others of its burst", async () => {
+  const s = fakeScheduler(20);
+  const { estimate, project } = createQueueEstimates(s.estimates, 1_000);
+  const fresh = create(TaskSchema, { taskId: "n", status: TaskStatus.QUEUED, tier: "vip" });
+  const [, , projected] = await Promise.all([estimate([queued("a")]), estimate([queued("b")]), project(fresh, "acme")]);
+  assert.deepEqual(s.requests, [["a"], ["b", "arriving:n:acme:vip"]]);
+  assert.equal(projected?.projected, true);
+  assert.equal(projected?.position, 7);
 });

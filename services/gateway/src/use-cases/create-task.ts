@@ -3,8 +3,15 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { trace } from "@opentelemetry/api";
 import type { Submissions, TaskStore } from "@t2v/common/channels";
+import type { QueueEstimate } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
-import { type CreateTaskRequest, CreateTaskRequestSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import {
+  type CreateTaskRequest,
+  CreateTaskRequestSchema,
+  type Task,
+  TaskSchema,
+  TaskStatus,
+} from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
 import { newTaskId } from "@t2v/common/task";
 import { Attr, currentTraceParent } from "@t2v/common/telemetry";
@@ -30,6 +37,8 @@ export interface CreateTaskDeps {
   resolve: Resolver;
   /** Hears how long each stage of a submit took, in seconds (a metric). */
   onStage?: (stage: SubmitStage, seconds: number) => void;
+  /** Where the new task will stand in its queue, asked while its submission is published. */
+  project?: (task: Task, tenantId: string) => Promise<QueueEstimate | undefined>;
 }
 
 /** The stages of a submit that wait on NATS, in order. */
@@ -41,7 +50,13 @@ export interface CreateOptions {
   steps?: number;
 }
 
-export type CreateTask = (caller: Caller, req: CreateTaskRequest, opts?: CreateOptions) => Promise<TaskRecord>;
+/** The task's record; for a task this call created, where the scheduler says it will stand (when it answered in time). */
+export interface CreatedTask {
+  record: TaskRecord;
+  estimate?: QueueEstimate;
+}
+
+export type CreateTask = (caller: Caller, req: CreateTaskRequest, opts?: CreateOptions) => Promise<CreatedTask>;
 
 /**
  * The CreateTask use case, shared by every protocol: validate, replay an
@@ -119,7 +134,7 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
     const hash = requestHash(req);
     const key = req.idempotencyKey;
     const claimed = await claimId(caller, key, hash);
-    if (!("place" in claimed)) return claimed;
+    if (!("place" in claimed)) return { record: claimed };
     const { taskId, place } = claimed;
 
     const nowMs = deps.now();
@@ -158,9 +173,11 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
       place.release();
       // Two retries with one key may both get here; the first write wins.
       const existing = key !== "" ? await replay(caller, taskId) : null;
-      if (existing) return existing;
+      if (existing) return { record: existing };
       throw err;
     }
+    // The scheduler's answer does not wait for the submission: it places a task not filed yet as if it were.
+    const estimate = deps.project?.(record.task ?? create(TaskSchema), caller.tenantId).catch(() => undefined);
     try {
       // After the record: the scheduler drops a submission whose record it cannot read.
       await timed("publish", () => deps.submissions.submit({ taskId, tenantId: caller.tenantId, pool }));
@@ -183,7 +200,8 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
       },
       "task queued",
     );
-    return record;
+    const projected = await estimate;
+    return projected ? { record, estimate: projected } : { record };
   };
 }
 

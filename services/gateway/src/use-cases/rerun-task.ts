@@ -1,11 +1,10 @@
-import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { RerunOverrides } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Caller } from "../domain/caller.js";
 import { rerunRequest } from "../domain/rerun-request.js";
-import type { CreateTask } from "./create-task.js";
+import type { CreatedTask, CreateTask } from "./create-task.js";
 import type { GetTaskForCaller } from "./get-task-for-caller.js";
 
-export type RerunTask = (caller: Caller, taskId: string, overrides: RerunOverrides | undefined) => Promise<TaskRecord>;
+export type RerunTask = (caller: Caller, taskId: string, overrides: RerunOverrides | undefined) => Promise<CreatedTask>;
 
 /**
  * A new task from one of the caller's tasks (owner only: another tenant's id

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { ArrivingTaskSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { estimateTask } from "./estimate-task.js";
+import { estimateArriving, estimateTask } from "./estimate-task.js";
 import { SchedulerState } from "./state.js";
 
 function state(): SchedulerState {
@@ -48,5 +49,28 @@ describe("estimateTask", () => {
     s.recordRunSeconds("vip", 4);
     const e = estimateTask(s, [shared], "v1", 0, 60);
     assert.equal(e?.estimatedFinishTime && timestampMs(e.estimatedFinishTime), 4_000);
+  });
+
+  it("places a task not filed yet where it would stand if it were filed now", () => {
+    const s = state();
+    const arriving = create(ArrivingTaskSchema, { taskId: "new", tenantId: "t", pool: "standard" });
+    const e = estimateArriving(s, [shared], arriving, 1_000, 10);
+    assert.equal(e.projected, true);
+    assert.equal(e.queued, false);
+    // Behind the vip task and t's two standard ones.
+    assert.equal(e.position, 3);
+    s.track(
+      create(TaskRecordSchema, {
+        task: { taskId: "new", status: TaskStatus.QUEUED, attempt: 1, createTime: timestampFromMs(1_000) },
+        tenantId: "t",
+        pool: "standard",
+      }),
+    );
+    assert.equal(estimateTask(s, [shared], "new", 1_000, 10)?.position, e.position, "as it stands once filed");
+    assert.equal(
+      estimateArriving(s, [shared], { ...arriving, taskId: "other", tenantId: "newcomer" }, 1_000, 10).position,
+      2,
+      "another tenant's first task waits for the vip task and one of t's (round robin), not all of t's",
+    );
   });
 });

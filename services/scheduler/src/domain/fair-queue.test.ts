@@ -125,3 +125,50 @@ describe("FairQueue", () => {
     });
   });
 });
+
+describe("FairQueue.positionOfNew", () => {
+  /** A small deterministic generator, so a failure names the seed that made it. */
+  const random = (seed: number) => () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+
+  it("says what position() says of the entry once it is added, whatever the queue went through", () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const rnd = random(seed);
+      const q = new FairQueue();
+      const tenants = ["a", "b", "c", "d", "e"];
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+      const added: string[] = [];
+      let t = 0;
+      for (let step = 0; step < 40; step++) {
+        const r = rnd();
+        if (r < 0.55) {
+          const id = `s${seed}-${step}`;
+          q.add(entry(id, pick(tenants), t++, 0, pick([-1, 0, 0, 1])));
+          added.push(id);
+        } else if (r < 0.8) {
+          // Dispatched: the turn moves on.
+          const next = q.peek(t);
+          if (next) q.take(next.taskId);
+        } else if (added.length > 0) q.remove(pick(added)); // cancelled: the turn stays
+      }
+      const tenant = pick(tenants);
+      const priority = pick([-1, 0, 1]);
+      const projected = q.positionOfNew(tenant, priority);
+      q.add(entry(`new-${seed}`, tenant, t + 1, 0, priority));
+      assert.equal(projected, q.position(`new-${seed}`), `seed ${seed}: tenant ${tenant}, priority ${priority}`);
+    }
+  });
+
+  it("puts a newcomer after the earlier newcomers, and a tenant's new task after its own of the same priority", () => {
+    const q = new FairQueue();
+    q.add(entry("a1", "a", 0));
+    q.add(entry("a2", "a", 1));
+    q.add(entry("b1", "b", 2));
+    // a1, b1, a2 in dispatch order.
+    assert.equal(q.positionOfNew("c", 0), 2, "after the two newcomers a and b");
+    assert.equal(q.positionOfNew("b", 0), 3, "b's second task goes after a's second");
+    assert.equal(q.positionOfNew("a", 5), 0, "a higher priority goes first in a's own list");
+  });
+});

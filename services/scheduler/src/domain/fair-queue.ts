@@ -142,10 +142,26 @@ export class FairQueue {
   position(taskId: string): number | undefined {
     const e = this.byId.get(taskId);
     if (!e) return undefined;
-    const mine = this.byTenant.get(e.tenantId) ?? [];
-    const i = mine.indexOf(e);
+    return this.ahead(e.tenantId, (this.byTenant.get(e.tenantId) ?? []).indexOf(e));
+  }
+
+  /**
+   * What position() would say of an entry of the tenant, with this priority,
+   * added now (after every entry already there): where a task whose
+   * submission is on its way will stand. Changes nothing.
+   */
+  positionOfNew(tenantId: string, priority: number): number {
+    const mine = this.byTenant.get(tenantId);
+    // A tenant with nothing queued goes in after the earlier newcomers (see add), each one entry ahead of it.
+    if (!mine) return this.joined;
+    // It goes after every entry of at least its priority (all older than it).
+    return this.ahead(tenantId, mine.filter((e) => e.priority >= priority).length);
+  }
+
+  /** Entries round robin dispatches before the tenant's i-th: i of its own, and each other tenant's share of the rounds. */
+  private ahead(tenantId: string, i: number): number {
     const n = this.rotation.length;
-    const m = (this.rotation.indexOf(e.tenantId) - this.turn + n) % n;
+    const m = (this.rotation.indexOf(tenantId) - this.turn + n) % n;
     let ahead = i;
     for (let k = 0; k < n; k++) {
       if (k === m) continue;

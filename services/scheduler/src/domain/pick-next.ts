@@ -35,7 +35,20 @@ export function queuePosition(
   taskId: string,
 ): number | undefined {
   const own = queues.get(pool)?.position(taskId);
-  if (own === undefined) return undefined;
+  return own === undefined ? undefined : behindPools(queues, pools, pool, own);
+}
+
+/** The same for a task not filed yet, placed as if it were filed now (FairQueue.positionOfNew). */
+export function arrivingPosition(
+  queues: ReadonlyMap<string, FairQueue>,
+  pools: readonly string[],
+  arriving: { pool: string; tenantId: string; priority: number },
+): number {
+  const own = queues.get(arriving.pool)?.positionOfNew(arriving.tenantId, arriving.priority) ?? 0;
+  return behindPools(queues, pools, arriving.pool, own);
+}
+
+function behindPools(queues: ReadonlyMap<string, FairQueue>, pools: readonly string[], pool: string, own: number) {
   let ahead = own;
   for (const p of pools) {
     if (p === pool) break;

@@ -10,7 +10,7 @@ import {
 } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
 import { statusName } from "@t2v/common/task";
-import type { Estimator } from "../../adapters/queue-estimates.js";
+import { applyEstimate, type Estimator } from "../../adapters/queue-estimates.js";
 import { checkContract } from "../../domain/check-contract.js";
 import type { CreateTask } from "../../use-cases/create-task.js";
 import type { DeleteTask } from "../../use-cases/delete-task.js";
@@ -64,7 +64,9 @@ export function createT2vRestApi(deps: T2vRestDeps): HttpRoute {
         const idem = header(req, "idempotency-key");
         if (idem !== undefined) request.idempotencyKey = idem;
         // createTask checks the contract, then the semantic rules.
-        const task = await deps.view(await deps.createTask(caller, request));
+        const created = await deps.createTask(caller, request);
+        const task = await deps.view(created.record);
+        if (created.estimate) applyEstimate(task, created.estimate);
         return sendJson(res, 200, { ...statusBody(task), task_id: task.taskId });
       }
       if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET");

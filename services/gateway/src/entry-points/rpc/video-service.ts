@@ -3,11 +3,11 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { type Task, TaskEventSchema, type VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import type { Estimator } from "../../adapters/queue-estimates.js";
+import { applyEstimate, type Estimator } from "../../adapters/queue-estimates.js";
 import { invalidArgument } from "../../domain/rpc-errors.js";
 import type { CancelTask } from "../../use-cases/cancel-task.js";
 import type { ControlTask } from "../../use-cases/control-task.js";
-import type { CreateTask } from "../../use-cases/create-task.js";
+import type { CreatedTask, CreateTask } from "../../use-cases/create-task.js";
 import type { DeleteTask } from "../../use-cases/delete-task.js";
 import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
 import type { ListTasks } from "../../use-cases/list-tasks.js";
@@ -51,6 +51,14 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
     return task;
   }
 
+  /** A new task: with where the scheduler said it will stand when it was created, or asked now (a replayed create). */
+  async function created(c: CreatedTask): Promise<Task> {
+    if (!c.estimate) return one(c.record);
+    const task = await view(c.record);
+    applyEstimate(task, c.estimate);
+    return task;
+  }
+
   return {
     async createTask(req, ctx) {
       const header = ctx.requestHeader.get("idempotency-key");
@@ -59,7 +67,7 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
           { field: "idempotency_key", description: "differs from the Idempotency-Key header; send one or the same" },
         ]);
       if (header !== null) req.idempotencyKey = header;
-      return one(await deps.createTask(callerOf(ctx), req));
+      return created(await deps.createTask(callerOf(ctx), req));
     },
 
     async getTask(req, ctx) {
@@ -98,7 +106,7 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
     },
 
     async rerunTask(req, ctx) {
-      return one(await deps.rerunTask(callerOf(ctx), req.taskId, req.overrides));
+      return created(await deps.rerunTask(callerOf(ctx), req.taskId, req.overrides));
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/scheduler_queries.proto.
  */
 export const file_t2v_internal_v1_scheduler_queries: GenFile = /*@__PURE__*/
-  fileDesc("Cid0MnYvaW50ZXJuYWwvdjEvc2NoZWR1bGVyX3F1ZXJpZXMucHJvdG8SD3Qydi5pbnRlcm5hbC52MSJTChVRdWV1ZUVzdGltYXRlc1JlcXVlc3QSEAoIdGFza19pZHMYASADKAkSKAoFc2l6ZXMYAiADKAsyGS50MnYuaW50ZXJuYWwudjEuVGFza1NpemUiegoIVGFza1NpemUSDwoHdGFza19pZBgBIAEoCRIMCgRwb29sGAIgASgJEg0KBXdpZHRoGAMgASgNEg4KBmhlaWdodBgEIAEoDRISCgpudW1fZnJhbWVzGAUgASgNEg0KBXN0ZXBzGAYgASgNEg0KBWRyYWZ0GAcgASgIItYBCg1RdWV1ZUVzdGltYXRlEg8KB3Rhc2tfaWQYASABKAkSEAoIcG9zaXRpb24YAiABKA0SOAoUZXN0aW1hdGVkX3N0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKFWVzdGltYXRlZF9maW5pc2hfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHQoVZXN0aW1hdGVkX2dwdV9zZWNvbmRzGAUgASgBEg4KBnF1ZXVlZBgGIAEoCCJLChZRdWV1ZUVzdGltYXRlc1Jlc3BvbnNlEjEKCWVzdGltYXRlcxgBIAMoCzIeLnQydi5pbnRlcm5hbC52MS5RdWV1ZUVzdGltYXRlIncKEFRlbmFudFF1ZXVlU3RhdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBnF1ZXVlZBgCIAEoDRIPCgdydW5uaW5nGAMgASgNEi8KC3VwZGF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Cid0MnYvaW50ZXJuYWwvdjEvc2NoZWR1bGVyX3F1ZXJpZXMucHJvdG8SD3Qydi5pbnRlcm5hbC52MSKEAQoVUXVldWVFc3RpbWF0ZXNSZXF1ZXN0EhAKCHRhc2tfaWRzGAEgAygJEigKBXNpemVzGAIgAygLMhkudDJ2LmludGVybmFsLnYxLlRhc2tTaXplEi8KCGFycml2aW5nGAMgAygLMh0udDJ2LmludGVybmFsLnYxLkFycml2aW5nVGFzayJSCgxBcnJpdmluZ1Rhc2sSDwoHdGFza19pZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSDAoEcG9vbBgDIAEoCRIQCghwcmlvcml0eRgEIAEoBSJ6CghUYXNrU2l6ZRIPCgd0YXNrX2lkGAEgASgJEgwKBHBvb2wYAiABKAkSDQoFd2lkdGgYAyABKA0SDgoGaGVpZ2h0GAQgASgNEhIKCm51bV9mcmFtZXMYBSABKA0SDQoFc3RlcHMYBiABKA0SDQoFZHJhZnQYByABKAgi6QEKDVF1ZXVlRXN0aW1hdGUSDwoHdGFza19pZBgBIAEoCRIQCghwb3NpdGlvbhgCIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdChVlc3RpbWF0ZWRfZ3B1X3NlY29uZHMYBSABKAESDgoGcXVldWVkGAYgASgIEhEKCXByb2plY3RlZBgHIAEoCCJLChZRdWV1ZUVzdGltYXRlc1Jlc3BvbnNlEjEKCWVzdGltYXRlcxgBIAMoCzIeLnQydi5pbnRlcm5hbC52MS5RdWV1ZUVzdGltYXRlIncKEFRlbmFudFF1ZXVlU3RhdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBnF1ZXVlZBgCIAEoDRIPCgdydW5uaW5nGAMgASgNEi8KC3VwZGF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * QueueEstimatesRequest asks the scheduler (core NATS request/reply on
@@ -33,6 +33,15 @@ export type QueueEstimatesRequest = Message<"t2v.internal.v1.QueueEstimatesReque
    * @generated from field: repeated t2v.internal.v1.TaskSize sizes = 2;
    */
   sizes: TaskSize[];
+
+  /**
+   * Tasks just created, asked about while their submissions are published:
+   * one the scheduler does not hold yet is answered with where it would
+   * stand if it were filed now (QueueEstimate.projected).
+   *
+   * @generated from field: repeated t2v.internal.v1.ArrivingTask arriving = 3;
+   */
+  arriving: ArrivingTask[];
 };
 
 /**
@@ -41,6 +50,40 @@ export type QueueEstimatesRequest = Message<"t2v.internal.v1.QueueEstimatesReque
  */
 export const QueueEstimatesRequestSchema: GenMessage<QueueEstimatesRequest> = /*@__PURE__*/
   messageDesc(file_t2v_internal_v1_scheduler_queries, 0);
+
+/**
+ * ArrivingTask is what places a new task in its pool's fair queue.
+ *
+ * @generated from message t2v.internal.v1.ArrivingTask
+ */
+export type ArrivingTask = Message<"t2v.internal.v1.ArrivingTask"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string pool = 3;
+   */
+  pool: string;
+
+  /**
+   * @generated from field: int32 priority = 4;
+   */
+  priority: number;
+};
+
+/**
+ * Describes the message t2v.internal.v1.ArrivingTask.
+ * Use `create(ArrivingTaskSchema)` to create a new message.
+ */
+export const ArrivingTaskSchema: GenMessage<ArrivingTask> = /*@__PURE__*/
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 1);
 
 /**
  * TaskSize is what the accelerator time of a task scales with.
@@ -91,7 +134,7 @@ export type TaskSize = Message<"t2v.internal.v1.TaskSize"> & {
  * Use `create(TaskSizeSchema)` to create a new message.
  */
 export const TaskSizeSchema: GenMessage<TaskSize> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_scheduler_queries, 1);
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 2);
 
 /**
  * @generated from message t2v.internal.v1.QueueEstimate
@@ -128,11 +171,19 @@ export type QueueEstimate = Message<"t2v.internal.v1.QueueEstimate"> & {
 
   /**
    * False when the scheduler does not hold the task in its queue (yet): only
-   * estimated_gpu_seconds is meaningful then.
+   * estimated_gpu_seconds is meaningful then, unless projected.
    *
    * @generated from field: bool queued = 6;
    */
   queued: boolean;
+
+  /**
+   * An arriving task not filed yet: position and times are where it would
+   * stand if it were filed now.
+   *
+   * @generated from field: bool projected = 7;
+   */
+  projected: boolean;
 };
 
 /**
@@ -140,10 +191,11 @@ export type QueueEstimate = Message<"t2v.internal.v1.QueueEstimate"> & {
  * Use `create(QueueEstimateSchema)` to create a new message.
  */
 export const QueueEstimateSchema: GenMessage<QueueEstimate> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_scheduler_queries, 2);
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 3);
 
 /**
- * Only tasks the scheduler holds in its queue are answered; others are left out.
+ * Only tasks the scheduler holds in its queue, and arriving ones, are
+ * answered; others are left out.
  *
  * @generated from message t2v.internal.v1.QueueEstimatesResponse
  */
@@ -159,7 +211,7 @@ export type QueueEstimatesResponse = Message<"t2v.internal.v1.QueueEstimatesResp
  * Use `create(QueueEstimatesResponseSchema)` to create a new message.
  */
 export const QueueEstimatesResponseSchema: GenMessage<QueueEstimatesResponse> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_scheduler_queries, 3);
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 4);
 
 /**
  * TenantQueueStats is written by the scheduler to the t2v_queue_stats KV
@@ -195,5 +247,5 @@ export type TenantQueueStats = Message<"t2v.internal.v1.TenantQueueStats"> & {
  * Use `create(TenantQueueStatsSchema)` to create a new message.
  */
 export const TenantQueueStatsSchema: GenMessage<TenantQueueStats> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_scheduler_queries, 4);
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 5);
 
