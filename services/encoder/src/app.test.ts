@@ -116,6 +116,7 @@ test("a DecodeJob: an MP4 of every frame and a poster in the videos store, progr
     assert.deepEqual(await probe(file), { width: 832, height: 480, nb_read_frames: "17" });
     const poster = await e.stores.videos.get(posterObjectName(taskId));
     assert.deepEqual([...(poster ?? new Uint8Array()).subarray(0, 2)], [0xff, 0xd8], "the poster is a JPEG");
+    assert.equal(BigInt(poster?.length ?? -1), ready.value.posterSizeBytes, "the poster's size is reported");
     assert.equal(await e.stores.latents.info(latentObjectName(taskId, 1)), null, "latents deleted");
   } finally {
     await e.app.stop();

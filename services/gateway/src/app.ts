@@ -2,10 +2,10 @@ import { randomInt, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { openCachedApiKeyStore } from "@t2v/common/api-keys";
-import { type Bus, channels, HOUR_MS, openMediaStores } from "@t2v/common/channels";
+import { type Bus, channels, DAY_MS, HOUR_MS, openMediaStores, VIDEO_BYTES_MAX_PAST_DAYS } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { openResultStore } from "@t2v/common/s3-store";
-import { retentionPolicyOf } from "@t2v/common/task";
+import { longestRetentionSeconds, retentionPolicyOf } from "@t2v/common/task";
 import { createAdmission } from "./adapters/admission.js";
 import { createAuthFailureLimiter } from "./adapters/auth-failure-limiter.js";
 import { systemResolver } from "./adapters/dns-resolver.js";
@@ -16,6 +16,7 @@ import { applyEstimate, createQueueEstimates } from "./adapters/queue-estimates.
 import { createRateLimiter } from "./adapters/rate-limiter.js";
 import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js";
 import { createStoredTaskWindow, STORED_WINDOW_PAST_DAYS } from "./adapters/stored-task-window.js";
+import { createVideoBytesWindow } from "./adapters/video-bytes-window.js";
 import { openWebhookDisabled } from "./adapters/webhook-disabled.js";
 import { sendWebhook } from "./adapters/webhook-sender.js";
 import type { GatewayConfig } from "./config.js";
@@ -23,6 +24,7 @@ import { createDownloadLimits } from "./domain/download-limits.js";
 import { pageTokenKey } from "./domain/page-token.js";
 import { linkTtlSeconds } from "./domain/public-task.js";
 import { signedPath } from "./domain/signed-url.js";
+import { GIB, windowPastDays } from "./domain/video-bytes-quota.js";
 import type { Resolver } from "./domain/webhook-target.js";
 import { createHttpFallback } from "./entry-points/http/http-fallback.js";
 import type { HttpHandler } from "./entry-points/http/node-http.js";
@@ -41,6 +43,7 @@ import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { admitSubmitUseCase } from "./use-cases/admit-submit.js";
 import { cancelTaskUseCase } from "./use-cases/cancel-task.js";
 import { chargeDailyQuotaUseCase } from "./use-cases/charge-daily-quota.js";
+import { checkVideoBytesUseCase } from "./use-cases/check-video-bytes.js";
 import { controlTaskUseCases } from "./use-cases/control-task.js";
 import { createTaskUseCase } from "./use-cases/create-task.js";
 import { deleteTaskUseCase } from "./use-cases/delete-task.js";
@@ -108,6 +111,7 @@ export async function buildGateway(
     downloadSecret(config.downloadSigningSecret, bus),
   ]);
 
+  const retention = retentionPolicyOf(config.videoTtlHours, results.kind);
   const view = viewTaskUseCase({
     // S3: presigned links of the store itself; JetStream: the gateway's signed links, served below.
     links: results.links
@@ -117,7 +121,7 @@ export async function buildGateway(
           sign: (file: string, exp: number) => signedPath(secret, file, exp),
           ttlSeconds: linkTtlSeconds(config.resultUrlTtlSeconds, config.videoTtlHours),
         }),
-    retention: retentionPolicyOf(config.videoTtlHours, results.kind),
+    retention,
     now,
   });
   const { estimate, project } = createQueueEstimates(ch.queueEstimates, undefined, (s) =>
@@ -152,6 +156,31 @@ export async function buildGateway(
     onRefused: (tier, limit) =>
       (limit === "daily" ? metrics.dailyQuotaRefused : metrics.storedTasksRefused).add(1, { "t2v.tier": tier }),
   });
+  // A result lives at most the longest retention, so the window sums no further back than that.
+  const longest = longestRetentionSeconds(retention);
+  const bytesPastDays = windowPastDays(longest, VIDEO_BYTES_MAX_PAST_DAYS);
+  if (longest * 1000 > VIDEO_BYTES_MAX_PAST_DAYS * DAY_MS) {
+    log.warn(
+      { video_ttl_hours: config.videoTtlHours, window_days: bytesPastDays + 1 },
+      "results may be kept longer than the video byte cap counts them: older ones are not counted",
+    );
+  }
+  const videoBytesWindow = createVideoBytesWindow(
+    ch.videoBytes,
+    { pastDays: bytesPastDays, maxTenants: config.queueStatsCacheSize },
+    now,
+  );
+  const checkVideoBytes = checkVideoBytesUseCase({
+    capBytes: {
+      vip: config.videoBytesVipGb * GIB,
+      standard: config.videoBytesStandardGb * GIB,
+      batch: config.videoBytesBatchGb * GIB,
+    },
+    stored: videoBytesWindow.stored,
+    windowPastDays: bytesPastDays,
+    now,
+    onRefused: (tier) => metrics.videoBytesRefused.add(1, { "t2v.tier": tier }),
+  });
   const createTask = createTaskUseCase({
     tasks: ch.tasks,
     submissions: ch.submissions,
@@ -159,7 +188,7 @@ export async function buildGateway(
     randomSeed: deps.randomSeed ?? (() => randomInt(0, MAX_SEED)),
     now,
     idempotency,
-    admit: admitSubmitUseCase({ admitQueued, chargeDailyQuota, log }),
+    admit: admitSubmitUseCase({ admitQueued, chargeDailyQuota, checkVideoBytes, log }),
     webhookAllow: config.webhookAllow,
     resolve,
     onStage: (stage, seconds) => metrics.submitStage.record(seconds, { "t2v.stage": stage }),
@@ -179,6 +208,8 @@ export async function buildGateway(
     cancelTask,
     deleteResult: (id) => results.deleteTask(id),
     latents: media.latents,
+    videoBytes: ch.videoBytes,
+    onBytesReleased: (tenantId) => videoBytesWindow.forget(tenantId),
     taskChanges: ch.taskChanges,
     log,
     now,

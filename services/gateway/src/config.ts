@@ -147,6 +147,27 @@ export const gatewayConfig = {
     0,
     100_000_000,
   ),
+  videoBytesVipGb: int(
+    "VIDEO_BYTES_PER_TENANT_VIP_GB",
+    "GiB of videos and posters a vip tenant may hold in the results store (those completed today or in the days a result can be kept, up to 30; deleted and expired ones leave the count); at or past it new tasks get RESOURCE_EXHAUSTED (429); 0 refuses every new task",
+    8,
+    0,
+    1_000_000,
+  ),
+  videoBytesStandardGb: int(
+    "VIDEO_BYTES_PER_TENANT_STANDARD_GB",
+    "GiB of videos and posters a standard tenant may hold (as above)",
+    2,
+    0,
+    1_000_000,
+  ),
+  videoBytesBatchGb: int(
+    "VIDEO_BYTES_PER_TENANT_BATCH_GB",
+    "GiB of videos and posters a batch tenant may hold (as above)",
+    4,
+    0,
+    1_000_000,
+  ),
   apiKeyCacheSize: int(
     "API_KEY_CACHE_SIZE",
     "API key records held in memory (revocations reach them through a KV watch at once); the least recently used go first",

@@ -12,6 +12,10 @@ export function createGatewayMetrics() {
     storedTasksRefused: meter.createCounter("t2v_stored_tasks_refused_total", {
       description: "New tasks refused because the tenant holds its tier's stored tasks (STORED_TASKS_PER_TENANT_*)",
     }),
+    videoBytesRefused: meter.createCounter("t2v_video_bytes_refused_total", {
+      description:
+        "New tasks refused because the tenant's stored videos reach its tier's byte cap (VIDEO_BYTES_PER_TENANT_*_GB)",
+    }),
     authFailuresLimited: meter.createCounter("t2v_auth_failures_limited_total", {
       description: "Calls refused because their client address failed authentication too often",
     }),

@@ -107,6 +107,7 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
     expiry,
     tasks: ch.tasks,
     deleteResult: (id) => results.deleteTask(id),
+    videoBytes: ch.videoBytes,
     retention,
     log,
     now,

@@ -14,6 +14,7 @@ import { type TaskChanges, taskChanges } from "./task-changes.js";
 import { type TaskControls, taskControls } from "./task-controls.js";
 import { type TaskStore, type TaskStoreOptions, taskStore } from "./task-store.js";
 import { type UsageLedger, usageLedger } from "./usage-ledger.js";
+import { type VideoBytes, videoBytes } from "./video-bytes.js";
 import { type WorkerEvents, workerEvents } from "./worker-events.js";
 import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
 
@@ -31,6 +32,7 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  *   inference -> previews (core, per task, never stored) -> gateway (WatchTask)
  *   gateway   -> dailyTaskCounts (CAS, per tenant per UTC day) -> gateway
  *   gateway   -> admissionPlaces (CAS, per tenant: each replica's unseen submits) -> gateway
+ *   scheduler (completed), gateway and scheduler (deleted) -> videoBytes (CAS, per tenant per UTC day) -> gateway
  *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
  *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
  *
@@ -55,6 +57,7 @@ export interface Channels {
   readonly usage: UsageLedger;
   readonly dailyTaskCounts: DailyTaskCounts;
   readonly admissionPlaces: AdmissionPlaces;
+  readonly videoBytes: VideoBytes;
   readonly previews: Previews;
 }
 
@@ -82,6 +85,7 @@ export function channels(bus: Bus, opts: ChannelsOptions = {}): Channels {
     usage: usageLedger(bus),
     dailyTaskCounts: dailyTaskCounts(bus),
     admissionPlaces: admissionPlaces(bus),
+    videoBytes: videoBytes(bus),
     previews: previews(bus),
   };
 }

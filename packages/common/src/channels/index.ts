@@ -109,5 +109,6 @@ export {
   type TaskStoreOptions,
 } from "./task-store.js";
 export type { UsageLedger } from "./usage-ledger.js";
+export { VIDEO_BYTES_BUCKET, VIDEO_BYTES_MAX_PAST_DAYS, type VideoBytes, videoBytes } from "./video-bytes.js";
 export { EVENTS_CONSUMER, type PublishWorkerEvent, type WorkerEventBody, type WorkerEvents } from "./worker-events.js";
 export { HEARTBEAT_EVERY_MS, type HeartbeatInfo, type WorkerGroup, type WorkerRegistry } from "./worker-registry.js";

@@ -20,6 +20,7 @@ import { TASK_CONTROL_SUBJECT } from "../channels/task-controls.js";
 import { TASK_LISTS_BUCKET } from "../channels/task-lists.js";
 import { ACTIVE_TASKS_BUCKET, TASKS_BUCKET } from "../channels/task-store.js";
 import { USAGE_BUCKET } from "../channels/usage-ledger.js";
+import { VIDEO_BYTES_BUCKET } from "../channels/video-bytes.js";
 import { EVENTS_CONSUMER, EVENTS_STREAM } from "../channels/worker-events.js";
 import { WORKERS_BUCKET } from "../channels/worker-registry.js";
 
@@ -81,6 +82,8 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
       ACTIVE_TASKS_BUCKET.name,
       DAILY_TASK_COUNTS_BUCKET.name,
       ADMISSION_PLACES_BUCKET.name,
+      // Read at admission; taken back when DeleteTask removes a result.
+      VIDEO_BYTES_BUCKET.name,
       QUEUE_STATS_BUCKET.name,
       API_KEYS_BUCKET.name,
       TENANTS_BUCKET.name,
@@ -107,6 +110,8 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
       RESULT_EXPIRY_BUCKET.name,
       QUEUE_STATS_BUCKET.name,
       USAGE_BUCKET.name,
+      // Counted when a completed task is settled, taken back when its result expires.
+      VIDEO_BYTES_BUCKET.name,
       DEAD_LETTERS_BUCKET.name,
       WORKERS_BUCKET.name,
     ],

@@ -11,6 +11,14 @@ export interface RetentionPolicy {
   readonly maxSeconds: number;
 }
 
+/** The longest retention a request may ask for: the contract's bound on CreateTaskRequest.retention (30 days). */
+export const MAX_REQUEST_RETENTION_SECONDS = 30 * 86_400;
+
+/** The longest any finished task's result is kept under `policy`: what a request may ask, within the store's. */
+export function longestRetentionSeconds(policy: RetentionPolicy): number {
+  return Math.min(Math.max(policy.defaultSeconds, MAX_REQUEST_RETENTION_SECONDS), policy.maxSeconds);
+}
+
 /** Seconds a finished task's result is kept: the request's retention, else the default; within the store's. */
 export function retentionSeconds(record: TaskRecord, policy: RetentionPolicy): number {
   const r = record.request?.retention;

@@ -108,18 +108,19 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
           what: "store the video",
         }),
       );
-      const posterObject = await storePoster(deps, outFile, posterFile, posterObjectName(taskId), retry).catch(
+      const poster = await storePoster(deps, outFile, posterFile, posterObjectName(taskId), retry).catch(
         (err: unknown) => {
           log.warn({ err }, "no poster image");
-          return "";
+          return { name: "", size: 0 };
         },
       );
       events.push({
         case: "videoReady",
         value: {
           videoObject,
-          posterObject,
+          posterObject: poster.name,
           sizeBytes: BigInt(info.size),
+          posterSizeBytes: BigInt(poster.size),
           frames,
           decodeSeconds,
           encodeSeconds,
@@ -146,18 +147,18 @@ export function createEncodeVideo(deps: EncodeVideoDeps) {
 
 export type EncodeVideo = ReturnType<typeof createEncodeVideo>;
 
-/** The first frame as a JPEG next to the video, for previews. */
+/** The first frame as a JPEG next to the video, for previews; its name and size (the tenant's byte cap counts it). */
 async function storePoster(
   deps: EncodeVideoDeps,
   videoFile: string,
   jpegFile: string,
   name: string,
   retry: Omit<RetryOptions, "what">,
-): Promise<string> {
+): Promise<{ name: string; size: number }> {
   await extractPoster(deps.ffmpegPath, videoFile, jpegFile);
   const jpeg = await readFile(jpegFile);
   await inSpan("objectstore.put", { [Attr.object]: name }, () =>
     retryWithBackoff(() => deps.videos.put(name, jpeg), { ...retry, what: "store the poster" }),
   );
-  return name;
+  return { name, size: jpeg.length };
 }

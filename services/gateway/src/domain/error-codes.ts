@@ -12,6 +12,8 @@ export const GatewayErrorCode = {
   dailyQuotaExceeded: "DAILY_QUOTA_EXCEEDED",
   /** The tenant holds as many stored tasks (created in the retention window) as its tier allows (STORED_TASKS_PER_TENANT_*). */
   storedTasksExceeded: "STORED_TASKS_EXCEEDED",
+  /** The tenant's stored videos and posters hold as many bytes as its tier allows (VIDEO_BYTES_PER_TENANT_*_GB). */
+  videoBytesExceeded: "VIDEO_BYTES_EXCEEDED",
   /** The API key's request rate is spent for now. */
   rateLimited: "RATE_LIMITED",
   /** The API key (or its tenant) holds as many open task streams as allowed. */

@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { silentLog } from "../testing/gateway-fixture.js";
 import { admitSubmitUseCase } from "./admit-submit.js";
 
-/** A queue check and a daily charge that answer as told, recording what was given back. */
-function parts(queue: "ok" | "full", daily: "ok" | "spent") {
+/** A queue check, a daily charge and a byte check that answer as told, recording what was given back. */
+function parts(queue: "ok" | "full", daily: "ok" | "spent", bytes: "ok" | "full" = "ok") {
   const given: string[] = [];
   const admit = admitSubmitUseCase({
     admitQueued: async () => {
@@ -15,27 +15,34 @@ function parts(queue: "ok" | "full", daily: "ok" | "spent") {
       if (daily === "spent") throw new Error("daily spent");
       return { refund: async () => void given.push("day") };
     },
+    checkVideoBytes: async () => {
+      if (bytes === "full") throw new Error("bytes full");
+    },
     log: silentLog,
   });
   return { admit, given };
 }
 
 describe("admitSubmitUseCase", () => {
-  it("admits when both checks pass, giving nothing back", async () => {
+  it("admits when every check passes, giving nothing back", async () => {
     const p = parts("ok", "ok");
     (await p.admit("acme", "standard")).confirm();
     assert.deepEqual(p.given, ["confirmed"]);
   });
 
-  it("gives back what the passing check took, and answers the queue's refusal first", async () => {
-    for (const [queue, daily, error, given] of [
-      ["full", "ok", "queue full", ["day"]],
-      ["ok", "spent", "daily spent", ["place"]],
-      ["full", "spent", "queue full", []],
+  it("gives back what the passing checks took, and answers the queue's refusal first, then the day's", async () => {
+    for (const [queue, daily, bytes, error, given] of [
+      ["full", "ok", "ok", "queue full", ["day"]],
+      ["ok", "spent", "ok", "daily spent", ["place"]],
+      ["full", "spent", "ok", "queue full", []],
+      ["ok", "ok", "full", "bytes full", ["place", "day"]],
+      ["full", "ok", "full", "queue full", ["day"]],
+      ["ok", "spent", "full", "daily spent", ["place"]],
+      ["full", "spent", "full", "queue full", []],
     ] as const) {
-      const p = parts(queue, daily);
+      const p = parts(queue, daily, bytes);
       await assert.rejects(p.admit("acme", "standard"), { message: error });
-      assert.deepEqual(p.given, given, `${queue}/${daily}`);
+      assert.deepEqual(p.given, given, `${queue}/${daily}/${bytes}`);
     }
   });
 });

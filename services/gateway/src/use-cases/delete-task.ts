@@ -1,10 +1,10 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { BlobStore, TaskChanges, TaskStore } from "@t2v/common/channels";
+import type { BlobStore, TaskChanges, TaskStore, VideoBytes } from "@t2v/common/channels";
 import { latentObjectName } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { ResultState } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
-import { isTerminal, patchRecord } from "@t2v/common/task";
+import { isTerminal, patchRecord, storedResultBytes } from "@t2v/common/task";
 import type { Caller } from "../domain/caller.js";
 import type { CancelTask } from "./cancel-task.js";
 import type { GetTaskForCaller } from "./get-task-for-caller.js";
@@ -17,6 +17,10 @@ export interface DeleteTaskDeps {
   deleteResult: (taskId: string) => Promise<void>;
   /** Intermediates between denoise and decode (`<task>.<attempt>`). */
   latents: Pick<BlobStore, "delete">;
+  /** The tenant's stored result bytes: a deleted result's are taken back (once), freeing its byte cap. */
+  videoBytes: Pick<VideoBytes, "release">;
+  /** Told when a tenant's stored bytes went down, so this replica's cached sum is read afresh. */
+  onBytesReleased?: (tenantId: string) => void;
   taskChanges: TaskChanges;
   log: Logger;
   now: () => number;
@@ -28,7 +32,8 @@ export type DeleteTask = (caller: Caller, taskId: string) => Promise<TaskRecord>
  * Deletes the caller's task's video, poster and intermediates, then records it DELETED (links empty
  * from then on) and tells webhook listeners. A running task is cancelled first, so no worker writes a
  * result afterwards (and the inference worker drops its checkpoints on cancel). Objects go before the
- * record says DELETED: a failure half-way leaves a task that can be deleted again. Idempotent.
+ * record says DELETED: a failure half-way leaves a task that can be deleted again. Idempotent. The
+ * result's bytes leave the tenant's count once the objects are gone (never while they may remain).
  */
 export function deleteTaskUseCase(deps: DeleteTaskDeps): DeleteTask {
   const { tasks, log } = deps;
@@ -41,6 +46,14 @@ export function deleteTaskUseCase(deps: DeleteTaskDeps): DeleteTask {
       deps.deleteResult(taskId),
       ...Array.from({ length: attempts }, (_, i) => deps.latents.delete(latentObjectName(taskId, i + 1))),
     ]);
+    if (storedResultBytes(current) > 0) {
+      try {
+        if ((await deps.videoBytes.release(current.tenantId, taskId)) > 0) deps.onBytesReleased?.(current.tenantId);
+      } catch (err) {
+        // Counted too high, never too low: the bytes leave the tenant's count with their day instead.
+        log.warn({ err, task_id: taskId }, "stored video bytes not taken back for a deleted result");
+      }
+    }
     const updated = await tasks.update(taskId, (r) =>
       r.task?.resultState === ResultState.DELETED
         ? null

@@ -62,6 +62,8 @@ describe("applyWorkerEvent", () => {
         value: {
           videoObject: "v.mp4",
           sizeBytes: 10n,
+          posterObject: "v.jpg",
+          posterSizeBytes: 3n,
           frames: 72,
           decodeSeconds: 1,
           encodeSeconds: 1,
@@ -71,6 +73,7 @@ describe("applyWorkerEvent", () => {
     assert.equal(r.task?.status, TaskStatus.COMPLETED);
     assert.equal(r.task?.progress, 1);
     assert.equal(r.videoObject, "v.mp4");
+    assert.deepEqual([r.videoSizeBytes, r.posterSizeBytes], [10n, 3n], "both sizes kept for the byte cap");
     assert.equal(r.gpuSeconds, 2, "denoise plus decode seconds");
     assert.ok(r.task?.finishTime);
   });

@@ -119,13 +119,18 @@ export function applyWorkerEvent(
       return { record: patchRecord(r, { progress, updateTime: now }) };
     }
     case "videoReady": {
-      const { videoObject, sizeBytes, posterObject, decodeSeconds, encodeSeconds, uploadSeconds } = e.value;
+      const { videoObject, sizeBytes, posterObject, posterSizeBytes, decodeSeconds, encodeSeconds, uploadSeconds } =
+        e.value;
       const timings = withTimings(t, { decode: decodeSeconds, encode: encodeSeconds, upload: uploadSeconds });
       const done = endTask(r, TaskStatus.COMPLETED, { progress: 1, errorMessage: "", errorCode: "", timings }, now);
       const gpuSeconds = r.gpuSeconds + decodeSeconds;
       const next =
         done &&
-        patchRecord(done, {}, { videoObject, posterObject, videoSizeBytes: sizeBytes, latentObject: "", gpuSeconds });
+        patchRecord(
+          done,
+          {},
+          { videoObject, posterObject, videoSizeBytes: sizeBytes, posterSizeBytes, latentObject: "", gpuSeconds },
+        );
       // What the usage ledger bills, shown on the task.
       if (next?.task) next.task.gpuSeconds = usageFor(next).gpuSeconds;
       return { record: next };

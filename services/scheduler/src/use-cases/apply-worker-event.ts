@@ -1,5 +1,5 @@
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import type { DeadLetters, ResultCache, TaskStore, UsageLedger } from "@t2v/common/channels";
+import type { DeadLetters, ResultCache, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
@@ -20,6 +20,7 @@ export interface EventApplierDeps {
   cache: Pick<ResultCache, "put">;
   deadLetters: Pick<DeadLetters, "put">;
   usage: UsageLedger;
+  videoBytes: Pick<VideoBytes, "count">;
   metrics: SchedulerMetrics;
   retry: RetryPolicy;
   /** Model name and version in result-cache keys. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { channels, createMemoryBus, RESULT_EXPIRY_BUCKET, resultExpiry } from "@t2v/common/channels";
+import { channels, createMemoryBus, dayOf, RESULT_EXPIRY_BUCKET, resultExpiry } from "@t2v/common/channels";
 import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { ResultState, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
@@ -37,6 +37,7 @@ describe("result retention in the scheduler (memory bus)", () => {
     deleteResult: async (id) => {
       deletedResults.push(id);
     },
+    videoBytes: ch.videoBytes,
     retention,
     log: createLogger("scheduler", "silent"),
     now: () => clock.now,
@@ -71,6 +72,23 @@ describe("result retention in the scheduler (memory bus)", () => {
     assert.deepEqual(deletedResults, [hour.task?.taskId, week.task?.taskId]);
     const kv = await bus.kv(RESULT_EXPIRY_BUCKET);
     assert.deepEqual(await kv.keys("*.*"), [], "the index keeps nothing that was handled");
+  });
+
+  it("takes an expired result's bytes back from its tenant's count, once", async () => {
+    const finished = clock.now;
+    const r = completedAt(finished, HOUR_MS);
+    Object.assign(r, { videoSizeBytes: 5_000n, posterSizeBytes: 100n });
+    await complete(r);
+    const taskId = r.task?.taskId ?? "";
+    assert.equal(await ch.videoBytes.count("acme", taskId, 5_100, finished), "counted");
+    await ch.videoBytes.count("acme", newTaskId(), 700, finished);
+    const day = dayOf(finished);
+    assert.equal(await ch.videoBytes.countedOn("acme", day), 5_800);
+    clock.now = finished + HOUR_MS;
+    assert.equal(await sweep(), 1);
+    assert.equal(await ch.videoBytes.countedOn("acme", day), 700, "the other result is still stored");
+    await ch.videoBytes.release("acme", taskId);
+    assert.equal(await ch.videoBytes.countedOn("acme", day), 700, "a later DeleteTask takes nothing more");
   });
 
   it("drops the entry of a task its owner already deleted, without deleting again", async () => {

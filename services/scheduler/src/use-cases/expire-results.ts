@@ -1,14 +1,16 @@
-import { type Delivery, expiryHour, type ResultExpiry, type TaskStore } from "@t2v/common/channels";
+import { type Delivery, expiryHour, type ResultExpiry, type TaskStore, type VideoBytes } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { ResultState, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
-import { type RetentionPolicy, resultExpireUnix } from "@t2v/common/task";
+import { type RetentionPolicy, resultExpireUnix, storedResultBytes } from "@t2v/common/task";
 
 export interface ExpireResultsDeps {
   expiry: ResultExpiry;
   tasks: Pick<TaskStore, "get">;
   /** Removes a task's video and poster (`ResultStore.deleteTask`); idempotent. */
   deleteResult: (taskId: string) => Promise<void>;
+  /** The tenant's stored result bytes: an expired result's are taken back (once), freeing its byte cap. */
+  videoBytes: Pick<VideoBytes, "release">;
   retention: RetentionPolicy;
   log: Logger;
   now: () => number;
@@ -47,6 +49,9 @@ export function createResultSweeper(deps: ExpireResultsDeps): () => Promise<numb
         const found = await deps.tasks.get(due.taskId);
         // Deleted by its owner already, or its record is gone (the objects may not be): delete either way.
         if (found?.record.task?.resultState !== ResultState.DELETED) await deps.deleteResult(due.taskId);
+        // Without its record the tenant is unknown: its bytes leave the count with their day instead.
+        const r = found?.record;
+        if (r && storedResultBytes(r) > 0) await deps.videoBytes.release(r.tenantId, due.taskId);
         await deps.expiry.done(due.key);
         deleted++;
       } catch (err) {

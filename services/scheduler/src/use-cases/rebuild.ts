@@ -1,4 +1,4 @@
-import type { TaskStore, UsageLedger } from "@t2v/common/channels";
+import type { TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal } from "@t2v/common/task";
@@ -9,6 +9,7 @@ import { settleEnded } from "./record-usage.js";
 export interface RebuildDeps {
   tasks: TaskStore;
   usage: Pick<UsageLedger, "record">;
+  videoBytes: Pick<VideoBytes, "count">;
   state: SchedulerState;
   /** Publishes a record's GenerateJob again (same message id). */
   republish: (r: TaskRecord, group: string) => Promise<void>;

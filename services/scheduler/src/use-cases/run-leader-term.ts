@@ -36,6 +36,7 @@ export type TermChannels = Pick<
   | "workerRegistry"
   | "deadLetters"
   | "usage"
+  | "videoBytes"
 >;
 
 /** What one term offers its entry points (consumers, subscriptions, responders). */
@@ -98,6 +99,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     tasks: ch.tasks,
     taskChanges: ch.taskChanges,
     usage: ch.usage,
+    videoBytes: ch.videoBytes,
     metrics: deps.metrics,
     log,
     fence,
@@ -136,6 +138,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     cache: deps.cache,
     deadLetters: ch.deadLetters,
     usage: ch.usage,
+    videoBytes: ch.videoBytes,
     metrics: deps.metrics,
     retry: {
       maxAttempts: config.maxAttempts,
@@ -169,6 +172,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
   const sweep = createSweeper({
     tasks: ch.tasks,
     usage: ch.usage,
+    videoBytes: ch.videoBytes,
     state,
     // One sweep interval, at most 10 s: a submission arrives within milliseconds.
     lostAfterMs: Math.min(10_000, config.sweepIntervalMs),
@@ -202,6 +206,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
   await rebuildState({
     tasks: ch.tasks,
     usage: ch.usage,
+    videoBytes: ch.videoBytes,
     state,
     republish: dispatcher.publishJob,
     log,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { channels, createMemoryBus, type UsageLedger } from "@t2v/common/channels";
+import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import { channels, createMemoryBus, dayOf, type UsageLedger, type VideoBytes } from "@t2v/common/channels";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
@@ -43,13 +43,18 @@ describe("settling ended tasks (billing repair) and the active index", () => {
     const usage = flaky(ch.usage, 1);
     const done = taskRecord(TaskStatus.COMPLETED);
     await ch.tasks.create(done);
-    assert.equal(await settleEnded({ usage, tasks: ch.tasks, log }, done), false, "the first write fails");
+    assert.equal(
+      await settleEnded({ usage, videoBytes: ch.videoBytes, tasks: ch.tasks, log }, done),
+      false,
+      "the first write fails",
+    );
     assert.deepEqual(await ch.tasks.activeIds(), [done.task?.taskId], "so the task stays in the active index");
 
     const state = new SchedulerState();
     const sweep = createSweeper({
       tasks: ch.tasks,
       usage,
+      videoBytes: ch.videoBytes,
       state,
       log,
       now: Date.now,
@@ -68,6 +73,41 @@ describe("settling ended tasks (billing repair) and the active index", () => {
     assert.equal(usage.tries, 2, "nothing written again once settled");
   });
 
+  it("counts a completed task's video and poster bytes at the next sweep when the count failed: exactly once", async () => {
+    const ch = channels(createMemoryBus());
+    const done = taskRecord(TaskStatus.COMPLETED);
+    Object.assign(done, { videoObject: "v.mp4", videoSizeBytes: 1_000n, posterSizeBytes: 24n });
+    // Counted on its finish day, whenever it is settled.
+    const finished = Date.UTC(2026, 0, 5, 23, 59);
+    if (done.task) done.task.finishTime = timestampFromMs(finished);
+    await ch.tasks.create(done);
+    let tries = 0;
+    const videoBytes: Pick<VideoBytes, "count"> = {
+      async count(...args) {
+        tries++;
+        if (tries === 1) throw new Error("NATS unreachable");
+        return ch.videoBytes.count(...args);
+      },
+    };
+    const deps = { usage: ch.usage, videoBytes, tasks: ch.tasks, log };
+    assert.equal(await settleEnded(deps, done), false, "the first count fails");
+    assert.deepEqual(await ch.tasks.activeIds(), [done.task?.taskId], "so the task stays in the active index");
+    const sweep = createSweeper({
+      ...deps,
+      state: new SchedulerState(),
+      now: Date.now,
+      requestDispatch: () => {},
+      lostAfterMs: 1_000,
+    });
+    await sweep();
+    await sweep();
+    // A redelivered "video ready" settles the task again: the marker keeps it to one count.
+    assert.equal(await settleEnded(deps, done), true);
+    assert.equal(await ch.videoBytes.countedOn("acme", dayOf(finished)), 1_024);
+    assert.equal(await ch.videoBytes.countedOn("acme", dayOf(finished) + 1), 0);
+    assert.deepEqual(await ch.tasks.activeIds(), [], "settled");
+  });
+
   it("files a task whose submission never arrived, at any age; settles failed and cancelled ones unbilled", async () => {
     const ch = channels(createMemoryBus());
     const queued = taskRecord(TaskStatus.QUEUED);
@@ -78,6 +118,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
     const sweep = createSweeper({
       tasks: ch.tasks,
       usage: ch.usage,
+      videoBytes: ch.videoBytes,
       state,
       log,
       now: () => Date.now() + 40 * 86_400_000,
@@ -100,6 +141,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
     const sweep = createSweeper({
       tasks: ch.tasks,
       usage: ch.usage,
+      videoBytes: ch.videoBytes,
       state,
       log,
       now: Date.now,
@@ -126,7 +168,15 @@ describe("settling ended tasks (billing repair) and the active index", () => {
         return ch.tasks.get(id);
       },
     };
-    const deps = { tasks, usage: ch.usage, log, now: Date.now, duplicateWindowMs: 600_000, republish: async () => {} };
+    const deps = {
+      tasks,
+      usage: ch.usage,
+      videoBytes: ch.videoBytes,
+      log,
+      now: Date.now,
+      duplicateWindowMs: 600_000,
+      republish: async () => {},
+    };
     const first = new SchedulerState();
     await rebuildState({ ...deps, state: first });
     assert.equal(first.knows(queued.task?.taskId ?? ""), true, "seeded from every record");

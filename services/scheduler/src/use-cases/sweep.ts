@@ -1,4 +1,4 @@
-import type { TaskStore, UsageLedger } from "@t2v/common/channels";
+import type { TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal, taskIdTime } from "@t2v/common/task";
 import type { SchedulerState } from "../domain/state.js";
@@ -7,6 +7,7 @@ import { settleEnded } from "./record-usage.js";
 export interface SweeperDeps {
   tasks: TaskStore;
   usage: Pick<UsageLedger, "record">;
+  videoBytes: Pick<VideoBytes, "count">;
   state: SchedulerState;
   log: Logger;
   now: () => number;

@@ -1,5 +1,5 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import type { StoredTask, TaskChanges, TaskStore, UsageLedger } from "@t2v/common/channels";
+import type { StoredTask, TaskChanges, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal, statusName } from "@t2v/common/task";
@@ -15,6 +15,7 @@ export interface WriteRecordDeps {
   tasks: TaskStore;
   taskChanges: TaskChanges;
   usage: UsageLedger;
+  videoBytes: Pick<VideoBytes, "count">;
   metrics: SchedulerMetrics;
   log: Logger;
   /** The leader term this writer writes for. */

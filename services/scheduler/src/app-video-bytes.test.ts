@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { dayOf } from "@t2v/common/channels";
+import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { createSchedulerHarness, runJob, type SchedulerHarness } from "./testing/scheduler-harness.js";
+import { waitUntil } from "./testing/wait-until.js";
+
+describe("scheduler app: each completed task's result bytes counted once for its tenant", () => {
+  let h: SchedulerHarness;
+  beforeEach(async () => {
+    h = await createSchedulerHarness();
+  });
+  afterEach(() => h.close());
+
+  const eventsApplied = () =>
+    waitUntil(
+      async () => h.bus.streamMessages("T2V_EVENTS").length,
+      (n) => n === 0,
+      "events",
+    );
+  /** Today's and yesterday's count: a test that runs across midnight UTC still sees its bytes. */
+  const stored = async (tenant: string) => {
+    const today = dayOf(Date.now());
+    return (await h.ch.videoBytes.countedOn(tenant, today)) + (await h.ch.videoBytes.countedOn(tenant, today - 1));
+  };
+
+  it("counts the MP4 and the poster once, even when video ready is delivered twice", async () => {
+    const w = await h.worker(["standard"]);
+    await h.startScheduler();
+    const id = await h.submit({ tenant: "t" });
+    const job = await w.nextJob();
+    assert.ok(job);
+    job.ack();
+    await w.report(id, 1, { case: "started", value: { executionProvider: "cpu", totalSteps: 2 } });
+    await w.report(id, 1, { case: "denoised", value: { latentObject: `${id}.1`, denoiseSeconds: 1 } });
+    await h.waitFor(id, (x) => x.task?.status === TaskStatus.ENCODING, "encoding");
+    const ready = {
+      videoObject: `${id}.mp4`,
+      sizeBytes: 1_000_000n,
+      posterObject: `${id}.jpg`,
+      posterSizeBytes: 40_000n,
+      frames: 72,
+      decodeSeconds: 1,
+      encodeSeconds: 1,
+    };
+    await w.report(id, 1, { case: "videoReady", value: ready });
+    await h.waitFor(id, (x) => x.task?.status === TaskStatus.COMPLETED, "completed");
+    await eventsApplied();
+    assert.equal(await stored("t"), 1_040_000);
+    // The encoder's event again (a redelivery after a lost ack), then a later sweep: nothing more.
+    await w.report(id, 1, { case: "videoReady", value: ready });
+    await eventsApplied();
+    await new Promise((r) => setTimeout(r, 3 * Number(h.config.sweepIntervalMs)));
+    assert.equal(await stored("t"), 1_040_000);
+    assert.equal(await stored("u"), 0, "another tenant's count is its own");
+  });
+
+  it("a result-cache hit reuses the earlier task's video and adds no bytes", async () => {
+    const w = await h.worker(["standard"]);
+    await h.startScheduler();
+    const seeded = { tenant: "t", prompt: "a lighthouse at dusk", seed: 7, seedExplicit: true };
+    const first = await h.submit(seeded);
+    const job = await w.nextJob();
+    assert.ok(job);
+    job.ack();
+    await h.videos.put(`${first}.mp4`, new Uint8Array([1, 2, 3]));
+    await runJob(w, job.message);
+    await h.waitFor(first, (x) => x.task?.status === TaskStatus.COMPLETED, "first completed");
+    await eventsApplied();
+    assert.equal(await stored("t"), 10, "runJob's video");
+
+    const second = await h.submit(seeded);
+    const r = await h.waitFor(second, (x) => x.task?.status === TaskStatus.COMPLETED, "second completed");
+    assert.equal(r.task?.cacheHit, true);
+    await waitUntil(
+      () => h.ch.tasks.activeIds(),
+      (ids) => !ids.includes(second),
+      "the cache hit settled",
+    );
+    assert.equal(await stored("t"), 10);
+  });
+});
