@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Prints the Kubernetes Secret nats-credentials with a fresh random password per NATS user
-// (the services' and admin's): nats-server reads all of them, each service its own.
+// (the services', admin's, and the cluster's route user): nats-server reads all of them, each service its own.
 //   node scripts/nats-secret.mjs | kubectl apply -f -      (run `npx tsc -b` first)
 // Applying it again rotates every password: restart nats, then the services (deploy/README.md).
 import { dirname, join, resolve } from "node:path";

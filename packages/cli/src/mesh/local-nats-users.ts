@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsSettings } from "@t2v/common/config";
-import { ADMIN_USER, NATS_USERS, type NatsPasswords, type NatsUser } from "@t2v/common/nats-access";
+import { ADMIN_USER, type NatsPasswords, type NatsUser, SERVICE_NAMES } from "@t2v/common/nats-access";
 
 /** Where `t2v up` keeps the passwords of the users of the nats-server it starts (mode 0600). */
 export function natsCredentialsFile(dataDir: string): string {
@@ -37,7 +37,5 @@ export function operatorNats(settings: NatsSettings, dataDir: string): NatsSetti
 
 /** NATS_USER and NATS_PASSWORD of each service, for the environment `t2v up` starts it with. */
 export function serviceNatsEnv(passwords: NatsPasswords): Record<string, NodeJS.ProcessEnv> {
-  return Object.fromEntries(
-    NATS_USERS.filter((u) => u !== ADMIN_USER).map((u) => [u, { NATS_USER: u, NATS_PASSWORD: passwords[u] }]),
-  );
+  return Object.fromEntries(SERVICE_NAMES.map((u) => [u, { NATS_USER: u, NATS_PASSWORD: passwords[u] }]));
 }

@@ -3,6 +3,7 @@
 export { loadOrCreatePasswords, randomPasswords, writeLocalNatsConfig } from "./local-nats-files.js";
 export {
   AUTHORIZATION_FILE,
+  type LocalCluster,
   type LocalNatsServer,
   renderAuthorization,
   renderLocalServerConfig,
@@ -16,6 +17,7 @@ export {
   type NatsUser,
   passwordEnv,
   passwordVar,
+  ROUTE_USER,
 } from "./nats-users.js";
 export {
   type ConsumerUse,

@@ -1,5 +1,5 @@
 import { ADMIN_PERMISSIONS, natsPermissions, type SubjectPermissions } from "./nats-permissions.js";
-import { ADMIN_USER, type NatsUser, passwordVar } from "./nats-users.js";
+import { ADMIN_USER, type NatsUser, passwordVar, ROUTE_USER } from "./nats-users.js";
 import { SERVICE_ACCESS, SERVICE_NAMES } from "./service-access.js";
 
 /** The file every nats-server configuration of the project includes (Kubernetes, `npm start`, tests). */
@@ -55,7 +55,35 @@ export interface LocalNatsServer {
   readonly monitorPort?: number;
   readonly logFile?: string;
   /** A member of a JetStream cluster on loopback. */
-  readonly cluster?: { readonly name: string; readonly port: number; readonly routes: readonly string[] };
+  readonly cluster?: LocalCluster;
+}
+
+export interface LocalCluster {
+  readonly name: string;
+  readonly port: number;
+  /** Route URLs of the members (`nats://127.0.0.1:<route port>`). */
+  readonly routes: readonly string[];
+  /** The route user's password: what this server asks of a joining server, and presents on its routes. */
+  readonly routePassword: string;
+}
+
+/**
+ * The cluster block: the route user is asked of every server that connects to the route port, and
+ * the listed routes carry its password (nats-server takes no variable inside a URL).
+ */
+function renderCluster(c: LocalCluster): string {
+  const routes = c.routes.map((r) => {
+    const u = new URL(r);
+    u.username = ROUTE_USER;
+    u.password = c.routePassword;
+    return u.toString().replace(/\/$/, "");
+  });
+  return `cluster {
+  name: ${c.name}
+  listen: "127.0.0.1:${c.port}"
+  authorization { user: ${ROUTE_USER}, password: $${passwordVar(ROUTE_USER)} }
+  routes: ${list(routes, "  ")}
+}`;
 }
 
 /**
@@ -70,11 +98,7 @@ export function renderLocalServerConfig(o: LocalNatsServer): string {
     ...(o.monitorPort !== undefined ? [`http: "127.0.0.1:${o.monitorPort}"`] : []),
     ...(o.logFile !== undefined ? [`log_file: "${o.logFile}"`] : []),
     `jetstream {\n  store_dir: "${o.storeDir}"\n}`,
-    ...(o.cluster
-      ? [
-          `cluster {\n  name: ${o.cluster.name}\n  listen: "127.0.0.1:${o.cluster.port}"\n  routes: ${list(o.cluster.routes, "  ")}\n}`,
-        ]
-      : []),
+    ...(o.cluster ? [renderCluster(o.cluster)] : []),
     `include ./${AUTHORIZATION_FILE}`,
   ];
   return `${lines.join("\n")}\n`;

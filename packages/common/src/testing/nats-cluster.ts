@@ -15,6 +15,8 @@ export interface ClusterNode {
   url: string;
   /** Monitoring port (`/jsz`, `/connz`). */
   monitorPort: number;
+  /** Route port on 127.0.0.1, where the other servers of the cluster connect. */
+  routePort: number;
   storeDir: string;
   running(): boolean;
 }
@@ -88,7 +90,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<T
       monitorPort: n.monitorPort,
       storeDir: n.storeDir,
       logFile: join(n.storeDir, "nats-server.log"),
-      cluster: { name: clusterName, port: n.routePort, routes },
+      cluster: { name: clusterName, port: n.routePort, routes, routePassword: passwords.route },
     });
     const child = spawn("nats-server", ["-c", conf], {
       // stderr: what nats-server says before its log file is open (a refused configuration, a port in use).
@@ -146,6 +148,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<T
       port: n.port,
       url: `nats://127.0.0.1:${n.port}`,
       monitorPort: n.monitorPort,
+      routePort: n.routePort,
       storeDir: n.storeDir,
       running: () => running(n.name),
     })),
