@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { openApiKeyStore } from "@t2v/common/api-keys";
 import { channels, createMemoryBus, dayOf } from "@t2v/common/channels";
 import { ErrorInfoSchema, QuotaFailureSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
@@ -11,6 +11,7 @@ import { VIDEO_BYTES_TODAY_REFRESH_MS } from "./adapters/video-bytes-window.js";
 import { buildGateway, start } from "./app.js";
 import { GIB } from "./domain/video-bytes-quota.js";
 import { publicResolver, silentLog, tenant, testConfig } from "./testing/gateway-fixture.js";
+import { refusal } from "./testing/refusal.js";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const ENV = { VIDEO_BYTES_PER_TENANT_STANDARD_GB: "1" };
@@ -64,15 +65,6 @@ async function fixture() {
     await bus.close();
   };
   return { bus, clock, ch, gatewayOn, client: first.client, alice, bob, completed, stop };
-}
-
-async function refusal(call: () => Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call();
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail("the call was not refused");
 }
 
 describe("video byte cap per tenant (gateway on the memory bus)", () => {

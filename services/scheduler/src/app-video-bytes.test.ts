@@ -12,12 +12,6 @@ describe("scheduler app: each completed task's result bytes counted once for its
   });
   afterEach(() => h.close());
 
-  const eventsApplied = () =>
-    waitUntil(
-      async () => h.bus.streamMessages("T2V_EVENTS").length,
-      (n) => n === 0,
-      "events",
-    );
   /** Today's and yesterday's count: a test that runs across midnight UTC still sees its bytes. */
   const stored = async (tenant: string) => {
     const today = dayOf(Date.now());
@@ -45,11 +39,11 @@ describe("scheduler app: each completed task's result bytes counted once for its
     };
     await w.report(id, 1, { case: "videoReady", value: ready });
     await h.waitFor(id, (x) => x.task?.status === TaskStatus.COMPLETED, "completed");
-    await eventsApplied();
+    await h.eventsApplied();
     assert.equal(await stored("t"), 1_040_000);
     // The encoder's event again (a redelivery after a lost ack), then a later sweep: nothing more.
     await w.report(id, 1, { case: "videoReady", value: ready });
-    await eventsApplied();
+    await h.eventsApplied();
     await new Promise((r) => setTimeout(r, 3 * Number(h.config.sweepIntervalMs)));
     assert.equal(await stored("t"), 1_040_000);
     assert.equal(await stored("u"), 0, "another tenant's count is its own");
@@ -66,7 +60,7 @@ describe("scheduler app: each completed task's result bytes counted once for its
     await h.videos.put(`${first}.mp4`, new Uint8Array([1, 2, 3]));
     await runJob(w, job.message);
     await h.waitFor(first, (x) => x.task?.status === TaskStatus.COMPLETED, "first completed");
-    await eventsApplied();
+    await h.eventsApplied();
     assert.equal(await stored("t"), 10, "runJob's video");
 
     const second = await h.submit(seeded);

@@ -17,13 +17,6 @@ describe("scheduler app: dispatch, events, cache, estimates", () => {
   });
   afterEach(() => h.close());
 
-  /** Resolves once every worker event published so far has been applied and acknowledged. */
-  const eventsApplied = () =>
-    waitUntil(
-      async () => h.bus.streamMessages("T2V_EVENTS").length,
-      (n) => n === 0,
-      "events",
-    );
   const queued = (tenant: string, n: number) =>
     waitUntil(
       () => h.ch.queueStats.read(tenant),
@@ -88,7 +81,7 @@ describe("scheduler app: dispatch, events, cache, estimates", () => {
     assert.equal(r.executionProvider, "cpu");
     await w.report(id, 1, { case: "step", value: { step: 2, totalSteps: 4, stepSeconds: 0.1 } });
     await w.report(id, 1, { case: "step", value: { step: 1, totalSteps: 4, stepSeconds: 0.1 } });
-    await eventsApplied();
+    await h.eventsApplied();
     r = await h.record(id);
     assert.equal(r.task?.currentStep, 2, "a late step does not move progress back");
     assert.ok(Math.abs((r.task?.progress ?? 0) - 0.45) < 1e-9);
@@ -100,7 +93,7 @@ describe("scheduler app: dispatch, events, cache, estimates", () => {
     assert.equal(r.task?.progress, 1);
     assert.equal(r.videoObject, `${id}.mp4`);
     await w.report(id, 1, { case: "videoReady", value: ready });
-    await eventsApplied();
+    await h.eventsApplied();
 
     const usage = await h.ch.usage.list("t", new Date(Date.now() - DAY_MS), new Date(Date.now() + DAY_MS));
     assert.equal(usage.length, 1);
@@ -122,7 +115,7 @@ describe("scheduler app: dispatch, events, cache, estimates", () => {
     await h.videos.put(`${first}.mp4`, new Uint8Array([1, 2, 3]));
     await runJob(w, job.message);
     await h.waitFor(first, (x) => x.task?.status === TaskStatus.COMPLETED, "first completed");
-    await eventsApplied();
+    await h.eventsApplied();
 
     const second = await h.submit(seeded);
     const r = await h.waitFor(second, (x) => x.task?.status === TaskStatus.COMPLETED, "second completed");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { openApiKeyStore } from "@t2v/common/api-keys";
 import { channels, createMemoryBus, DAY_MS, type MemoryBus } from "@t2v/common/channels";
 import { ErrorInfoSchema, QuotaFailureSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
@@ -12,16 +12,8 @@ import { STORED_WINDOW_PAST_DAYS } from "../adapters/stored-task-window.js";
 import { buildGateway, start } from "../app.js";
 import { msUntilNextUtcDay } from "../domain/daily-quota.js";
 import { publicResolver, rpcFixture, silentLog, tenant, testConfig } from "../testing/gateway-fixture.js";
+import { refusal } from "../testing/refusal.js";
 import { chargeDailyQuotaUseCase } from "./charge-daily-quota.js";
-
-async function refusal(call: () => Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call();
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail("the call was not refused");
-}
 
 describe("daily task quota (gateway on the memory bus)", () => {
   it("counts every new task, cancelled ones too, not idempotent replays; then RESOURCE_EXHAUSTED with details until midnight UTC", async () => {

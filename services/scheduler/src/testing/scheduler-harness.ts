@@ -67,6 +67,8 @@ export interface SchedulerHarness {
   cancel(taskId: string): Promise<void>;
   record(taskId: string): Promise<TaskRecord>;
   waitFor(taskId: string, done: (r: TaskRecord) => boolean, what: string, timeoutMs?: number): Promise<TaskRecord>;
+  /** Resolves once every worker event published so far has been applied and acknowledged. */
+  eventsApplied(): Promise<void>;
   worker(pools: Tier[], workerId?: string): Promise<FakeWorker>;
   close(): Promise<void>;
 }
@@ -102,6 +104,13 @@ export async function createSchedulerHarness(env: Record<string, string> = {}): 
     },
     record,
     waitFor: (taskId, done, what, timeoutMs) => waitUntil(() => record(taskId), done, what, timeoutMs),
+    async eventsApplied() {
+      await waitUntil(
+        async () => bus.streamMessages("T2V_EVENTS").length,
+        (n) => n === 0,
+        "events",
+      );
+    },
     async worker(pools, workerId = `worker-${pools.join("-")}`) {
       const group = workerGroup(pools);
       const inbox: Inbox<GenerateJob> = await ch.generateJobs.inbox(group);

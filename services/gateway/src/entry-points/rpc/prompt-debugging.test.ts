@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
 import { QueueEstimateSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { PreviewSchema, type TaskEvent, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { patchRecord } from "@t2v/common/task";
 import { DEFAULT_NEGATIVE_PROMPT } from "../../domain/normalize-create-request.js";
 import { rpcFixture } from "../../testing/gateway-fixture.js";
-
-async function refusal(call: () => Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call();
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  return assert.fail("the call succeeded");
-}
+import { refusal } from "../../testing/refusal.js";
 
 const reason = (err: ConnectError) => err.findDetails(ErrorInfoSchema)[0]?.reason;
 const seconds = (s: number) => ({ $typeName: "google.protobuf.Duration" as const, seconds: BigInt(s), nanos: 0 });

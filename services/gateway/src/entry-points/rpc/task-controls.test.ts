@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import type { TaskControlMessage } from "@t2v/common/channels";
 import { BadRequestSchema, ErrorInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { patchRecord } from "@t2v/common/task";
 import { rpcFixture } from "../../testing/gateway-fixture.js";
-
-async function refusal(call: () => Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call();
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  return assert.fail("the call succeeded");
-}
+import { refusal } from "../../testing/refusal.js";
 
 const HOUR_MS = 3_600_000;
 

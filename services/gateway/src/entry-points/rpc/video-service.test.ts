@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code, type ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { BadRequestSchema, RetryInfoSchema } from "@t2v/common/gen/google/rpc/error_details_pb";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "@t2v/common/gen/grpc/health/v1/health_pb";
 import { ServerReflection } from "@t2v/common/gen/grpc/reflection/v1/reflection_pb";
@@ -8,17 +8,9 @@ import { type CreateTaskRequest, TaskStatus } from "@t2v/common/gen/t2v/v1/video
 import { patchRecord } from "@t2v/common/task";
 import { DEFAULT_NEGATIVE_PROMPT } from "../../domain/normalize-create-request.js";
 import { rpcFixture, tenant } from "../../testing/gateway-fixture.js";
+import { refusal } from "../../testing/refusal.js";
 
 type CreateInit = Partial<Omit<CreateTaskRequest, "$typeName">>;
-
-async function refusal(call: () => Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call();
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  return assert.fail("the call succeeded");
-}
 
 function badFields(err: ConnectError): string[] {
   return err.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field));
