@@ -21,12 +21,15 @@ const WAN_STEP_S = Number(process.env.BENCH_WAN_STEP_S ?? 8);
 const WAN_STEPS = Number(process.env.BENCH_WAN_STEPS ?? 40);
 
 /**
- * What this run can say about a missed gap: the next job is held and its prompt encoded
- * while one denoises (PIPELINE_NEXT_TASK=1, services/inference/src/entry-points/work-loop.ts),
- * so the gap is the rest of the hand-off; the run does not break it down further.
+ * Why a gap is what it is, from the same run: the next job is held and its prompt encoded while
+ * one denoises (PIPELINE_NEXT_TASK=1, services/inference/src/entry-points/work-loop.ts); each gap
+ * is split at the next task's "started" event into the hand-off before it (the previous
+ * generate() returning, the next job's record read and attempt claim) and the start-up after it
+ * (checkpoint lookup, latent init, until its first step begins).
  */
-const GAP_REASON =
-  "measured from the worker's step events with the encoder decoding the previous task's latents on the same 2 cores (VAE decode per task: see the stages table) and the previous task's latent upload still in flight; the next job is already held and its prompt encoded (services/inference/src/entry-points/work-loop.ts), so the gap is the rest of the hand-off (generate() return, record update, latent init), not broken down further by this run";
+function gapReason(handoffP50: number, startupP50: number): string {
+  return `measured from the worker's events: of each gap, p50 ${handoffP50} ms pass before the next task's "started" event (the previous generate() returning, the next job's record read and attempt claim in services/inference/src/entry-points/generate-consumer.ts) and p50 ${startupP50} ms after it until its first step begins (checkpoint lookup, latent init); the encoder decodes the previous task's latents on the same 2 cores meanwhile (VAE decode per task: see the stages table), and the next job is already held and its prompt encoded`;
+}
 
 interface StepMark {
   endMs: number;
@@ -36,14 +39,18 @@ interface StepMark {
 
 function stepRecorder(mesh: BenchMesh) {
   const steps = new Map<string, StepMark[]>();
+  /** When each task's first "started" event was sent, by the worker's clock. */
+  const started = new Map<string, number>();
   const sub = mesh.bus.subscribe(EVENTS_CONSUMER.filter, (data: Uint8Array) => {
     const ev = fromBinary(WorkerEventSchema, data);
-    if (ev.event.case !== "step" || ev.time === undefined) return;
+    if (ev.time === undefined) return;
+    if (ev.event.case === "started" && !started.has(ev.taskId)) started.set(ev.taskId, timestampMs(ev.time));
+    if (ev.event.case !== "step") return;
     const marks = steps.get(ev.taskId) ?? [];
     marks.push({ endMs: timestampMs(ev.time), stepMs: ev.event.value.stepSeconds * 1000, step: ev.event.value.step });
     steps.set(ev.taskId, marks);
   });
-  return { steps, stop: () => sub.unsubscribe() };
+  return { steps, started, stop: () => sub.unsubscribe() };
 }
 
 /** Idle gap between tasks under a backlog, from the worker's own step events; busy share of the denoise wall. */
@@ -55,18 +62,23 @@ async function idleGap(mesh: BenchMesh, tasks: number) {
       ids.push(await submitDirect(mesh.channels, { tenant: "gap", pool: "standard", numFrames: 17, frameRate: 16 }));
     for (const id of ids) await waitRecord(mesh.channels, id, ended, 300_000, 100);
     const runs = ids
-      .map((id) => [...(rec.steps.get(id) ?? [])].sort((a, b) => a.step - b.step))
-      .filter((m) => m.length > 0)
-      .map((m) => {
+      .map((id) => ({ id, m: [...(rec.steps.get(id) ?? [])].sort((a, b) => a.step - b.step) }))
+      .filter(({ m }) => m.length > 0)
+      .map(({ id, m }) => {
         const first = m[0] as StepMark;
         const last = m.at(-1) as StepMark;
-        return { startMs: first.endMs - first.stepMs, endMs: last.endMs, busyMs: m.reduce((a, x) => a + x.stepMs, 0) };
+        const startMs = first.endMs - first.stepMs;
+        const startedMs = rec.started.get(id) ?? startMs;
+        return { startedMs, startMs, endMs: last.endMs, busyMs: m.reduce((a, x) => a + x.stepMs, 0) };
       })
       .sort((a, b) => a.startMs - b.startMs);
     const gaps = runs.slice(1).map((r, i) => r.startMs - (runs[i]?.endMs ?? r.startMs));
+    /** Each gap split at the next task's "started" event (clamped: it may be sent before the previous task's last step). */
+    const handoffs = runs.slice(1).map((r, i) => Math.max(0, r.startedMs - (runs[i]?.endMs ?? r.startedMs)));
+    const startups = runs.slice(1).map((r, i) => r.startMs - Math.max(r.startedMs, runs[i]?.endMs ?? r.startedMs));
     const wall = (runs.at(-1)?.endMs ?? 0) - (runs[0]?.startMs ?? 0);
     const busy = runs.reduce((a, r) => a + r.busyMs, 0) / Math.max(1, wall);
-    return { gaps, busy };
+    return { gaps, handoffs, startups, busy };
   } finally {
     rec.stop();
   }
@@ -161,7 +173,12 @@ export async function benchWorker(sizes: Sizes): Promise<BenchResult[]> {
     const off = await withLoad(() => idleGapWithoutPipelining(sizes.gapTasks));
     const gOff = summarize(off.value.gaps);
     const g = summarize(gap.value.gaps);
+    const handoff = summarize(gap.value.handoffs);
+    const startup = summarize(gap.value.startups);
+    const GAP_REASON = gapReason(handoff.p50, startup.p50);
     const gapFigures: Figure[] = [
+      figure({ name: "idle gap: hand-off before the next task's start p50", unit: "ms", value: handoff.p50 }),
+      figure({ name: "idle gap: start to first step p50", unit: "ms", value: startup.p50 }),
       absolute(
         { name: "idle gap between tasks p50", unit: "ms", value: g.p50, ...OFF, baseline: gOff.p50 },
         "<=",
