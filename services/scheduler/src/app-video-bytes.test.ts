@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { dayOf } from "@t2v/common/channels";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
-import { createSchedulerHarness, runJob, type SchedulerHarness } from "./testing/scheduler-harness.js";
+import { createSchedulerHarness, type SchedulerHarness } from "./testing/scheduler-harness.js";
 import { waitUntil } from "./testing/wait-until.js";
 
 describe("scheduler app: each completed task's result bytes counted once for its tenant", () => {
@@ -53,15 +53,8 @@ describe("scheduler app: each completed task's result bytes counted once for its
     const w = await h.worker(["standard"]);
     await h.startScheduler();
     const seeded = { tenant: "t", prompt: "a lighthouse at dusk", seed: 7, seedExplicit: true };
-    const first = await h.submit(seeded);
-    const job = await w.nextJob();
-    assert.ok(job);
-    job.ack();
-    await h.videos.put(`${first}.mp4`, new Uint8Array([1, 2, 3]));
-    await runJob(w, job.message);
-    await h.waitFor(first, (x) => x.task?.status === TaskStatus.COMPLETED, "first completed");
-    await h.eventsApplied();
-    assert.equal(await stored("t"), 10, "runJob's video");
+    await h.completeThroughWorker(w, seeded);
+    assert.equal(await stored("t"), 10, "the worker's video (10 bytes)");
 
     const second = await h.submit(seeded);
     const r = await h.waitFor(second, (x) => x.task?.status === TaskStatus.COMPLETED, "second completed");

@@ -108,14 +108,7 @@ describe("scheduler app: dispatch, events, cache, estimates", () => {
     const w = await h.worker(["standard"]);
     await h.startScheduler();
     const seeded = { tenant: "t", prompt: "a lighthouse at dusk", seed: 7, seedExplicit: true };
-    const first = await h.submit(seeded);
-    const job = await w.nextJob();
-    assert.ok(job);
-    job.ack();
-    await h.videos.put(`${first}.mp4`, new Uint8Array([1, 2, 3]));
-    await runJob(w, job.message);
-    await h.waitFor(first, (x) => x.task?.status === TaskStatus.COMPLETED, "first completed");
-    await h.eventsApplied();
+    const first = await h.completeThroughWorker(w, seeded);
 
     const second = await h.submit(seeded);
     const r = await h.waitFor(second, (x) => x.task?.status === TaskStatus.COMPLETED, "second completed");

@@ -69,6 +69,11 @@ export interface SchedulerHarness {
   waitFor(taskId: string, done: (r: TaskRecord) => boolean, what: string, timeoutMs?: number): Promise<TaskRecord>;
   /** Resolves once every worker event published so far has been applied and acknowledged. */
   eventsApplied(): Promise<void>;
+  /**
+   * Submits a task, runs its job on `w` to the end (with a stored video, so the
+   * result cache can reuse it) and waits until the scheduler applied it all.
+   */
+  completeThroughWorker(w: FakeWorker, o?: SubmitOptions): Promise<string>;
   worker(pools: Tier[], workerId?: string): Promise<FakeWorker>;
   close(): Promise<void>;
 }
@@ -87,7 +92,7 @@ export async function createSchedulerHarness(env: Record<string, string> = {}): 
     return s.record;
   };
 
-  return {
+  const harness: SchedulerHarness = {
     bus,
     ch,
     videos,
@@ -110,6 +115,17 @@ export async function createSchedulerHarness(env: Record<string, string> = {}): 
         (n) => n === 0,
         "events",
       );
+    },
+    async completeThroughWorker(w, o) {
+      const id = await harness.submit(o);
+      const job = await w.nextJob();
+      if (!job) throw new Error(`no job for ${id}`);
+      job.ack();
+      await videos.put(`${id}.mp4`, new Uint8Array([1, 2, 3]));
+      await runJob(w, job.message);
+      await harness.waitFor(id, (x) => x.task?.status === TaskStatus.COMPLETED, `${id} completed`);
+      await harness.eventsApplied();
+      return id;
     },
     async worker(pools, workerId = `worker-${pools.join("-")}`) {
       const group = workerGroup(pools);
@@ -136,6 +152,7 @@ export async function createSchedulerHarness(env: Record<string, string> = {}): 
       await Promise.all(stopping);
     },
   };
+  return harness;
 }
 
 /** A worker running a job to the end: started, two steps, denoised, video ready. */
