@@ -1,11 +1,12 @@
-// The chaos suite (issue 11, point 9) on the real mesh: 40 small tasks of three tenants in flight
-// (44 in all) while, in turn, the inference worker is killed with SIGKILL mid-step, the leading
-// scheduler (a standby takes over), the gateway (SDK clients reconnect WatchTask), the encoder
-// mid-encode and the inference worker again mid-step, and nats-server is down for 20 s.
+// The chaos suite on the real mesh, on a three-node JetStream cluster (NATS_URL lists the
+// three nodes, NATS_REPLICAS=3): 40 small tasks of three tenants in flight (45 in all) while, in
+// turn, the inference worker is killed with SIGKILL mid-step, the leading scheduler (a standby
+// takes over), the gateway (SDK clients reconnect WatchTask), the encoder mid-encode and the
+// inference worker again mid-step; then NATS is down for 20 s (every node), and last the node
+// that leads the task records is killed while new work is submitted.
 // Afterwards: every accepted task COMPLETED, every video plays with its frame count, no attempt
 // ran twice, one usage record per completed task, no orphaned object, and no process died but
-// those killed. The kill of one node of a three-node JetStream cluster is test/e2e/cluster.test.ts
-// (its own mesh on a cluster); this mesh has a single nats-server.
+// those killed.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { createNodeClient, type NodeProtocol, type T2vClient } from "@t2v/client/node";
 import { openMediaStores } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
@@ -21,6 +23,8 @@ import { isTerminal } from "@t2v/common/task";
 import type { DirectSubmit } from "../support/direct-tasks.js";
 import { FAULT_TIMINGS } from "../support/fault-timings.js";
 import { probeVideo } from "../support/ffprobe.js";
+import { ALL_SERVICES } from "../support/mesh.js";
+import type { TestNatsCluster } from "../support/nats-cluster.js";
 import { objectNames } from "../support/object-names.js";
 import { useMesh } from "../support/use-mesh.js";
 import { waitUntil } from "../support/wait.js";
@@ -39,11 +43,13 @@ const LONG: Partial<DirectSubmit> = { width: 1280, height: 720, numFrames: 17, f
 /** What the gateway's tasks ask for: its shortest clip (3 s at 16 fps, 480p). */
 const VIA_GATEWAY = { resolution: "480p", duration: 3, frameRate: 16 } as const;
 const OUTAGE_MS = 20_000;
+const TASK_RECORDS_STREAM = "KV_t2v_tasks";
 /** Generous: the machine has 2 cores shared with other sessions. */
 const ALL_END_MS = 480_000;
 const STEP_MS = 120_000;
 
 const mesh = useMesh({
+  natsCluster: true,
   env: {
     ...FAULT_TIMINGS,
     // Longer than the outage: tasks frozen by it are not retried for that alone.
@@ -96,6 +102,20 @@ async function kill9(name: string): Promise<void> {
   await mesh.kill(name, "SIGKILL");
 }
 
+/** The services each running node of the cluster serves (by their connection names). */
+async function servicesOn(cluster: TestNatsCluster): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const node of cluster.nodes) {
+    if (!node.running()) continue;
+    const names = await cluster.connections(node.name);
+    out.set(
+      node.name,
+      ALL_SERVICES.filter((s) => names.some((n) => n === s || n.startsWith(`${s}-`))),
+    );
+  }
+  return out;
+}
+
 async function restart(name: string, opts: Parameters<typeof mesh.start>[1] = {}): Promise<void> {
   await mesh.start(name, opts);
   guard(name);
@@ -141,10 +161,22 @@ async function submitDirect(tenant: string, size: Partial<DirectSubmit>, pool = 
   return id;
 }
 
-/** Creates a task through the gateway, retried with one idempotency key until it is accepted. */
-async function submitViaGateway(client: T2vClient, tenant: string, key: string): Promise<string> {
+/**
+ * Creates a task through the gateway, retried with one idempotency key until it is accepted;
+ * the codes of the refused tries go to `refusals`.
+ */
+async function submitViaGateway(
+  client: T2vClient,
+  tenant: string,
+  key: string,
+  refusals: Code[] = [],
+): Promise<string> {
   const task = await waitUntil(
-    () => client.createTask({ prompt: `chaos ${key}`, ...VIA_GATEWAY, idempotencyKey: key }),
+    () =>
+      client.createTask({ prompt: `chaos ${key}`, ...VIA_GATEWAY, idempotencyKey: key }).catch((err: unknown) => {
+        refusals.push(ConnectError.from(err).code);
+        throw err;
+      }),
     () => true,
     { timeoutMs: 60_000, everyMs: 500, what: `the gateway accepting ${key}` },
   );
@@ -220,8 +252,8 @@ const watches: Watch[] = [];
 const killedMidStep: TaskRecord[] = [];
 const timeline: string[] = [];
 
-describe("chaos: kills and a NATS outage with 40 tasks of three tenants in flight", () => {
-  it("every accepted task completes through kill -9 of each service and 20 s without nats-server", async (t) => {
+describe("chaos: kills, a NATS outage and a node kill with 40 tasks of three tenants in flight", () => {
+  it("every accepted task completes through kill -9 of each service, 20 s without NATS and a node's death", async (t) => {
     const t0 = Date.now();
     const mark = (what: string): void => {
       timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)} s ${what}`);
@@ -298,29 +330,63 @@ describe("chaos: kills and a NATS outage with 40 tasks of three tenants in fligh
     mark(`inference killed at step ${second.task?.currentStep}/${second.task?.totalSteps} of ${secondTarget}`);
     await restart("inference");
 
-    // 6. nats-server down for 20 s (SIGKILL, same port and store when it comes back).
+    // 6. NATS down for 20 s: every node (SIGKILL, same ports and stores when they come back).
     const inFlight = (await openRecords()).length;
     assert.ok(inFlight > 0, "tasks are in flight when NATS goes down");
     await mesh.nats.down();
-    mark(`nats-server down with ${inFlight} tasks in flight`);
+    mark(`NATS down (every node) with ${inFlight} tasks in flight`);
     await delay(OUTAGE_MS); // the fault's length, not an assertion
     await mesh.nats.up();
-    mark("nats-server up");
+    mark("NATS up");
 
-    // 7. The kill of one node of a three-node JetStream cluster is test/e2e/cluster.test.ts.
+    // 7. One node of the three: the leader of the task records, while new work comes in.
+    const cluster = mesh.cluster ?? assert.fail("the mesh runs on a cluster");
+    const leaders = await waitUntil(
+      () => cluster.streamLeaders(),
+      (l) => l.has(TASK_RECORDS_STREAM),
+      { timeoutMs: 60_000, what: `a leader of ${TASK_RECORDS_STREAM} after the outage` },
+    );
+    const victim = leaders.get(TASK_RECORDS_STREAM) ?? assert.fail();
+    const served = (await servicesOn(cluster)).get(victim) ?? [];
+    const led = [...leaders.values()].filter((l) => l === victim).length;
+    await cluster.kill(victim);
+    mark(`node ${victim} killed (leader of ${led} of ${leaders.size} streams, serving ${served.join(", ") || "none"})`);
 
-    // New work is accepted afterwards: through the gateway, and for the other tenants directly.
+    // New work is accepted with the node down: through the gateway, and for the other tenants directly.
+    const refusals: Code[] = [];
     const client = createNodeClient({ baseUrl: mesh.baseUrl, apiKey: keys[0]?.key ?? "", protocol: "connect" });
-    await submitViaGateway(client, "chaos-a", "chaos-a-after-outage");
+    await submitViaGateway(client, "chaos-a", "chaos-a-node-down", refusals);
     for (const tenant of TENANTS.slice(1)) await submitDirect(tenant, SHORT);
-    mark("new work accepted after the outage");
+    mark(`new work accepted with a node down (${refusals.length} tries refused first)`);
+    // A refused try is one worth retrying, never a failure of the request.
+    assert.deepEqual(
+      refusals.filter((c) => c !== Code.Unavailable).map((c) => Code[c]),
+      [],
+      "tries refused while the cluster elects leaders are UNAVAILABLE",
+    );
+    // Every service fails over to a surviving node.
+    await waitUntil(
+      () => servicesOn(cluster),
+      (on) => ALL_SERVICES.every((name) => [...on.values()].some((names) => names.includes(name))),
+      { timeoutMs: 60_000, what: "every service connected to a surviving node", show: (on) => JSON.stringify([...on]) },
+    );
 
-    await waitUntil(openRecords, (rs) => rs.length === 0, {
-      timeoutMs: ALL_END_MS,
-      everyMs: 1_000,
-      what: "every accepted task ending",
-      show: (rs) => rs.map((r) => `${r.task?.taskId} ${statusOf(r)} attempt ${r.task?.attempt}`).join(", "),
-    });
+    const allEnded = (what: string): Promise<TaskRecord[]> =>
+      waitUntil(openRecords, (rs) => rs.length === 0, {
+        timeoutMs: ALL_END_MS,
+        everyMs: 1_000,
+        what,
+        show: (rs) => rs.map((r) => `${r.task?.taskId} ${statusOf(r)} attempt ${r.task?.attempt}`).join(", "),
+      });
+    await allEnded("every accepted task ending with a node down");
+    mark("every task ended with a node down");
+
+    // The node comes back, and new work completes.
+    await cluster.start(victim);
+    await cluster.waitMetaLeader();
+    await submitViaGateway(client, "chaos-a", "chaos-a-node-back");
+    await allEnded("the task submitted after the node came back ending");
+    mark(`node ${victim} back, and a task after it completed`);
     const ended = await records(submitted.keys());
     for (const r of ended) finals.set(r.task?.taskId ?? "", r);
     mark("every task ended");
