@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only=submit,dispatch,worker,fanout,peer]
+ * npm run bench [-- --quick] [-- --only=submit,dispatch,worker,fanout,peer] [-- --streams=10000]
  * Runs each benchmark against real processes on this machine and writes
  * bench/results/<date>-<commit>[-quick].json, its charts and BENCHMARKS.md.
  */
@@ -13,7 +13,7 @@ import { REPO_ROOT } from "./mesh.js";
 import { measureBullmq, peerResult } from "./peer.js";
 import { type RunFile, renderMarkdown } from "./report.js";
 import type { BenchResult } from "./result.js";
-import { sizesFor, tinySizes } from "./sizes.js";
+import { sizesFor, tinySizes, withStreams } from "./sizes.js";
 import { round2 } from "./stats.js";
 import { benchSubmit } from "./submit.js";
 import { benchWorker } from "./worker.js";
@@ -25,7 +25,8 @@ const only = args
   ?.slice(7)
   .split(",");
 const tiny = args.includes("--tiny");
-const sizes = tiny ? tinySizes() : sizesFor(quick);
+const streamsArg = args.find((a) => a.startsWith("--streams="))?.slice(10);
+const sizes = withStreams(tiny ? tinySizes() : sizesFor(quick), streamsArg);
 const git = (...a: string[]): string => execFileSync("git", a, { cwd: REPO_ROOT, encoding: "utf8" }).trim();
 
 const started = Date.now();

@@ -71,3 +71,12 @@ export function sizesFor(quick: boolean): Sizes {
         stageResolutions: ["480p", "720p"],
       };
 }
+
+/** `--streams=1000,10000`: the fan-out's stream counts instead of the mode's (a bad list stops the run). */
+export function withStreams(sizes: Sizes, arg: string | undefined): Sizes {
+  if (arg === undefined) return sizes;
+  const streams = arg.split(",").map(Number);
+  if (streams.some((n) => !Number.isInteger(n) || n < 1 || n > 50_000))
+    throw new Error(`--streams=${arg}: want a comma-separated list of stream counts, 1 to 50000`);
+  return { ...sizes, streams };
+}

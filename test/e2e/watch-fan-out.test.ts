@@ -103,6 +103,37 @@ describe("WatchTask fan-out on one gateway, real nats-server and gRPC clients", 
     assert.equal(last.filter((s) => s === TaskStatus.COMPLETED).length, STREAMS, "every stream ends on COMPLETED");
   });
 
+  it("streams on 300 different tasks share one watch of the task records, and each sees its own task end", async () => {
+    const TASKS = 300;
+    const ids = Array.from({ length: TASKS }, () => newTaskId());
+    for (const id of ids) await mesh.channels.tasks.create(record(id, "test", TaskStatus.PROCESSING, 0));
+    const clients = Array.from({ length: Math.ceil(TASKS / PER_SESSION) + 1 }, () =>
+      grpcClient(mesh.baseUrl, mesh.apiKey),
+    );
+    const abort = new AbortController();
+    let firsts = 0;
+    const ends = new Map<string, { status: TaskStatus | undefined; taskId: string }>();
+    const streams = ids.map(async (taskId, i) => {
+      let seen = false;
+      for await (const ev of (clients[i % clients.length] ?? assert.fail()).watchTask(
+        { taskId },
+        { signal: abort.signal },
+      )) {
+        if (!seen) {
+          seen = true;
+          firsts++;
+        }
+        ends.set(taskId, { status: ev.task?.status, taskId: ev.task?.taskId ?? "" });
+      }
+    });
+    await until(() => firsts === TASKS, `${TASKS} streams to get their first state`);
+    const consumers = await taskWatchConsumers();
+    assert.ok(consumers <= 2, `${consumers} KV watch consumers for ${TASKS} tasks`);
+    for (const id of ids) await mesh.channels.tasks.update(id, () => record(id, "test", TaskStatus.COMPLETED, 1));
+    await Promise.all(streams);
+    for (const id of ids) assert.deepEqual(ends.get(id), { status: TaskStatus.COMPLETED, taskId: id });
+  });
+
   it("refuses a stream over the key's cap with RESOURCE_EXHAUSTED, RetryInfo and ErrorInfo", async () => {
     const taskId = newTaskId();
     await mesh.channels.tasks.create(record(taskId, "test", TaskStatus.PROCESSING, 0));

@@ -672,6 +672,29 @@ export function describeChannelsContract(
         );
         assert.ok(got[0] && got[1] && got[2] && got[0].revision < got[1].revision && got[1].revision < got[2].revision);
       });
+
+      it("changes hears later revisions of every wanted task from one watch, and none of the others", async () => {
+        const c = ch();
+        const [a, b, other] = [newTaskId(), newTaskId(), newTaskId()];
+        for (const id of [a, b, other]) await c.tasks.create(record(id));
+        const wanted = new Set([a, b]);
+        const ac = new AbortController();
+        const seen = collect(await c.tasks.changes(ac.signal, (id) => wanted.has(id)), 3);
+        await c.tasks.update(other, (r) => ({ ...r, workerId: "x" }));
+        await c.tasks.update(a, (r) => ({ ...r, workerId: "a1" }));
+        await c.tasks.update(b, (r) => ({ ...r, workerId: "b1" }));
+        await c.tasks.update(a, (r) => ({ ...r, workerId: "a2" }));
+        const got = await seen;
+        ac.abort();
+        assert.deepEqual(
+          got.map((s) => [s.record.task?.taskId, s.record.workerId]),
+          [
+            [a, "a1"],
+            [b, "b1"],
+            [a, "a2"],
+          ],
+        );
+      });
     });
 
     // Writers racing on one key lean on compare-and-swap, which a defective server lets both win.

@@ -93,6 +93,13 @@ export interface TaskStore {
   replace(record: TaskRecord, revision: number, previous?: TaskRecord): Promise<StoredTask | null>;
   /** The current record, then every later revision, until the signal aborts. */
   watch(taskId: string, signal: AbortSignal): AsyncIterable<StoredTask>;
+  /**
+   * Every later revision of any task record whose id `wanted` accepts at the time it arrives (only those
+   * are decoded; deletes are left out), until `signal` aborts: one watch for all of them. Resolves once
+   * the watch is in place, so no later write is missed; the iterable ends, or throws, when the watch is
+   * lost, and changes written until a new one is in place are not heard (read the records again).
+   */
+  changes(signal: AbortSignal, wanted: (taskId: string) => boolean): Promise<AsyncIterable<StoredTask>>;
   /** All task ids. Ids are UUIDv7, so sorting them sorts by creation time. */
   ids(): Promise<string[]>;
   /**
@@ -221,6 +228,13 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
 
     async *watch(taskId, signal) {
       for await (const e of (await records()).watch(taskId, signal)) if (e) yield decode(e.value, e.revision);
+    },
+
+    async changes(signal, wanted) {
+      const all = await (await records()).changes(signal);
+      return (async function* () {
+        for await (const c of all) if (c.entry && wanted(c.key)) yield decode(c.entry.value, c.entry.revision);
+      })();
     },
 
     async ids() {

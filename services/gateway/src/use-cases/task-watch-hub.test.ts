@@ -11,7 +11,7 @@ import { createLogger } from "@t2v/common/logger";
 import { newTaskId } from "@t2v/common/task";
 import { createQueueEstimateCache } from "../adapters/queue-estimate-cache.js";
 import { applyEstimate } from "../adapters/queue-estimates.js";
-import { createTaskWatchHub } from "./task-watch-hub.js";
+import { createTaskWatchHub, type TaskFeed } from "./task-watch-hub.js";
 
 const log = createLogger("test", "silent");
 
@@ -22,18 +22,33 @@ function record(taskId: string, status: TaskStatus, progress = 0): TaskRecord {
   });
 }
 
-/** The store, counting the watches opened on it. */
+/** The store, counting the watches of the task records opened on it. */
 function counted(tasks: TaskStore) {
   const opened = { n: 0 };
   return {
     opened,
     store: {
-      watch(id: string, signal: AbortSignal) {
+      get: (id: string) => tasks.get(id),
+      changes(signal: AbortSignal, wanted: (taskId: string) => boolean) {
         opened.n++;
-        return tasks.watch(id, signal);
+        return tasks.changes(signal, wanted);
       },
     },
   };
+}
+
+/** Reads a feed until its terminal state; the statuses it saw. */
+async function readToEnd(feed: TaskFeed, signal: AbortSignal): Promise<TaskStatus[]> {
+  const seen: TaskStatus[] = [];
+  try {
+    for (let s = await feed.next(signal); s; s = await feed.next(signal)) {
+      seen.push(s.value.task.status);
+      if (s.terminal) break;
+    }
+  } finally {
+    feed.close();
+  }
+  return seen;
 }
 
 async function until(pred: () => boolean, what: string): Promise<void> {
@@ -77,8 +92,76 @@ describe("createTaskWatchHub", () => {
     assert.equal(opened.n, 1, "one watch for all the streams");
     assert.equal(seen.length, 500);
     for (const s of seen) assert.equal(s.at(-1), TaskStatus.COMPLETED, s.join(","));
-    assert.equal(hub.watched(), 0, "the watch closes with its last stream");
+    assert.equal(hub.watched(), 0, "no task is watched once its last stream is gone");
+    assert.equal(hub.watching(), false, "the watch closes with its last stream");
     assert.equal(hub.feeds(), 0);
+  });
+
+  it("serves 200 tasks, two streams each, from one watch of the task records", async () => {
+    const ch = channels(createMemoryBus());
+    const ids = Array.from({ length: 200 }, () => newTaskId());
+    for (const id of ids) await ch.tasks.create(record(id, TaskStatus.QUEUED));
+    const unwatched = newTaskId();
+    await ch.tasks.create(record(unwatched, TaskStatus.QUEUED));
+    const { opened, store } = counted(ch.tasks);
+    const viewed: string[] = [];
+    const hub = createTaskWatchHub({
+      tasks: store,
+      view: async (r) => {
+        viewed.push(r.task?.taskId ?? "");
+        return r.task ?? assert.fail();
+      },
+      log,
+    });
+    const stop = new AbortController();
+    const reading = ids.flatMap((id) => [readToEnd(hub.open(id), stop.signal), readToEnd(hub.open(id), stop.signal)]);
+    assert.equal(hub.watched(), 200);
+    for (const id of ids) await ch.tasks.update(id, () => record(id, TaskStatus.PROCESSING, 0.5));
+    await ch.tasks.update(unwatched, () => record(unwatched, TaskStatus.PROCESSING, 0.5));
+    for (const id of ids) await ch.tasks.update(id, () => record(id, TaskStatus.COMPLETED, 1));
+    const seen = await Promise.all(reading);
+    assert.equal(opened.n, 1, "one watch for 200 tasks");
+    for (const s of seen) assert.equal(s.at(-1), TaskStatus.COMPLETED, s.join(","));
+    assert.ok(!viewed.includes(unwatched), "a task nobody watches is not decoded into a view");
+    assert.equal(hub.watching(), false);
+  });
+
+  it("reads the watched tasks again once a lost watch is back: a change written meanwhile is not missed", async () => {
+    const ch = channels(createMemoryBus());
+    const taskId = newTaskId();
+    await ch.tasks.create(record(taskId, TaskStatus.QUEUED));
+    // The first watch is lost after its first change; the second is placed only once the gate opens.
+    let calls = 0;
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      openGate = r;
+    });
+    const store = {
+      get: (id: string) => ch.tasks.get(id),
+      async changes(signal: AbortSignal, wanted: (taskId: string) => boolean) {
+        calls++;
+        if (calls > 1) await gate;
+        const inner = await ch.tasks.changes(signal, wanted);
+        if (calls > 1) return inner;
+        return (async function* () {
+          for await (const c of inner) {
+            yield c;
+            throw new Error("connection lost");
+          }
+        })();
+      },
+    };
+    const hub = createTaskWatchHub({ tasks: store, view: async (r) => r.task ?? assert.fail(), log, rewatchMs: 10 });
+    const stop = new AbortController();
+    const reading = readToEnd(hub.open(taskId), stop.signal);
+    await delay(20);
+    await ch.tasks.update(taskId, () => record(taskId, TaskStatus.PROCESSING, 0.5));
+    await until(() => calls === 2, "the watch placed again");
+    // Written while no watch is in place: only the read after the new watch can see it.
+    await ch.tasks.update(taskId, () => record(taskId, TaskStatus.COMPLETED, 1));
+    openGate();
+    const seen = await reading;
+    assert.equal(seen.at(-1), TaskStatus.COMPLETED, seen.join(","));
   });
 
   it("a stream that joins after the task ended still gets the terminal state", async () => {

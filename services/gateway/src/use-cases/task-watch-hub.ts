@@ -1,5 +1,5 @@
 import { clone } from "@bufbuild/protobuf";
-import type { TaskStore } from "@t2v/common/channels";
+import { keyedSerial, type StoredTask, type TaskStore } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { type Task, TaskSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
@@ -25,28 +25,33 @@ export interface TaskFeed {
 
 export interface TaskWatchHub {
   open(taskId: string): TaskFeed;
-  /** Tasks with a watch open now (one store watch each, however many feeds). */
+  /** Tasks streams watch now. */
   watched(): number;
+  /** Whether the one watch of the task records is open (it is while any task is watched). */
+  watching(): boolean;
   /** Streams' feeds open now. */
   feeds(): number;
   /** Re-publishes a queued task's latest state with a new estimate (from the estimate cache). */
   estimateChanged(taskId: string, apply: (task: Task) => void): void;
 }
 
-/** After a failed store watch, it is opened again this much later while feeds remain. */
+/** After a lost watch of the task records, it is opened again this much later while feeds remain. */
 const REWATCH_MS = 1_000;
 
 /**
- * One store watch per watched task in this gateway process, fanned out to
- * every stream on it. A new stream joining a running watch gets its latest
- * state at once; the first stream of a task starts the watch, which reads the
- * current record and then every later revision (the KV watch itself, so no
- * change falls between the read and the subscription). Each record becomes a
- * Task once (view, estimate) whatever the number of streams; a stream keeps
- * only the newest state it has not taken yet.
+ * One watch of all task records per gateway process, however many tasks and
+ * streams it serves: each change of a watched task is fanned out to every
+ * stream on it, and the changes of other tasks are dropped undecoded. The
+ * first stream of a task reads its record; a new stream joining a watched
+ * task gets its latest state at once. Whenever the watch is (re)placed, every
+ * watched task is read again, so nothing written while it was being placed
+ * or was lost goes unseen; revisions older than the last one sent are
+ * dropped. Each record becomes a Task once (view, estimate) whatever the
+ * number of streams; a stream keeps only the newest state it has not taken
+ * yet. The watch stops with the last watched task.
  */
 export function createTaskWatchHub(deps: {
-  tasks: Pick<TaskStore, "watch">;
+  tasks: Pick<TaskStore, "get" | "changes">;
   view: (r: TaskRecord) => Promise<Task>;
   estimates?: QueueEstimateCache;
   log: Logger;
@@ -55,27 +60,46 @@ export function createTaskWatchHub(deps: {
 }): TaskWatchHub {
   const now = deps.now ?? Date.now;
   const fan = createFanOut<TaskState>();
-  const watches = new Map<string, AbortController>();
+  /** The newest revision sent per watched task (0: none yet). */
+  const sent = new Map<string, number>();
+  /** One state at a time per task, in the order they came. */
+  const serial = keyedSerial();
+  let watch: AbortController | undefined;
   let feeds = 0;
 
-  async function pump(taskId: string, signal: AbortSignal): Promise<void> {
-    let lastRevision = 0;
+  const watched = (taskId: string): boolean => fan.subscribers(taskId) > 0;
+
+  async function send(taskId: string, stored: StoredTask): Promise<void> {
+    if (!watched(taskId) || stored.revision <= (sent.get(taskId) ?? 0)) return;
+    sent.set(taskId, stored.revision);
+    const task = await deps.view(stored.record);
+    if (task.status === TaskStatus.QUEUED && deps.estimates) {
+      deps.estimates.track(task);
+      await deps.estimates.fill(task);
+    } else deps.estimates?.untrack(taskId);
+    if (watched(taskId)) fan.publish(taskId, { task, revision: stored.revision }, isTerminal(task.status));
+  }
+
+  const offer = (taskId: string, stored: StoredTask): Promise<void> =>
+    serial(taskId, () => send(taskId, stored)).catch((err: unknown) =>
+      deps.log.warn({ err, task_id: taskId }, "task watch: state not sent"),
+    );
+
+  const reread = (taskId: string): Promise<void> =>
+    serial(taskId, async () => {
+      const stored = await deps.tasks.get(taskId);
+      if (stored) await send(taskId, stored);
+    }).catch((err: unknown) => deps.log.warn({ err, task_id: taskId }, "task watch: record not read"));
+
+  async function follow(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        for await (const stored of deps.tasks.watch(taskId, signal)) {
-          // A watch opened again replays the current record: seen already.
-          if (stored.revision <= lastRevision) continue;
-          lastRevision = stored.revision;
-          const task = await deps.view(stored.record);
-          if (task.status === TaskStatus.QUEUED && deps.estimates) {
-            deps.estimates.track(task);
-            await deps.estimates.fill(task);
-          } else deps.estimates?.untrack(taskId);
-          if (signal.aborted) return;
-          fan.publish(taskId, { task, revision: stored.revision }, isTerminal(task.status));
-        }
+        const changes = await deps.tasks.changes(signal, watched);
+        // Written before this watch was in place: read every watched task once more.
+        for (const taskId of [...fan.topics()]) void reread(taskId);
+        for await (const stored of changes) void offer(stored.record.task?.taskId ?? "", stored);
       } catch (err) {
-        if (!signal.aborted) deps.log.warn({ err, task_id: taskId }, "task watch failed; watching again");
+        if (!signal.aborted) deps.log.warn({ err }, "task records watch lost; watching again");
       }
       if (signal.aborted) return;
       await new Promise<void>((resolve) => {
@@ -104,9 +128,12 @@ export function createTaskWatchHub(deps: {
       };
       feeds++;
       if (fan.join(taskId, sub).first) {
-        const ctl = new AbortController();
-        watches.set(taskId, ctl);
-        void pump(taskId, ctl.signal);
+        sent.set(taskId, 0);
+        if (!watch) {
+          watch = new AbortController();
+          void follow(watch.signal);
+        }
+        void reread(taskId);
       }
       const close = (): void => {
         if (closed) return;
@@ -114,9 +141,12 @@ export function createTaskWatchHub(deps: {
         feeds--;
         wake?.();
         if (fan.leave(taskId, sub).last) {
-          watches.get(taskId)?.abort();
-          watches.delete(taskId);
+          sent.delete(taskId);
           deps.estimates?.untrack(taskId);
+          if (fan.topics().next().done) {
+            watch?.abort();
+            watch = undefined;
+          }
         }
       };
       return {
@@ -142,8 +172,9 @@ export function createTaskWatchHub(deps: {
         close,
       };
     },
-    watched: () => watches.size,
+    watched: () => sent.size,
     feeds: () => feeds,
+    watching: () => watch !== undefined,
     estimateChanged(taskId, apply) {
       const latest = fan.latest(taskId);
       if (!latest || latest.value.task.status !== TaskStatus.QUEUED) return;

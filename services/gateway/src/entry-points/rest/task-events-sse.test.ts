@@ -20,10 +20,12 @@ function record(status: TaskStatus, progress: number): TaskRecord {
   return create(TaskRecordSchema, { tenantId: "acme", task: { taskId: TASK_ID, status, progress } });
 }
 
-/** A TaskStore watch the test feeds by hand, recording whether it was stopped. */
+/**
+ * A TaskStore the test feeds by hand: no record to read, and every pushed revision reaches the
+ * watch of the task records open at the time; records whether that watch was stopped.
+ */
 function fakeStore() {
-  const pending: StoredTask[] = [];
-  let wake: (() => void) | undefined;
+  const listeners = new Set<(s: StoredTask) => void>();
   const state = { watching: 0, stopped: 0 };
   const onStop: (() => void)[] = [];
   return {
@@ -31,28 +33,38 @@ function fakeStore() {
     /** Resolves when the next watch ends. */
     nextStop: (): Promise<void> => new Promise((r) => onStop.push(r)),
     push(s: StoredTask): void {
-      pending.push(s);
-      wake?.();
+      for (const l of listeners) l(s);
     },
     store: {
-      async *watch(_id: string, signal: AbortSignal): AsyncGenerator<StoredTask> {
+      get: async (): Promise<StoredTask | null> => null,
+      async changes(signal: AbortSignal, wanted: (taskId: string) => boolean): Promise<AsyncIterable<StoredTask>> {
         state.watching++;
-        try {
-          while (!signal.aborted) {
-            const next = pending.shift();
-            if (next) {
-              yield next;
-              continue;
+        const pending: StoredTask[] = [];
+        let wake: (() => void) | undefined;
+        const listener = (s: StoredTask): void => {
+          pending.push(s);
+          wake?.();
+        };
+        listeners.add(listener);
+        return (async function* () {
+          try {
+            while (!signal.aborted) {
+              const next = pending.shift();
+              if (next) {
+                if (wanted(next.record.task?.taskId ?? "")) yield next;
+                continue;
+              }
+              await new Promise<void>((r) => {
+                wake = r;
+                signal.addEventListener("abort", () => r(), { once: true });
+              });
             }
-            await new Promise<void>((r) => {
-              wake = r;
-              signal.addEventListener("abort", () => r(), { once: true });
-            });
+          } finally {
+            listeners.delete(listener);
+            state.stopped++;
+            for (const r of onStop.splice(0)) r();
           }
-        } finally {
-          state.stopped++;
-          for (const r of onStop.splice(0)) r();
-        }
+        })();
       },
     },
   };
