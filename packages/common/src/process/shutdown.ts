@@ -35,5 +35,6 @@ export {
   isEngineLost,
 } from "./engine-supervisor.js";
 export { FATAL_EXIT_CODE, type FatalErrorPolicyOptions, installFatalErrorPolicy } from "./fatal-errors.js";
+export { type LinkedSignal, linkSignals } from "./linked-signal.js";
 export { createOutbox, type Outbox, type OutboxOptions } from "./outbox.js";
 export { RETRY_DEFAULTS, type RetryOptions, retryWithBackoff } from "./retry.js";

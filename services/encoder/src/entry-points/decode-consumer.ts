@@ -10,7 +10,7 @@ import {
 } from "@t2v/common/channels";
 import type { DecodeJob } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import type { Logger } from "@t2v/common/logger";
-import { isEngineLost, type RetryOptions, retryWithBackoff } from "@t2v/common/process";
+import { isEngineLost, linkSignals, type RetryOptions, retryWithBackoff } from "@t2v/common/process";
 import type { EncoderMetrics } from "../metrics.js";
 import type { EncodeVideo } from "../use-cases/encode-video.js";
 
@@ -69,9 +69,14 @@ export function createDecodeConsumer(deps: DecodeConsumerDeps): (d: Delivery<Dec
       d.nak();
       return;
     }
-    await runAttempt(d, options, (a) =>
-      deps.encodeVideo({ ...a, signal: AbortSignal.any([deps.shutdown, a.superseded]) }),
-    );
+    await runAttempt(d, options, async (a) => {
+      const linked = linkSignals([deps.shutdown, a.superseded]);
+      try {
+        await deps.encodeVideo({ ...a, signal: linked.signal });
+      } finally {
+        linked.dispose();
+      }
+    });
     // consumeEach pulls the next job only once this returns: none while the engine restarts.
     await ready();
   };

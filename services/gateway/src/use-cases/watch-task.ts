@@ -39,12 +39,12 @@ export function watchTaskUseCase(deps: {
   previews: Pick<Previews, "subscribe">;
 }): WatchTask {
   return async function* watchTask(caller, taskId, signal, transport) {
-    const found = await deps.getTask(caller, taskId);
+    // Only whether it asked for previews: the record is not kept for the stream's life.
+    const wantsPreviews = ((await deps.getTask(caller, taskId)).record.task?.params?.previewEverySteps ?? 0) > 0;
     const lease = deps.streams.open(caller, transport);
     const feed = deps.hub.open(taskId);
     lease.follow(feed);
     const stop = AbortSignal.any([signal, lease.signal]);
-    const wantsPreviews = (found.record.task?.params?.previewEverySteps ?? 0) > 0;
     const previews = wantsPreviews ? previewBox((on) => deps.previews.subscribe(taskId, on)) : undefined;
     let last: Task | undefined;
     try {

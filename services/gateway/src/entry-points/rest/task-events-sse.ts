@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { GetTaskRequestSchema } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
+import { linkSignals } from "@t2v/common/process";
 import type { Caller } from "../../domain/caller.js";
 import { checkContract } from "../../domain/check-contract.js";
 import type { GetTaskForCaller } from "../../use-cases/get-task-for-caller.js";
@@ -80,7 +81,8 @@ export function createTaskEventsSse(deps: TaskEventsSseDeps): HttpRoute {
     lease: StreamLease,
   ): Promise<void> {
     const local = new AbortController();
-    const signal = AbortSignal.any([deps.stopping, local.signal, lease.signal]);
+    const linked = linkSignals([deps.stopping, local.signal, lease.signal]);
+    const { signal } = linked;
     const close = (): void => local.abort();
     res.on("close", close);
     req.on("close", close);
@@ -115,6 +117,7 @@ export function createTaskEventsSse(deps: TaskEventsSseDeps): HttpRoute {
       res.off("close", close);
       req.off("close", close);
       local.abort();
+      linked.dispose();
       res.end();
     }
   }

@@ -5,6 +5,7 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as Status,
 } from "@t2v/common/gen/grpc/health/v1/health_pb";
+import { linkSignals } from "@t2v/common/process";
 import type { ServingState } from "./serving-state.js";
 
 /**
@@ -34,7 +35,8 @@ export function createHealthService(
         queue.push(status());
         wake?.();
       });
-      const signal = AbortSignal.any([ctx.signal, stopping]);
+      const linked = linkSignals([ctx.signal, stopping]);
+      const { signal } = linked;
       const onAbort = (): void => wake?.();
       signal.addEventListener("abort", onAbort);
       try {
@@ -53,6 +55,7 @@ export function createHealthService(
       } finally {
         off();
         signal.removeEventListener("abort", onAbort);
+        linked.dispose();
       }
     },
   };

@@ -3,6 +3,7 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { type Task, TaskEventSchema, type VideoService } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { linkSignals } from "@t2v/common/process";
 import { applyEstimate, type Estimator } from "../../adapters/queue-estimates.js";
 import { invalidArgument } from "../../domain/rpc-errors.js";
 import type { CancelTask } from "../../use-cases/cancel-task.js";
@@ -100,9 +101,14 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
     },
 
     async *watchTask(req, ctx) {
-      const signal = AbortSignal.any([ctx.signal, deps.stopping]);
-      for await (const ev of deps.watchTask(callerOf(ctx), req.taskId, signal, ctx.values.get(streamTransportKey)))
-        yield create(TaskEventSchema, { task: ev.task, eventTime: timestampNow(), preview: ev.preview });
+      const linked = linkSignals([ctx.signal, deps.stopping]);
+      try {
+        const events = deps.watchTask(callerOf(ctx), req.taskId, linked.signal, ctx.values.get(streamTransportKey));
+        for await (const ev of events)
+          yield create(TaskEventSchema, { task: ev.task, eventTime: timestampNow(), preview: ev.preview });
+      } finally {
+        linked.dispose();
+      }
     },
 
     async rerunTask(req, ctx) {
