@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { ESTIMATE_PUSH_INTERVAL_MS } from "@t2v/common/channels";
 import { bool, type ConfigCheck, type ConfigOf, commonFields, int, str } from "@t2v/common/config";
 import { resultStoreFields } from "@t2v/common/s3-store";
 
@@ -81,7 +82,7 @@ export const schedulerConfig = {
   queueEstimateIntervalMs: int(
     "QUEUE_ESTIMATE_INTERVAL_MS",
     "how often the leader pushes each gateway the queue positions and ETAs of its watched queued tasks that moved (new ones go at once)",
-    2_000,
+    ESTIMATE_PUSH_INTERVAL_MS,
     100,
     60_000,
   ),

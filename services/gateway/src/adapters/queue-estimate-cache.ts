@@ -4,8 +4,13 @@ import type { Task } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
 import { applyEstimate, ESTIMATE_TIMEOUT_MS, sizeOf } from "./queue-estimates.js";
 
-/** A changed watched set is registered this long after its last change: a burst of streams shares one registration. */
+/**
+ * Registrations of a changing set are at least this far apart: a burst of streams opening or
+ * closing shares one (each carries the whole set).
+ */
 export const WATCH_DEBOUNCE_MS = 100;
+/** A task newly watched is registered this soon when the last registration is older: its first state waits for it. */
+export const WATCH_ADD_DELAY_MS = 10;
 
 export interface QueueEstimateCache {
   /** Keeps this queued task's estimate fresh until `untrack`; the task is kept for its size. */
@@ -41,23 +46,30 @@ export function createQueueEstimateCache(deps: {
   log: Logger;
   timeoutMs?: number;
   debounceMs?: number;
+  addDelayMs?: number;
   heartbeatMs?: number;
+  now?: () => number;
   /** Told each registration's messages (for tests and measurements). */
   onRegistered?: (tasks: number, messages: number) => void;
 }): QueueEstimateCache {
   const timeoutMs = deps.timeoutMs ?? ESTIMATE_TIMEOUT_MS;
   const debounceMs = deps.debounceMs ?? WATCH_DEBOUNCE_MS;
+  const addDelayMs = deps.addDelayMs ?? WATCH_ADD_DELAY_MS;
   const heartbeatMs = deps.heartbeatMs ?? WATCH_HEARTBEAT_MS;
+  const now = deps.now ?? Date.now;
   const entries = new Map<string, Entry>();
   // Starts at the clock so a gateway restarted under the same id is not taken for an old one.
   let generation = BigInt(Date.now());
   // Whether the scheduler was last told a non-empty set: an emptied set is registered once, then silence.
   let registeredAny = false;
   let debounce: NodeJS.Timeout | undefined;
+  let dueAt = 0;
+  let sentAt = Number.NEGATIVE_INFINITY;
 
   function register(): void {
     if (debounce) clearTimeout(debounce);
     debounce = undefined;
+    sentAt = now();
     if (entries.size === 0 && !registeredAny) return;
     const tasks = [...entries.values()].map((e) => e.task);
     try {
@@ -73,8 +85,13 @@ export function createQueueEstimateCache(deps: {
       deps.log.warn({ err }, "queue estimates: registering the watched tasks failed");
     }
   }
-  const changed = (): void => {
-    debounce ??= setTimeout(register, debounceMs);
+  /** Registers the set by `at` (kept if one is due sooner), never within `debounceMs` of the last one. */
+  const registerBy = (at: number): void => {
+    const when = Math.max(at, sentAt + debounceMs);
+    if (debounce && dueAt <= when) return;
+    if (debounce) clearTimeout(debounce);
+    dueAt = when;
+    debounce = setTimeout(register, Math.max(0, when - now()));
   };
 
   const sub = deps.pushes.onPush(deps.gatewayId, (estimates) => {
@@ -99,7 +116,7 @@ export function createQueueEstimateCache(deps: {
       if (e) e.task = task;
       else {
         entries.set(task.taskId, { task, estimate: undefined, waiting: new Set() });
-        changed();
+        registerBy(now() + addDelayMs);
       }
     },
     untrack(taskId) {
@@ -107,7 +124,8 @@ export function createQueueEstimateCache(deps: {
       if (!e) return;
       entries.delete(taskId);
       for (const wake of e.waiting) wake();
-      changed();
+      // Nobody waits on a removal: it can wait for the next burst.
+      registerBy(now() + debounceMs);
     },
     async fill(task) {
       const e = entries.get(task.taskId);

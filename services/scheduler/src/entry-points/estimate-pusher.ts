@@ -8,7 +8,7 @@ import type { TermFence } from "../use-cases/leadership.js";
 import type { HeldWatches } from "./estimate-watch-subscription.js";
 
 /** Tasks newly registered are pushed this soon after (a burst of registrations shares one push). */
-export const NEW_WATCH_DEBOUNCE_MS = 20;
+export const NEW_WATCH_DEBOUNCE_MS = 5;
 
 export interface PusherDeps {
   /** Whether this replica still leads: a replica that does not pushes nothing. */
