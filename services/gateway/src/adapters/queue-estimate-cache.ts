@@ -49,8 +49,6 @@ export function createQueueEstimateCache(deps: {
   addDelayMs?: number;
   heartbeatMs?: number;
   now?: () => number;
-  /** Told each registration's messages (for tests and measurements). */
-  onRegistered?: (tasks: number, messages: number) => void;
 }): QueueEstimateCache {
   const timeoutMs = deps.timeoutMs ?? ESTIMATE_TIMEOUT_MS;
   const debounceMs = deps.debounceMs ?? WATCH_DEBOUNCE_MS;
@@ -73,14 +71,13 @@ export function createQueueEstimateCache(deps: {
     if (entries.size === 0 && !registeredAny) return;
     const tasks = [...entries.values()].map((e) => e.task);
     try {
-      const messages = deps.pushes.register(
+      deps.pushes.register(
         deps.gatewayId,
         ++generation,
         tasks.map((t) => t.taskId),
         tasks.filter((t) => t.estimatedGpuSeconds === 0 && t.params).map(sizeOf),
       );
       registeredAny = entries.size > 0;
-      deps.onRegistered?.(tasks.length, messages);
     } catch (err) {
       deps.log.warn({ err }, "queue estimates: registering the watched tasks failed");
     }

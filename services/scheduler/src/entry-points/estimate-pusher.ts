@@ -20,8 +20,6 @@ export interface PusherDeps {
   /** How often what moved is pushed. */
   intervalMs: number;
   log: Logger;
-  /** Told the messages of each push (for tests and measurements). */
-  onPushed?: (gatewayId: string, estimates: number, messages: number) => void;
 }
 
 /**
@@ -52,8 +50,7 @@ export function pushEstimates(
     const next = estimateChanges(pushed.get(gatewayId) ?? new Map(), current, now);
     pushed.set(gatewayId, next.pushed);
     if (next.changed.length === 0) return;
-    const messages = pushes.push(gatewayId, next.changed);
-    deps.onPushed?.(gatewayId, next.changed.length, messages);
+    pushes.push(gatewayId, next.changed);
   }
 
   function run(gatewayIds: Iterable<string>): void {
