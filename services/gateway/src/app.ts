@@ -12,7 +12,7 @@ import { systemResolver } from "./adapters/dns-resolver.js";
 import { downloadSecret } from "./adapters/download-secret.js";
 import { openIdempotencyStore } from "./adapters/idempotency-store.js";
 import { createQueueEstimateCache } from "./adapters/queue-estimate-cache.js";
-import { applyEstimate, createQueueEstimates } from "./adapters/queue-estimates.js";
+import { applyWatchedEstimate, createQueueEstimates } from "./adapters/queue-estimates.js";
 import { createRateLimiter } from "./adapters/rate-limiter.js";
 import { gatewayResultLinks, storeResultLinks } from "./adapters/result-links.js";
 import { createStoredTaskWindow, STORED_WINDOW_PAST_DAYS } from "./adapters/stored-task-window.js";
@@ -67,6 +67,8 @@ export interface GatewayDeps {
   /** Seeds for requests that give none; any int32 by default. */
   randomSeed?: () => number;
   metrics?: GatewayMetrics;
+  /** This process's name among the gateways (its admission places, its queue-estimate pushes); random by default. */
+  gatewayId?: string;
 }
 
 /** The largest seed the contract allows (int32). */
@@ -101,6 +103,7 @@ export async function buildGateway(
   const resolve = deps.resolve ?? systemResolver({ maxConcurrent: config.dnsMaxConcurrent });
   const metrics = deps.metrics ?? createGatewayMetrics();
   const ch = channels(bus);
+  const gatewayId = deps.gatewayId ?? randomUUID();
   const [media, results, keys, queueStats, idempotency, disabled, secret] = await Promise.all([
     openMediaStores(bus, { videoTtlHours: config.videoTtlHours }),
     openResultStore(config, bus),
@@ -142,7 +145,7 @@ export async function buildGateway(
     queueStats,
     { vip: config.maxQueuedVip, standard: config.maxQueuedStandard, batch: config.maxQueuedBatch },
     now,
-    { places: ch.admissionPlaces, replicaId: randomUUID(), log },
+    { places: ch.admissionPlaces, replicaId: gatewayId, log },
   );
   const chargeDailyQuota = chargeDailyQuotaUseCase({
     counts: ch.dailyTaskCounts,
@@ -227,11 +230,10 @@ export async function buildGateway(
   const stopping = new AbortController();
   // The cache tells the hub when a queued task moved; the hub tells the cache which tasks are queued.
   const estimates = createQueueEstimateCache({
-    estimates: ch.queueEstimates,
-    intervalMs: config.queueEstimateIntervalMs,
-    onChange: (taskId, e) => hub.estimateChanged(taskId, (t) => applyEstimate(t, e)),
+    pushes: ch.estimatePushes,
+    gatewayId,
+    onChange: (taskId, e) => hub.estimateChanged(taskId, (t) => applyWatchedEstimate(t, e)),
     log,
-    now,
   });
   const hub = createTaskWatchHub({ tasks: ch.tasks, view, estimates, log, now });
   stopping.signal.addEventListener(

@@ -217,13 +217,6 @@ export const gatewayConfig = {
     16 * 1024,
     64 * 1024 * 1024,
   ),
-  queueEstimateIntervalMs: int(
-    "QUEUE_ESTIMATE_INTERVAL_MS",
-    "how often the queue positions and ETAs of watched queued tasks are asked again, one request for all of them",
-    2_000,
-    100,
-    60_000,
-  ),
   webhookAllow: allowList(
     "WEBHOOK_ALLOW_HOSTS",
     "host names, IP addresses or CIDRs webhooks may reach over http or at private addresses (development only)",

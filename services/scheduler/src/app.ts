@@ -15,6 +15,7 @@ import { openResultStore } from "@t2v/common/s3-store";
 import { retentionPolicyOf } from "@t2v/common/task";
 import { replicaIdOf, type SchedulerConfig } from "./config.js";
 import { type LeaderSnapshot, STANDBY_SNAPSHOT } from "./domain/leader-snapshot.js";
+import { holdEstimateWatches } from "./entry-points/estimate-watch-subscription.js";
 import { serveLeaderTerm } from "./entry-points/serve-leader-term.js";
 import { createSchedulerMetrics } from "./metrics.js";
 import { createExpiryIndexer, createResultSweeper } from "./use-cases/expire-results.js";
@@ -42,7 +43,8 @@ export interface SchedulerApp {
 /**
  * The scheduler on any Bus: every replica competes for the leader lease, and
  * the one holding it runs leader terms (dispatch, event application,
- * reconciler, sweep, estimates, queue stats). Standbys only wait.
+ * reconciler, sweep, estimates and their pushes, queue stats). Standbys only
+ * wait, holding the gateways' watched sets.
  */
 export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promise<SchedulerApp> {
   const now = deps.clock ?? Date.now;
@@ -62,6 +64,8 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
   const metrics = createSchedulerMetrics(() => snapshot);
   let leading = false;
   const stopping = new AbortController();
+  // Held by standbys too: a new leader pushes the gateways' estimates without waiting for their next heartbeat.
+  const watches = holdEstimateWatches(ch.estimatePushes, now);
 
   const term: LeaderTermDeps = {
     config,
@@ -78,7 +82,18 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
       snapshot = s;
     },
     listen: (leaderTerm, signal) =>
-      serveLeaderTerm({ channels: ch, log, defaultRunSeconds: config.defaultRunSeconds, now }, leaderTerm, signal),
+      serveLeaderTerm(
+        {
+          channels: ch,
+          log,
+          defaultRunSeconds: config.defaultRunSeconds,
+          watches,
+          estimateIntervalMs: config.queueEstimateIntervalMs,
+          now,
+        },
+        leaderTerm,
+        signal,
+      ),
   };
   const running = runLeadership(
     {
@@ -130,6 +145,7 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
     async stop() {
       stopping.abort();
       clearInterval(sweeper);
+      watches.unsubscribe();
       await Promise.all([indexing, sweeping]);
       await running;
       await lease.release();

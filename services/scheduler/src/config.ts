@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { ESTIMATE_PUSH_INTERVAL_MS } from "@t2v/common/channels";
 import { bool, type ConfigCheck, type ConfigOf, commonFields, int, str } from "@t2v/common/config";
 import { resultStoreFields } from "@t2v/common/s3-store";
 
@@ -78,6 +79,13 @@ export const schedulerConfig = {
     86_400_000,
   ),
   defaultRunSeconds: int("DEFAULT_RUN_SECONDS", "run time assumed for ETAs until one is measured", 60, 1, 86_400),
+  queueEstimateIntervalMs: int(
+    "QUEUE_ESTIMATE_INTERVAL_MS",
+    "how often the leader pushes each gateway the queue positions and ETAs of its watched queued tasks that moved (new ones go at once)",
+    ESTIMATE_PUSH_INTERVAL_MS,
+    100,
+    60_000,
+  ),
   leaseMs: int(
     "LEADER_LEASE_MS",
     "leader lease; a standby takes over this long after the leader dies (renewed 4 times per lease)",

@@ -11,11 +11,13 @@ import type { TestMesh } from "../../support/mesh.js";
 
 /**
  * Queue position and ETA as the gateway reports them, with estimates this
- * suite answers itself. Stops the mesh's "scheduler" first, so it runs last.
+ * suite answers (and, for WatchTask, pushes) itself. Stops the mesh's "scheduler" first, so it runs last.
  */
 export function queueEstimateTests(mesh: TestMesh): void {
   describe("queue position and ETA", () => {
     let responder: Unsubscribe | undefined;
+    let registrations: Unsubscribe | undefined;
+    let pushing: NodeJS.Timeout | undefined;
     let position = 3;
 
     // From here on no scheduler answers; this suite answers the estimate requests itself.
@@ -25,22 +27,39 @@ export function queueEstimateTests(mesh: TestMesh): void {
 
     after(() => {
       responder?.unsubscribe();
+      registrations?.unsubscribe();
+      clearInterval(pushing);
     });
 
-    /** Answers from now on; resolves once nats-server routes requests here (a round trip of its own). */
-    async function answerEstimates(): Promise<void> {
-      responder = mesh.channels.queueEstimates.answer((taskIds) => {
-        const now = Date.now();
-        return taskIds.map((taskId) =>
-          create(QueueEstimateSchema, {
-            taskId,
-            queued: true,
-            position,
-            estimatedStartTime: timestampFromMs(now + position * 60_000),
-            estimatedFinishTime: timestampFromMs(now + position * 60_000 + 90_000),
-          }),
-        );
+    const estimateOf = (taskId: string) => {
+      const now = Date.now();
+      return create(QueueEstimateSchema, {
+        taskId,
+        queued: true,
+        position,
+        estimatedStartTime: timestampFromMs(now + position * 60_000),
+        estimatedFinishTime: timestampFromMs(now + position * 60_000 + 90_000),
       });
+    };
+
+    /**
+     * Answers from now on, and pushes as the leader does: the watched tasks of each gateway at once
+     * when they are registered, then every 200 ms. Resolves once nats-server routes requests here
+     * (a round trip of its own).
+     */
+    async function answerEstimates(): Promise<void> {
+      responder = mesh.channels.queueEstimates.answer((taskIds) => taskIds.map(estimateOf));
+      const watched = new Map<string, string[]>();
+      const push = (gatewayId: string): void => {
+        mesh.channels.estimatePushes.push(gatewayId, (watched.get(gatewayId) ?? []).map(estimateOf));
+      };
+      registrations = mesh.channels.estimatePushes.onRegistration((part) => {
+        watched.set(part.gatewayId, part.taskIds);
+        push(part.gatewayId);
+      });
+      pushing = setInterval(() => {
+        for (const id of watched.keys()) push(id);
+      }, 200);
       await mesh.channels.queueEstimates.request([], 2_000);
     }
 

@@ -5,6 +5,7 @@ import { type Cancellations, cancellations } from "./cancellations.js";
 import { type DailyTaskCounts, dailyTaskCounts } from "./daily-task-counts.js";
 import { type DeadLetters, deadLetters } from "./dead-letters.js";
 import { type DecodeJobs, decodeJobs } from "./decode-jobs.js";
+import { type EstimatePushes, estimatePushes } from "./estimate-pushes.js";
 import { type GenerateJobs, generateJobs } from "./generate-jobs.js";
 import { type Previews, previews } from "./previews.js";
 import { type QueueEstimates, queueEstimates } from "./queue-estimates.js";
@@ -33,7 +34,8 @@ import { type WorkerRegistry, workerRegistry } from "./worker-registry.js";
  *   gateway   -> dailyTaskCounts (CAS, per tenant per UTC day) -> gateway
  *   gateway   -> admissionPlaces (CAS, per tenant: each replica's unseen submits) -> gateway
  *   scheduler (completed), gateway and scheduler (deleted) -> videoBytes (CAS, per tenant per UTC day) -> gateway
- *   gateway   -> queueEstimates (request/reply) -> scheduler;  scheduler -> queueStats -> gateway
+ *   gateway   -> queueEstimates (request/reply, per call) -> scheduler;  scheduler -> queueStats -> gateway
+ *   gateway   -> estimatePushes (watched set) -> scheduler (every replica);  leader -> estimatePushes (changes) -> that gateway
  *   inference -> workerRegistry -> scheduler;  scheduler -> usage, deadLetters -> operators
  *
  * Which service may use which channel on NATS is `SERVICE_ACCESS` (../nats-access/service-access.ts):
@@ -51,6 +53,7 @@ export interface Channels {
   readonly taskControls: TaskControls;
   readonly taskChanges: TaskChanges;
   readonly queueEstimates: QueueEstimates;
+  readonly estimatePushes: EstimatePushes;
   readonly queueStats: QueueStats;
   readonly workerRegistry: WorkerRegistry;
   readonly deadLetters: DeadLetters;
@@ -79,6 +82,7 @@ export function channels(bus: Bus, opts: ChannelsOptions = {}): Channels {
     taskControls: taskControls(bus),
     taskChanges: taskChanges(bus),
     queueEstimates: queueEstimates(bus),
+    estimatePushes: estimatePushes(bus),
     queueStats: queueStats(bus),
     workerRegistry: workerRegistry(bus),
     deadLetters: deadLetters(bus),

@@ -51,6 +51,20 @@ export type { DeadLetters } from "./dead-letters.js";
 export { DECODE_CONSUMER, type DecodeJobs } from "./decode-jobs.js";
 export { type Delivery, type Inbox, keepAliveEveryMs } from "./delivery.js";
 export { DAY_MS, DUPLICATE_WINDOW_MS, HOUR_MS, SECOND_MS } from "./durations.js";
+export {
+  ESTIMATE_PUSH_INTERVAL_MS,
+  ESTIMATE_PUSH_SUBJECT_PREFIX,
+  ESTIMATE_WATCH_SUBJECT,
+  type EstimatePushes,
+  estimatePushSubject,
+  isGatewayId,
+  MAX_PUSH_ESTIMATES,
+  MAX_WATCH_IDS_PER_PART,
+  MAX_WATCH_PARTS,
+  WATCH_EXPIRY_MS,
+  WATCH_HEARTBEAT_MS,
+  type WatchPart,
+} from "./estimate-pushes.js";
 export { GENERATE_STREAM, type GenerateJobs, generateConsumer } from "./generate-jobs.js";
 export { type KeyedBatch, keyedBatch } from "./keyed-batch.js";
 export { type KeyedSerial, keyedSerial } from "./keyed-serial.js";

@@ -12,11 +12,12 @@ import { createNatsBus } from "../channels/bus/nats-bus.js";
 import { natsAuth } from "../channels/bus/nats-connect.js";
 import { CANCEL_SUBJECT } from "../channels/cancellations.js";
 import { channels } from "../channels/channels.js";
+import { ESTIMATE_WATCH_SUBJECT, estimatePushSubject } from "../channels/estimate-pushes.js";
 import { GENERATE_STREAM } from "../channels/generate-jobs.js";
 import { CHECKPOINTS_STORE, LATENTS_STORE } from "../channels/media-stores.js";
 import { TASKS_BUCKET } from "../channels/task-store.js";
 import { GenerateJobSchema } from "../gen/t2v/internal/v1/jobs_pb.js";
-import { QueueEstimateSchema } from "../gen/t2v/internal/v1/scheduler_queries_pb.js";
+import { type QueueEstimate, QueueEstimateSchema } from "../gen/t2v/internal/v1/scheduler_queries_pb.js";
 import { startNatsServer, type TestNatsServer } from "../testing/nats-server.js";
 import type { NatsUser } from "./nats-users.js";
 
@@ -147,6 +148,44 @@ describe("NATS access control, on a nats-server run from the project's configura
       assert.match(String(await sub.closed), refused);
     } finally {
       answering.unsubscribe();
+    }
+  });
+
+  it("the gateway registers what it watches and hears its pushes; the inference user may do neither", async () => {
+    const schedulerConn = await as("scheduler");
+    const scheduler = channels(schedulerConn.bus);
+    const parts: string[][] = [];
+    const hearing = scheduler.estimatePushes.onRegistration((p) => parts.push(p.taskIds));
+    const gatewayConn = await as("gateway");
+    const gateway = channels(gatewayConn.bus);
+    const pushed: QueueEstimate[] = [];
+    const listening = gateway.estimatePushes.onPush("gw-acl", (es) => pushed.push(...es));
+    try {
+      // Both subscriptions are on the server before anything is sent.
+      await Promise.all([schedulerConn.nc.flush(), gatewayConn.nc.flush()]);
+      gateway.estimatePushes.register("gw-acl", 1n, ["t-watch"], []);
+      for (const end = Date.now() + 5_000; parts.length === 0 && Date.now() < end; ) await delay(20);
+      assert.deepEqual(parts, [["t-watch"]]);
+      scheduler.estimatePushes.push("gw-acl", [
+        create(QueueEstimateSchema, { taskId: "t-watch", queued: true, position: 2 }),
+      ]);
+      for (const end = Date.now() + 5_000; pushed.length === 0 && Date.now() < end; ) await delay(20);
+      assert.equal(pushed[0]?.position, 2);
+
+      // The inference user may not listen to a gateway's pushes, nor register or push.
+      const { nc } = await as("inference");
+      const sub = nc.subscribe(estimatePushSubject("gw-acl"));
+      assert.match(String(await sub.closed), refused);
+      const violation = nextViolation(nc);
+      nc.publish(ESTIMATE_WATCH_SUBJECT, new Uint8Array([1]));
+      assert.match(await violation, /estimate-watch/);
+      // Nor may a gateway push estimates (only the scheduler does).
+      const spoof = nextViolation(gatewayConn.nc);
+      gatewayConn.nc.publish(estimatePushSubject("gw-acl"), new Uint8Array([1]));
+      assert.match(await spoof, /t2v\.gateway\.estimates/);
+    } finally {
+      hearing.unsubscribe();
+      listening.unsubscribe();
     }
   });
 

@@ -7,6 +7,7 @@ import { API_KEYS_BUCKET } from "../api-keys/api-key-buckets.js";
 import { subjectMatches } from "../channels/bus/bus.js";
 import { inboxPrefixOf } from "../channels/bus/inbox-prefix.js";
 import { CANCEL_SUBJECT } from "../channels/cancellations.js";
+import { ESTIMATE_WATCH_SUBJECT, estimatePushSubject } from "../channels/estimate-pushes.js";
 import { GENERATE_STREAM } from "../channels/generate-jobs.js";
 import { natsPermissions, type SubjectPermissions } from "./nats-permissions.js";
 import { SERVICE_ACCESS, SERVICE_NAMES, type ServiceName } from "./service-access.js";
@@ -129,6 +130,23 @@ describe("NATS permissions from the channels each service uses", () => {
     );
     assert.equal(mayPublish("encoder", CANCEL_SUBJECT), false);
     assert.equal(maySubscribe("encoder", CANCEL_SUBJECT), false);
+    // Pushed estimates: gateways register on one subject, the scheduler pushes to theirs; no one else.
+    assert.deepEqual(
+      SERVICE_NAMES.filter((s) => mayPublish(s, ESTIMATE_WATCH_SUBJECT)),
+      ["gateway"],
+    );
+    assert.deepEqual(
+      SERVICE_NAMES.filter((s) => maySubscribe(s, ESTIMATE_WATCH_SUBJECT)),
+      ["scheduler"],
+    );
+    assert.deepEqual(
+      SERVICE_NAMES.filter((s) => mayPublish(s, estimatePushSubject("gw-1"))),
+      ["scheduler"],
+    );
+    assert.deepEqual(
+      SERVICE_NAMES.filter((s) => maySubscribe(s, estimatePushSubject("gw-1"))),
+      ["gateway"],
+    );
     // Previews go from inference to the gateway only.
     assert.equal(mayPublish("gateway", "t2v.preview.task-1"), false);
     assert.equal(maySubscribe("scheduler", "t2v.preview.task-1"), false);

@@ -6,6 +6,7 @@ import { CANCEL_SUBJECT } from "../channels/cancellations.js";
 import { DAILY_TASK_COUNTS_BUCKET } from "../channels/daily-task-counts.js";
 import { DEAD_LETTERS_BUCKET } from "../channels/dead-letters.js";
 import { DECODE_CONSUMER, DECODE_STREAM } from "../channels/decode-jobs.js";
+import { ESTIMATE_PUSH_SUBJECT_PREFIX, ESTIMATE_WATCH_SUBJECT } from "../channels/estimate-pushes.js";
 import { GENERATE_STREAM } from "../channels/generate-jobs.js";
 import { LEADER_LEASE_BUCKET } from "../channels/leader-lease.js";
 import { CHECKPOINTS_STORE, LATENTS_STORE, VIDEOS_STORE_NAME } from "../channels/media-stores.js";
@@ -61,6 +62,8 @@ const consumer = (c: ConsumerSpec): ConsumerUse => ({ stream: c.stream, durable:
 /** Every worker group's consumer of the generate stream (`inference-<group>`). */
 const anyGenerateConsumer: ConsumerUse = { stream: GENERATE_STREAM, durable: "*" };
 const previews = `${PREVIEW_SUBJECT_PREFIX}.>`;
+/** Every gateway's push subject: the gateways share one NATS user, so one gateway may hear another's. */
+const estimatePushes = `${ESTIMATE_PUSH_SUBJECT_PREFIX}.*`;
 
 /**
  * The gateway's own buckets are declared in services/gateway/src/adapters (idempotency keys, the download
@@ -70,8 +73,8 @@ export const GATEWAY_OWN_BUCKETS = ["t2v_idempotency", "t2v_gateway_secrets", "t
 
 /** The four services' needs, read from their app.ts and use cases (see each service's README, "NATS"). */
 export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
-  // Takes tasks in (submissions), answers reads from the task records, watches, previews and queue
-  // stats, sends cancel and pause/resume/priority controls, delivers webhooks from task changes.
+  // Takes tasks in (submissions), answers reads from the task records, watches, previews, queue
+  // stats and pushed queue estimates (registering what it watches), sends cancel and pause/resume/priority controls, delivers webhooks from task changes.
   gateway: {
     publishes: [SUBMIT_STREAM, NOTIFY_STREAM],
     consumes: [consumer(WEBHOOK_CONSUMER)],
@@ -91,12 +94,13 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
     ],
     readsBuckets: [],
     stores: [LATENTS_STORE.name, VIDEOS_STORE_NAME],
-    sends: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT, ESTIMATES_SUBJECT],
-    receives: [previews],
+    sends: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT, ESTIMATES_SUBJECT, ESTIMATE_WATCH_SUBJECT],
+    receives: [previews, estimatePushes],
     replies: false,
   },
   // Reads submissions and worker events, dispatches generate jobs, owns the task records, the leader
-  // lease, usage, dead letters, result cache and retention; answers queue estimates.
+  // lease, usage, dead letters, result cache and retention; answers queue estimates,
+  // hears the gateways' watched sets and (leading) pushes their estimates.
   scheduler: {
     publishes: [GENERATE_STREAM, NOTIFY_STREAM],
     consumes: [consumer(SUBMIT_CONSUMER), consumer(EVENTS_CONSUMER), consumer(RETENTION_CONSUMER)],
@@ -117,8 +121,8 @@ export const SERVICE_ACCESS: Readonly<Record<ServiceName, ServiceAccess>> = {
     ],
     readsBuckets: [],
     stores: [LATENTS_STORE.name, VIDEOS_STORE_NAME, CHECKPOINTS_STORE.name],
-    sends: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT],
-    receives: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT, ESTIMATES_SUBJECT],
+    sends: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT, estimatePushes],
+    receives: [CANCEL_SUBJECT, TASK_CONTROL_SUBJECT, ESTIMATES_SUBJECT, ESTIMATE_WATCH_SUBJECT],
     replies: true,
   },
   // Denoises generate jobs into latents, checkpoints as it goes, sends previews, hands decode jobs on.

@@ -99,6 +99,18 @@ export function applyEstimate(t: Task, e: QueueEstimate): void {
   t.estimatedFinishTime = e.estimatedFinishTime;
 }
 
+/**
+ * Copies a pushed estimate onto a watched task: as `applyEstimate`, and a task
+ * the scheduler no longer holds queued (dispatched, paused) shows no position.
+ */
+export function applyWatchedEstimate(t: Task, e: QueueEstimate): void {
+  applyEstimate(t, e);
+  if (e.queued || e.projected) return;
+  t.queuePosition = 0;
+  t.estimatedStartTime = undefined;
+  t.estimatedFinishTime = undefined;
+}
+
 /** What the scheduler needs to estimate a task's accelerator seconds. */
 export function sizeOf(t: Task) {
   const p = t.params;

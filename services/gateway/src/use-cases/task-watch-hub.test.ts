@@ -3,14 +3,14 @@ import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { channels, createMemoryBus, type QueueEstimates, type TaskStore } from "@t2v/common/channels";
+import { channels, createMemoryBus, type TaskStore } from "@t2v/common/channels";
 import { QueueEstimateSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
 import { newTaskId } from "@t2v/common/task";
 import { createQueueEstimateCache } from "../adapters/queue-estimate-cache.js";
-import { applyEstimate } from "../adapters/queue-estimates.js";
+import { applyWatchedEstimate } from "../adapters/queue-estimates.js";
 import { createTaskWatchHub, type TaskFeed } from "./task-watch-hub.js";
 
 const log = createLogger("test", "silent");
@@ -176,24 +176,35 @@ describe("createTaskWatchHub", () => {
     feed.close();
   });
 
-  it("asks the scheduler once per interval for a queued task however many streams watch it, and pushes moves", async () => {
+  it("registers a queued task once however many streams watch it, and the scheduler's pushes reach every stream", async () => {
     const ch = channels(createMemoryBus());
     const taskId = newTaskId();
     await ch.tasks.create(record(taskId, TaskStatus.QUEUED));
-    const asked: string[][] = [];
+    // The scheduler's side: hears the registrations, pushes a new position every 50 ms.
+    const registered: string[][] = [];
     let position = 10;
-    const estimates: QueueEstimates = {
-      async request(ids) {
-        asked.push(ids);
-        return ids.map((id) => create(QueueEstimateSchema, { taskId: id, queued: true, position: position-- }));
-      },
-      answer: () => ({ unsubscribe: () => undefined }),
+    const heard = ch.estimatePushes.onRegistration((part) => registered.push(part.taskIds));
+    const pushPosition = (): void => {
+      const ids = registered.at(-1) ?? [];
+      ch.estimatePushes.push(
+        "gw-test",
+        ids.map((id) => create(QueueEstimateSchema, { taskId: id, queued: true, position })),
+      );
     };
+    const first = ch.estimatePushes.onRegistration(() => setTimeout(pushPosition, 5));
+    const moving = setInterval(() => {
+      if (registered.at(-1)?.length) {
+        position--;
+        pushPosition();
+      }
+    }, 50);
     let hub: ReturnType<typeof createTaskWatchHub> | undefined;
     const cache = createQueueEstimateCache({
-      estimates,
-      intervalMs: 50,
-      onChange: (id, e) => hub?.estimateChanged(id, (t) => applyEstimate(t, e)),
+      pushes: ch.estimatePushes,
+      gatewayId: "gw-test",
+      debounceMs: 10,
+      timeoutMs: 2_000,
+      onChange: (id, e) => hub?.estimateChanged(id, (t) => applyWatchedEstimate(t, e)),
       log,
     });
     hub = createTaskWatchHub({ tasks: ch.tasks, view: async (r) => r.task ?? assert.fail(), estimates: cache, log });
@@ -209,17 +220,17 @@ describe("createTaskWatchHub", () => {
     await until(() => positions.length === 100 && positions.every((p) => p.length >= 3), "three positions per stream");
     stop.abort();
     await Promise.all(reading);
+    clearInterval(moving);
+    first.unsubscribe();
     for (const f of feeds) f.close();
-    assert.ok(asked.length < 100, `${asked.length} requests for 100 streams`);
-    assert.ok(
-      asked.every((ids) => ids.length === 1 && ids[0] === taskId),
-      "one id per request: the task once",
-    );
+    assert.deepEqual(registered[0], [taskId], "one registration for 100 streams: the task once");
     for (const p of positions) {
       assert.equal(p[0], 10, "the first state already has its estimate");
       for (let i = 1; i < p.length; i++) assert.ok((p[i] ?? 0) < (p[i - 1] ?? 0), "later states follow the moves");
     }
-    assert.equal(cache.tracked(), 0, "the last stream gone, the task is no longer asked about");
+    assert.equal(cache.tracked(), 0, "the last stream gone, the task is no longer watched");
+    await until(() => registered.at(-1)?.length === 0, "the emptied set registered");
+    heard.unsubscribe();
     cache.stop();
   });
 });

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2v/internal/v1/scheduler_queries.proto.
  */
 export const file_t2v_internal_v1_scheduler_queries: GenFile = /*@__PURE__*/
-  fileDesc("Cid0MnYvaW50ZXJuYWwvdjEvc2NoZWR1bGVyX3F1ZXJpZXMucHJvdG8SD3Qydi5pbnRlcm5hbC52MSKEAQoVUXVldWVFc3RpbWF0ZXNSZXF1ZXN0EhAKCHRhc2tfaWRzGAEgAygJEigKBXNpemVzGAIgAygLMhkudDJ2LmludGVybmFsLnYxLlRhc2tTaXplEi8KCGFycml2aW5nGAMgAygLMh0udDJ2LmludGVybmFsLnYxLkFycml2aW5nVGFzayJSCgxBcnJpdmluZ1Rhc2sSDwoHdGFza19pZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSDAoEcG9vbBgDIAEoCRIQCghwcmlvcml0eRgEIAEoBSJ6CghUYXNrU2l6ZRIPCgd0YXNrX2lkGAEgASgJEgwKBHBvb2wYAiABKAkSDQoFd2lkdGgYAyABKA0SDgoGaGVpZ2h0GAQgASgNEhIKCm51bV9mcmFtZXMYBSABKA0SDQoFc3RlcHMYBiABKA0SDQoFZHJhZnQYByABKAgi6QEKDVF1ZXVlRXN0aW1hdGUSDwoHdGFza19pZBgBIAEoCRIQCghwb3NpdGlvbhgCIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdChVlc3RpbWF0ZWRfZ3B1X3NlY29uZHMYBSABKAESDgoGcXVldWVkGAYgASgIEhEKCXByb2plY3RlZBgHIAEoCCJLChZRdWV1ZUVzdGltYXRlc1Jlc3BvbnNlEjEKCWVzdGltYXRlcxgBIAMoCzIeLnQydi5pbnRlcm5hbC52MS5RdWV1ZUVzdGltYXRlIncKEFRlbmFudFF1ZXVlU3RhdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBnF1ZXVlZBgCIAEoDRIPCgdydW5uaW5nGAMgASgNEi8KC3VwZGF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Cid0MnYvaW50ZXJuYWwvdjEvc2NoZWR1bGVyX3F1ZXJpZXMucHJvdG8SD3Qydi5pbnRlcm5hbC52MSKEAQoVUXVldWVFc3RpbWF0ZXNSZXF1ZXN0EhAKCHRhc2tfaWRzGAEgAygJEigKBXNpemVzGAIgAygLMhkudDJ2LmludGVybmFsLnYxLlRhc2tTaXplEi8KCGFycml2aW5nGAMgAygLMh0udDJ2LmludGVybmFsLnYxLkFycml2aW5nVGFzayJSCgxBcnJpdmluZ1Rhc2sSDwoHdGFza19pZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSDAoEcG9vbBgDIAEoCRIQCghwcmlvcml0eRgEIAEoBSJ6CghUYXNrU2l6ZRIPCgd0YXNrX2lkGAEgASgJEgwKBHBvb2wYAiABKAkSDQoFd2lkdGgYAyABKA0SDgoGaGVpZ2h0GAQgASgNEhIKCm51bV9mcmFtZXMYBSABKA0SDQoFc3RlcHMYBiABKA0SDQoFZHJhZnQYByABKAgi6QEKDVF1ZXVlRXN0aW1hdGUSDwoHdGFza19pZBgBIAEoCRIQCghwb3NpdGlvbhgCIAEoDRI4ChRlc3RpbWF0ZWRfc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVZXN0aW1hdGVkX2ZpbmlzaF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdChVlc3RpbWF0ZWRfZ3B1X3NlY29uZHMYBSABKAESDgoGcXVldWVkGAYgASgIEhEKCXByb2plY3RlZBgHIAEoCCJLChZRdWV1ZUVzdGltYXRlc1Jlc3BvbnNlEjEKCWVzdGltYXRlcxgBIAMoCzIeLnQydi5pbnRlcm5hbC52MS5RdWV1ZUVzdGltYXRlIpABCg1Fc3RpbWF0ZVdhdGNoEhIKCmdhdGV3YXlfaWQYASABKAkSEgoKZ2VuZXJhdGlvbhgCIAEoBBIMCgRwYXJ0GAMgASgNEg0KBXBhcnRzGAQgASgNEhAKCHRhc2tfaWRzGAUgAygJEigKBXNpemVzGAYgAygLMhkudDJ2LmludGVybmFsLnYxLlRhc2tTaXplIlUKDEVzdGltYXRlUHVzaBISCgpnYXRld2F5X2lkGAEgASgJEjEKCWVzdGltYXRlcxgCIAMoCzIeLnQydi5pbnRlcm5hbC52MS5RdWV1ZUVzdGltYXRlIncKEFRlbmFudFF1ZXVlU3RhdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBnF1ZXVlZBgCIAEoDRIPCgdydW5uaW5nGAMgASgNEi8KC3VwZGF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * QueueEstimatesRequest asks the scheduler (core NATS request/reply on
@@ -214,6 +214,90 @@ export const QueueEstimatesResponseSchema: GenMessage<QueueEstimatesResponse> = 
   messageDesc(file_t2v_internal_v1_scheduler_queries, 4);
 
 /**
+ * EstimateWatch is a gateway's registration of the queued tasks its
+ * streams watch (core NATS on t2v.scheduler.estimate-watch, heard by every
+ * scheduler replica): the whole set, in `parts` messages of one generation,
+ * sent when the set changes and as a heartbeat. A complete newer generation
+ * replaces the set held for that gateway.
+ *
+ * @generated from message t2v.internal.v1.EstimateWatch
+ */
+export type EstimateWatch = Message<"t2v.internal.v1.EstimateWatch"> & {
+  /**
+   * Letters, digits, '-' and '_': it names the subject the pushes go to.
+   *
+   * @generated from field: string gateway_id = 1;
+   */
+  gatewayId: string;
+
+  /**
+   * Grows with every registration the gateway sends.
+   *
+   * @generated from field: uint64 generation = 2;
+   */
+  generation: bigint;
+
+  /**
+   * 0 .. parts-1.
+   *
+   * @generated from field: uint32 part = 3;
+   */
+  part: number;
+
+  /**
+   * @generated from field: uint32 parts = 4;
+   */
+  parts: number;
+
+  /**
+   * @generated from field: repeated string task_ids = 5;
+   */
+  taskIds: string[];
+
+  /**
+   * Tasks whose accelerator seconds should be estimated too (those the
+   * gateway has none for yet); a subset of task_ids.
+   *
+   * @generated from field: repeated t2v.internal.v1.TaskSize sizes = 6;
+   */
+  sizes: TaskSize[];
+};
+
+/**
+ * Describes the message t2v.internal.v1.EstimateWatch.
+ * Use `create(EstimateWatchSchema)` to create a new message.
+ */
+export const EstimateWatchSchema: GenMessage<EstimateWatch> = /*@__PURE__*/
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 5);
+
+/**
+ * EstimatePush is what the leading scheduler sends one gateway (core NATS on
+ * t2v.gateway.estimates.<gateway_id>): the estimates of its watched tasks
+ * that are new or changed since the last push; a task not queued any more
+ * comes once with queued = false.
+ *
+ * @generated from message t2v.internal.v1.EstimatePush
+ */
+export type EstimatePush = Message<"t2v.internal.v1.EstimatePush"> & {
+  /**
+   * @generated from field: string gateway_id = 1;
+   */
+  gatewayId: string;
+
+  /**
+   * @generated from field: repeated t2v.internal.v1.QueueEstimate estimates = 2;
+   */
+  estimates: QueueEstimate[];
+};
+
+/**
+ * Describes the message t2v.internal.v1.EstimatePush.
+ * Use `create(EstimatePushSchema)` to create a new message.
+ */
+export const EstimatePushSchema: GenMessage<EstimatePush> = /*@__PURE__*/
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 6);
+
+/**
  * TenantQueueStats is written by the scheduler to the t2v_queue_stats KV
  * bucket under the tenant id, so the gateway can refuse new work from a
  * tenant over its queue limit without asking the scheduler.
@@ -247,5 +331,5 @@ export type TenantQueueStats = Message<"t2v.internal.v1.TenantQueueStats"> & {
  * Use `create(TenantQueueStatsSchema)` to create a new message.
  */
 export const TenantQueueStatsSchema: GenMessage<TenantQueueStats> = /*@__PURE__*/
-  messageDesc(file_t2v_internal_v1_scheduler_queries, 5);
+  messageDesc(file_t2v_internal_v1_scheduler_queries, 7);
 
