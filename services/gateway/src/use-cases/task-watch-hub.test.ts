@@ -126,6 +126,37 @@ describe("createTaskWatchHub", () => {
     assert.equal(hub.watching(), false);
   });
 
+  it("a seeded feed reads nothing itself, and a change written after its opener's read still arrives", async () => {
+    const ch = channels(createMemoryBus());
+    const taskId = newTaskId();
+    await ch.tasks.create(record(taskId, TaskStatus.QUEUED));
+    let gets = 0;
+    const store = {
+      get: (id: string) => {
+        gets++;
+        return ch.tasks.get(id);
+      },
+      changes: (signal: AbortSignal, wanted: (taskId: string) => boolean) => ch.tasks.changes(signal, wanted),
+    };
+    const hub = createTaskWatchHub({ tasks: store, view: async (r) => r.task ?? assert.fail(), log });
+    // The watch in place already (placing it reads every watched task once), for another task.
+    const other = newTaskId();
+    await ch.tasks.create(record(other, TaskStatus.QUEUED));
+    const otherFeed = hub.open(other);
+    await otherFeed.next(new AbortController().signal);
+    await delay(20);
+    gets = 0;
+    const feed = hub.open(taskId, { seeded: true });
+    const read = (await ch.tasks.get(taskId)) ?? assert.fail();
+    // Written after the opener's read, before it seeds the feed.
+    await ch.tasks.update(taskId, () => record(taskId, TaskStatus.COMPLETED, 1));
+    feed.seed(read);
+    const seen = await readToEnd(feed, new AbortController().signal);
+    assert.equal(seen.at(-1), TaskStatus.COMPLETED, seen.join(","));
+    assert.equal(gets, 0, "no read of its own");
+    otherFeed.close();
+  });
+
   it("reads the watched tasks again once a lost watch is back: a change written meanwhile is not missed", async () => {
     const ch = channels(createMemoryBus());
     const taskId = newTaskId();

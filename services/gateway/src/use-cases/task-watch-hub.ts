@@ -18,13 +18,19 @@ export interface TaskState {
 export interface TaskFeed {
   /** The next state, waiting for one; null once `signal` aborts or the feed is closed. */
   next(signal: AbortSignal): Promise<Snapshot<TaskState> | null>;
+  /** Offers a record its opener read after opening (see `open`'s `seeded`); older revisions are dropped. */
+  seed(stored: StoredTask): void;
   /** When a state began waiting for this stream to take it; undefined while none waits. */
   readonly pendingSinceMs: number | undefined;
   close(): void;
 }
 
 export interface TaskWatchHub {
-  open(taskId: string): TaskFeed;
+  /**
+   * Joins the task's watch. The first feed of a task reads its record, unless `seeded`: its opener
+   * reads the record itself after opening and hands it to `seed`.
+   */
+  open(taskId: string, opts?: { seeded?: boolean }): TaskFeed;
   /** Tasks streams watch now. */
   watched(): number;
   /** Whether the one watch of the task records is open (it is while any task is watched). */
@@ -117,7 +123,7 @@ export function createTaskWatchHub(deps: {
   }
 
   return {
-    open(taskId) {
+    open(taskId, opts = {}) {
       const slot = createLatestSlot<TaskState>();
       let wake: (() => void) | undefined;
       let closed = false;
@@ -133,7 +139,7 @@ export function createTaskWatchHub(deps: {
           watch = new AbortController();
           void follow(watch.signal);
         }
-        void reread(taskId);
+        if (!opts.seeded) void reread(taskId);
       }
       const close = (): void => {
         if (closed) return;
@@ -165,6 +171,9 @@ export function createTaskWatchHub(deps: {
               signal.addEventListener("abort", done, { once: true });
             });
           }
+        },
+        seed(stored) {
+          if (!closed) void offer(taskId, stored);
         },
         get pendingSinceMs() {
           return slot.pendingSinceMs;

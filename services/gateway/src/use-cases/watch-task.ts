@@ -39,10 +39,22 @@ export function watchTaskUseCase(deps: {
   previews: Pick<Previews, "subscribe">;
 }): WatchTask {
   return async function* watchTask(caller, taskId, signal, transport) {
-    // Only whether it asked for previews: the record is not kept for the stream's life.
-    const wantsPreviews = ((await deps.getTask(caller, taskId)).record.task?.params?.previewEverySteps ?? 0) > 0;
-    const lease = deps.streams.open(caller, transport);
-    const feed = deps.hub.open(taskId);
+    // Joined before the caller's read of the task, which is then its first state: a change
+    // written after the read reaches the feed, one before it is in what was read (one read per
+    // stream, not two).
+    const feed = deps.hub.open(taskId, { seeded: true });
+    let wantsPreviews: boolean;
+    let lease: ReturnType<WatchStreams["open"]>;
+    try {
+      const found = await deps.getTask(caller, taskId);
+      lease = deps.streams.open(caller, transport);
+      feed.seed(found);
+      // Only whether it asked for previews: the record is not kept for the stream's life.
+      wantsPreviews = (found.record.task?.params?.previewEverySteps ?? 0) > 0;
+    } catch (err) {
+      feed.close();
+      throw err;
+    }
     lease.follow(feed);
     const stop = AbortSignal.any([signal, lease.signal]);
     const previews = wantsPreviews ? previewBox((on) => deps.previews.subscribe(taskId, on)) : undefined;
