@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { openCachedApiKeyStore } from "@t2v/common/api-keys";
@@ -228,6 +229,8 @@ export async function buildGateway(
   });
   const health = createServingState(true);
   const stopping = new AbortController();
+  // Every open WatchTask, SSE and health stream listens to it (linkSignals): thousands, not a leak.
+  setMaxListeners(0, stopping.signal);
   // The cache tells the hub when a queued task moved; the hub tells the cache which tasks are queued.
   const estimates = createQueueEstimateCache({
     pushes: ch.estimatePushes,
