@@ -71,6 +71,28 @@ function openStreams(baseUrl: string, key: string, ids: string[], latencies: num
   return { opened: () => opened, failed: () => failed, failures, done: Promise.all(done) };
 }
 
+type Streams = ReturnType<typeof openStreams>;
+
+/** Waits until each of the `n` streams opened or failed, at most 60 s. */
+async function allSettled(streams: Streams, n: number): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (streams.opened() + streams.failed() < n && Date.now() < until) await delay(200);
+}
+
+/** Ends the streams (waiting at most 10 s for them) and returns what the run measured. */
+async function endRun(
+  streams: Streams,
+  abort: AbortController,
+  latencies: number[],
+  rssBefore: number,
+  rssAfter: number,
+): Promise<Run> {
+  abort.abort();
+  await Promise.race([streams.done, delay(10_000)]);
+  const { failures } = streams;
+  return { latencies, opened: streams.opened(), failed: streams.failed(), failures, rssBefore, rssAfter };
+}
+
 /**
  * `shared`: all n streams watch one task, rewritten every SHARED_UPDATE_MS; otherwise each its own task,
  * round robin, one update per stream per interval.
@@ -108,8 +130,7 @@ async function gatewayRun(mesh: BenchMesh, n: number, sizes: Sizes, shared = fal
   const abort = new AbortController();
   setMaxListeners(0, abort.signal);
   const streams = openStreams(mesh.baseUrl, mesh.apiKey, ids, latencies, abort.signal);
-  const openUntil = Date.now() + 60_000;
-  while (streams.opened() + streams.failed() < n && Date.now() < openUntil) await delay(200);
+  await allSettled(streams, n);
   // Round-robin updates: every stream gets one event per interval; each stamps its send time.
   let k = 0;
   const t0 = Date.now();
@@ -137,16 +158,7 @@ async function gatewayRun(mesh: BenchMesh, n: number, sizes: Sizes, shared = fal
   }
   await delay(1_000);
   const rssAfter = await rssBytes(mesh.pid("gateway"));
-  abort.abort();
-  await Promise.race([streams.done, delay(10_000)]);
-  return {
-    latencies,
-    opened: streams.opened(),
-    failed: streams.failed(),
-    failures: streams.failures,
-    rssBefore,
-    rssAfter,
-  };
+  return endRun(streams, abort, latencies, rssBefore, rssAfter);
 }
 
 async function rawRun(n: number, sizes: Sizes, intervalMs = sizes.streamEventIntervalMs): Promise<Run> {
@@ -165,20 +177,10 @@ async function rawRun(n: number, sizes: Sizes, intervalMs = sizes.streamEventInt
     setMaxListeners(0, abort.signal);
     const ids = Array.from({ length: n }, (_, i) => `raw-${i}`);
     const streams = openStreams(`http://127.0.0.1:${port}`, "none", ids, latencies, abort.signal);
-    const openUntil = Date.now() + 60_000;
-    while (streams.opened() + streams.failed() < n && Date.now() < openUntil) await delay(200);
+    await allSettled(streams, n);
     await delay(sizes.fanoutMs);
     const rssAfter = await rssBytes(pid);
-    abort.abort();
-    await Promise.race([streams.done, delay(10_000)]);
-    return {
-      latencies,
-      opened: streams.opened(),
-      failed: streams.failed(),
-      failures: streams.failures,
-      rssBefore,
-      rssAfter,
-    };
+    return await endRun(streams, abort, latencies, rssBefore, rssAfter);
   } finally {
     child.kill("SIGTERM");
   }
