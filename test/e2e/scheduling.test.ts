@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
+import { connect } from "@nats-io/transport-node";
+import { TASKS_BUCKET } from "@t2v/common/channels";
+import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { workerGroup } from "@t2v/common/task";
 import type { DirectSubmit } from "../support/direct-tasks.js";
@@ -36,6 +39,30 @@ const denoisedCount = (taskId: string) =>
         .filter((l) => l.includes(taskId) && l.includes('"msg":"denoised"')).length,
     0,
   );
+
+interface RecordWrite {
+  readonly taskId: string;
+  /** When this test heard it: a write heard after some moment was sent after it, less a round trip. */
+  readonly at: number;
+  readonly term: bigint;
+}
+
+/** Every task record written from now on, with the leader term it carries, heard on the bucket's subjects. */
+async function recordWrites(): Promise<{ seen: RecordWrite[]; close(): void }> {
+  const nc = await connect({ servers: mesh.natsUrl, ...mesh.nats.admin });
+  const seen: RecordWrite[] = [];
+  const prefix = `$KV.${TASKS_BUCKET.name}.`;
+  nc.subscribe(`${prefix}>`, {
+    callback: (err, m) => {
+      // Deletes and purges carry no record.
+      if (err || m.data.length === 0) return;
+      const r = fromBinary(TaskRecordSchema, m.data);
+      seen.push({ taskId: m.subject.slice(prefix.length), at: Date.now(), term: r.leaderTerm });
+    },
+  });
+  await nc.flush();
+  return { seen, close: () => void nc.close() };
+}
 
 describe("scheduling", () => {
   it("serves VIP first, keeps tenants fair, and tells queue positions", async () => {
@@ -192,9 +219,11 @@ describe("scheduling", () => {
     await mesh.start("scheduler-3", { service: "scheduler", env: { REPLICA_ID: "standby-3" }, noWait: true });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: `tenant-s${i % 2}` }));
+    const writes = await recordWrites();
     const leader = mesh.process("scheduler-2");
     leader.kill("SIGSTOP");
     let woken = 0;
+    let wokeAt = 0;
     try {
       await waitUntil(
         async () => mesh.logs("scheduler-3"),
@@ -205,6 +234,7 @@ describe("scheduling", () => {
       for (let i = 0; i < 2; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: "tenant-s2" }));
     } finally {
       woken = mesh.logs("scheduler-2").length;
+      wokeAt = Date.now();
       leader.kill("SIGCONT");
     }
     await Promise.all(ids.map((id) => completes(id, 120_000)));
@@ -213,8 +243,21 @@ describe("scheduling", () => {
       (l) => /leader lease lost: standing by/.test(l),
       { what: "the old leader stands by", timeoutMs: 30_000, show: (l) => l.slice(-2_000) },
     );
-    const afterWake = mesh.logs("scheduler-2").slice(woken);
-    assert.doesNotMatch(afterWake, /"msg":"task (status|dispatched)"/, "the old leader wrote nothing after it woke");
+    writes.close();
+    // A write the old leader sent before it was stopped may log after it wakes; none may be sent after.
+    const latestTerm = writes.seen.reduce((max, w) => (w.term > max ? w.term : max), 0n);
+    const afterWake = writes.seen.filter((w) => w.at >= wokeAt && w.term > 0n);
+    assert.ok(afterWake.length > 0, "the new leader wrote after the old one woke");
+    assert.deepEqual(
+      afterWake.filter((w) => w.term < latestTerm),
+      [],
+      "no record was written for the old leader's term after it woke",
+    );
+    const oldLogs = mesh.logs("scheduler-2").slice(woken).split("\n");
+    for (const id of ids.slice(3)) {
+      const lines = oldLogs.filter((l) => l.includes(id) && /"msg":"task (status|dispatched)"/.test(l));
+      assert.deepEqual(lines, [], `the old leader never wrote or dispatched ${id}, submitted while it slept`);
+    }
     for (const id of ids) assert.equal(denoisedCount(id), 1, `task ${id} denoised once`);
     const day = 86_400_000;
     const billed: string[] = [];

@@ -655,6 +655,39 @@ export function describeChannelsContract(
         assert.equal((await c.tasks.get(id))?.record.workerId, "w1");
       });
 
+      it("replace runs its guard after the list writes of a status change; a guard that throws leaves the record", async () => {
+        const c = ch();
+        const id = newTaskId();
+        const first = await c.tasks.create(record(id));
+        const completed = (r: TaskRecord): TaskRecord => ({
+          ...r,
+          task: r.task ? { ...r.task, status: TaskStatus.COMPLETED } : undefined,
+        });
+        const fenced = new Error("the term ended");
+        let asked = 0;
+        const guard = (): void => {
+          asked++;
+          throw fenced;
+        };
+        await assert.rejects(c.tasks.replace(completed(first.record), first.revision, first.record, { guard }), fenced);
+        assert.equal(asked, 1);
+        const after = await c.tasks.get(id);
+        assert.equal(after?.revision, first.revision, "the record was not written");
+        assert.equal(after?.record.task?.status, first.record.task?.status);
+        // The list entry written before the guard is only a candidate: a page shows records as they are.
+        const listed = await c.tasks.page({
+          tenantId: first.record.tenantId,
+          status: TaskStatus.COMPLETED,
+          from: null,
+          limit: 10,
+          maxSlots: 100,
+        });
+        assert.deepEqual(listed.tasks, []);
+        const written = await c.tasks.replace(completed(first.record), first.revision, first.record, { guard: () => {} });
+        assert.ok(written && written.revision > first.revision);
+        assert.equal((await c.tasks.get(id))?.record.task?.status, TaskStatus.COMPLETED);
+      });
+
       it("watch sees the current record, then later revisions", async () => {
         const c = ch();
         const id = newTaskId();

@@ -115,6 +115,7 @@ export { dayOf, TASK_LIST_RETENTION_DAYS, TASK_LISTS_BUCKET, type TaskListCursor
 export {
   ACTIVE_TASKS_BUCKET,
   DEFAULT_TASK_RECORD_RETENTION_MS,
+  type ReplaceOptions,
   type StoredTask,
   TASKS_BUCKET,
   type TaskPage,

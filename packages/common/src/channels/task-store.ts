@@ -70,6 +70,11 @@ export interface TaskPage {
   readonly next: TaskListCursor | null;
 }
 
+export interface ReplaceOptions {
+  /** Throws to leave the record unwritten; runs once every other write of the call is done. */
+  guard?: () => void;
+}
+
 /** The durable truth about every task. The scheduler is its only writer after creation, but for cancels. */
 export interface TaskStore {
   get(taskId: string): Promise<StoredTask | null>;
@@ -88,9 +93,13 @@ export interface TaskStore {
   /**
    * Writes `record` only if the entry is still at `revision`; null when
    * another writer got there first. `previous` (the record at `revision`)
-   * spares a task-list write when the status did not change.
+   * spares a task-list write when the status did not change. `opts.guard`
+   * runs right before the record's own compare-and-swap, after the list
+   * writes a status change makes first; when it throws, the record is not
+   * written (a leader's fence: it may have lost its term while those were
+   * in flight).
    */
-  replace(record: TaskRecord, revision: number, previous?: TaskRecord): Promise<StoredTask | null>;
+  replace(record: TaskRecord, revision: number, previous?: TaskRecord, opts?: ReplaceOptions): Promise<StoredTask | null>;
   /** The current record, then every later revision, until the signal aborts. */
   watch(taskId: string, signal: AbortSignal): AsyncIterable<StoredTask>;
   /**
@@ -216,9 +225,11 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
       throw new Error(`task ${taskId}: too much contention on the task record`);
     },
 
-    async replace(record, revision, previous) {
+    async replace(record, revision, previous, opts = {}) {
       if (statusChanged(previous, record)) await enterStatus(record);
-      return replaceIn(await records(), record, revision);
+      const kv = await records();
+      opts.guard?.();
+      return replaceIn(kv, record, revision);
     },
 
     async createdOn(tenantId, day) {

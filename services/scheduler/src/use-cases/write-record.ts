@@ -39,7 +39,9 @@ export function createRecordWriter(deps: WriteRecordDeps): WriteRecord {
       throw new NotLeaderError(`task ${proposed.task?.taskId} was written by term ${stored.record.leaderTerm}`);
     }
     const next: TaskRecord = { ...proposed, leaderTerm: fence.term };
-    const written = await deps.tasks.replace(next, stored.revision, stored.record);
+    // Checked again right before the record's own write: a status change first writes the task
+    // lists (round trips a replica stopped past its lease may sleep through).
+    const written = await deps.tasks.replace(next, stored.revision, stored.record, { guard: () => fence.check() });
     if (!written) return null;
     const before = stored.record.task?.status;
     const task = next.task;
