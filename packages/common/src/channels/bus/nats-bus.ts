@@ -27,6 +27,7 @@ import {
   type RawInbox,
   type StreamSpec,
 } from "./bus.js";
+import { type InFlightLimit, inFlightLimit } from "./in-flight-limit.js";
 import { readObjectRange } from "./nats-blob-read.js";
 import { readStream, skipTo } from "./read-stream.js";
 
@@ -37,6 +38,9 @@ export interface NatsBusOptions {
   storeLimits?: Readonly<Record<string, number>>;
 }
 
+/** KV gets one connection has in flight at once; each is one request of about 0.5 ms on an idle server. */
+const KV_READS_IN_FLIGHT = 128;
+
 /** The Bus on NATS JetStream: streams and pull consumers, core NATS subjects, KV buckets, object stores. */
 export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {}): Promise<Bus> {
   const js = jetstream(nc);
@@ -45,6 +49,9 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
   const streams = new Map<string, Promise<void>>();
   const consumers = new Map<string, Promise<void>>();
   const kvm = new Kvm(js);
+  // Shared by every bucket of the connection: a burst of reads (thousands of WatchTask streams
+  // opening at once) waits its turn here rather than timing out in the connection.
+  const kvReads = inFlightLimit(KV_READS_IN_FLIGHT);
   const objm = new Objm(js);
 
   const ensureStream = (spec: StreamSpec): Promise<void> => {
@@ -135,7 +142,7 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
       };
       const kv = await openOrCreate(() => kvm.create(spec.name, options));
       if (spec.applyTtl) await applyKvTtl(jsm, spec.name, spec.ttlMs);
-      return natsKv(kv);
+      return natsKv(kv, kvReads);
     },
 
     async blobs(spec) {
@@ -253,14 +260,14 @@ function natsDelivery(msg: JsMsg, spec: ConsumerSpec, jsm: JetStreamManager): Ra
   };
 }
 
-function natsKv(kv: KV): KvBucket {
+function natsKv(kv: KV, reads: InFlightLimit): KvBucket {
   const conflictOrThrow = (err: unknown): null => {
     if (isConflict(err)) return null;
     throw err;
   };
   return {
     async get(key) {
-      const e = await kv.get(key);
+      const e = await reads(() => kv.get(key));
       return e?.operation === "PUT" ? { value: e.value, revision: e.revision } : null;
     },
     put: (key, value) => kv.put(key, value),
