@@ -1,4 +1,4 @@
-import type { TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
+import type { StoredTask, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal } from "@t2v/common/task";
@@ -34,8 +34,8 @@ export async function rebuildState(deps: RebuildDeps): Promise<void> {
   const ids = seeding ? await deps.tasks.ids() : await deps.tasks.activeIds();
   let active = 0;
   let settled = 0;
-  for (const id of ids) {
-    const r = (await deps.tasks.get(id))?.record;
+  for await (const stored of readInOrder(deps.tasks, ids)) {
+    const r = stored?.record;
     const t = r?.task;
     if (!r || !t) {
       // An index entry whose record is gone (deleted, expired) or not written yet (a create
@@ -46,7 +46,7 @@ export async function rebuildState(deps: RebuildDeps): Promise<void> {
       if (!seeding && (await settleEnded(deps, r))) settled++;
       continue;
     }
-    if (seeding) await deps.tasks.markActive(id);
+    if (seeding) await deps.tasks.markActive(t.taskId);
     active++;
     deps.state.track(r, deps.now());
     if (mayRepublish(r, deps.now(), deps)) await deps.republish(r, r.dispatchedGroup);
@@ -57,4 +57,26 @@ export async function rebuildState(deps: RebuildDeps): Promise<void> {
     { active, settled, read: ids.length, seeded: seeding, ms: deps.now() - started },
     "state rebuilt from task records",
   );
+}
+
+/**
+ * Records read this many at once: a new leader's 10,000 queued tasks took 4 s or more read one
+ * after another (each get a round trip), and the standby dispatches nothing until they are in.
+ */
+const READ_AHEAD = 256;
+
+/** The records of `ids` in their order (null where one is gone), the next batch read while one is handled. */
+async function* readInOrder(tasks: Pick<TaskStore, "get">, ids: readonly string[]): AsyncGenerator<StoredTask | null> {
+  const batch = (from: number) => {
+    const read = Promise.all(ids.slice(from, from + READ_AHEAD).map((id) => tasks.get(id)));
+    // Awaited later, or never when the caller stops early: its failure is not unhandled meanwhile.
+    read.catch(() => undefined);
+    return read;
+  };
+  let next = ids.length > 0 ? batch(0) : undefined;
+  for (let from = 0; next; from += READ_AHEAD) {
+    const records = await next;
+    next = from + READ_AHEAD < ids.length ? batch(from + READ_AHEAD) : undefined;
+    yield* records;
+  }
 }
