@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { inFlightLimit } from "./in-flight-limit.js";
+import { InFlightLimitError, inFlightLimit } from "./in-flight-limit.js";
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } {
   let resolve = (): void => {};
@@ -14,7 +14,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
 
 describe("in-flight limit", () => {
   it("runs at most max calls at once, the rest in the order asked, each once a slot frees", async () => {
-    const limit = inFlightLimit(2);
+    const limit = inFlightLimit(2, { maxWaiting: 10, maxWaitMs: 60_000 });
     const gates = [deferred(), deferred(), deferred(), deferred()];
     const started: number[] = [];
     let running = 0;
@@ -60,8 +60,28 @@ describe("in-flight limit", () => {
     await Promise.all(more);
   });
 
+  it("refuses a call past maxWaiting at once, and one that waited maxWaitMs; their turns pass to the next", async () => {
+    const limit = inFlightLimit(1, { maxWaiting: 2, maxWaitMs: 500 });
+    const gate = deferred();
+    const first = limit(() => gate.promise);
+    const late = limit(async () => "late");
+    // "next" waits 400 ms less than "late": it is still waiting when the slot frees.
+    await new Promise((r) => setTimeout(r, 400));
+    const next = limit(async () => "next");
+    await assert.rejects(
+      limit(async () => "third"),
+      (err: unknown) => err instanceof InFlightLimitError && /2 calls already wait/.test(err.message),
+    );
+    await assert.rejects(late, (err: unknown) => err instanceof InFlightLimitError && /waited 500 ms/.test(err.message));
+    gate.resolve();
+    await first;
+    assert.equal(await next, "next", "the slot skips the call that gave up and goes to the next");
+    assert.equal(await limit(async () => "free"), "free");
+  });
+
   it("refuses a limit that is not a positive integer", () => {
-    assert.throws(() => inFlightLimit(0), RangeError);
-    assert.throws(() => inFlightLimit(1.5), RangeError);
+    const opts = { maxWaiting: 1, maxWaitMs: 1 };
+    assert.throws(() => inFlightLimit(0, opts), RangeError);
+    assert.throws(() => inFlightLimit(1.5, opts), RangeError);
   });
 });

@@ -40,6 +40,10 @@ export interface NatsBusOptions {
 
 /** KV gets one connection has in flight at once; each is one request of about 0.5 ms on an idle server. */
 const KV_READS_IN_FLIGHT = 128;
+/** Reads waiting beyond this are refused at once: the callers' memory stays bounded through an outage. */
+const KV_READS_WAITING = 50_000;
+/** A read that waited this long for its turn is refused (NATS away, or far more asked than it serves). */
+const KV_READ_MAX_WAIT_MS = 30_000;
 
 /** The Bus on NATS JetStream: streams and pull consumers, core NATS subjects, KV buckets, object stores. */
 export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {}): Promise<Bus> {
@@ -51,7 +55,7 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
   const kvm = new Kvm(js);
   // Shared by every bucket of the connection: a burst of reads (thousands of WatchTask streams
   // opening at once) waits its turn here rather than timing out in the connection.
-  const kvReads = inFlightLimit(KV_READS_IN_FLIGHT);
+  const kvReads = inFlightLimit(KV_READS_IN_FLIGHT, { maxWaiting: KV_READS_WAITING, maxWaitMs: KV_READ_MAX_WAIT_MS });
   const objm = new Objm(js);
 
   const ensureStream = (spec: StreamSpec): Promise<void> => {
