@@ -245,7 +245,8 @@ describe("scheduling", () => {
     );
     writes.close();
     // A write the old leader sent before it was stopped may log after it wakes; none may be sent after.
-    const latestTerm = writes.seen.reduce((max, w) => (w.term > max ? w.term : max), 0n);
+    let latestTerm = 0n;
+    for (const w of writes.seen) if (w.term > latestTerm) latestTerm = w.term;
     const afterWake = writes.seen.filter((w) => w.at >= wokeAt && w.term > 0n);
     assert.ok(afterWake.length > 0, "the new leader wrote after the old one woke");
     assert.deepEqual(

@@ -683,7 +683,9 @@ export function describeChannelsContract(
           maxSlots: 100,
         });
         assert.deepEqual(listed.tasks, []);
-        const written = await c.tasks.replace(completed(first.record), first.revision, first.record, { guard: () => {} });
+        const written = await c.tasks.replace(completed(first.record), first.revision, first.record, {
+          guard: () => {},
+        });
         assert.ok(written && written.revision > first.revision);
         assert.equal((await c.tasks.get(id))?.record.task?.status, TaskStatus.COMPLETED);
       });

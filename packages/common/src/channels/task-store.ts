@@ -99,7 +99,12 @@ export interface TaskStore {
    * written (a leader's fence: it may have lost its term while those were
    * in flight).
    */
-  replace(record: TaskRecord, revision: number, previous?: TaskRecord, opts?: ReplaceOptions): Promise<StoredTask | null>;
+  replace(
+    record: TaskRecord,
+    revision: number,
+    previous?: TaskRecord,
+    opts?: ReplaceOptions,
+  ): Promise<StoredTask | null>;
   /** The current record, then every later revision, until the signal aborts. */
   watch(taskId: string, signal: AbortSignal): AsyncIterable<StoredTask>;
   /**

@@ -72,7 +72,10 @@ describe("in-flight limit", () => {
       limit(async () => "third"),
       (err: unknown) => err instanceof InFlightLimitError && /2 calls already wait/.test(err.message),
     );
-    await assert.rejects(late, (err: unknown) => err instanceof InFlightLimitError && /waited 500 ms/.test(err.message));
+    await assert.rejects(
+      late,
+      (err: unknown) => err instanceof InFlightLimitError && /waited 500 ms/.test(err.message),
+    );
     gate.resolve();
     await first;
     assert.equal(await next, "next", "the slot skips the call that gave up and goes to the next");
