@@ -4,7 +4,7 @@ import type { Logger } from "@t2v/common/logger";
 import { estimateChanges, watchedEstimates } from "../domain/estimate-changes.js";
 import type { SchedulerState } from "../domain/state.js";
 import type { WorkerGroup } from "../domain/worker-group.js";
-import type { TermFence } from "../use-cases/leadership.js";
+import { NotLeaderError, type TermFence } from "../use-cases/leadership.js";
 import type { HeldWatches } from "./estimate-watch-subscription.js";
 
 /** Tasks newly registered are pushed this soon after (a burst of registrations shares one push). */
@@ -54,11 +54,18 @@ export function pushEstimates(
   }
 
   function run(gatewayIds: Iterable<string>): void {
-    try {
-      for (const id of gatewayIds) pushTo(id);
-    } catch (err) {
-      // Not leading any more (the term is ending), or an estimate failed: the next round tries again.
-      deps.log.debug({ err }, "estimate push skipped");
+    for (const id of gatewayIds) {
+      try {
+        pushTo(id);
+      } catch (err) {
+        // Not leading any more (the term is ending): nothing more this round, nor for the next leader to undo.
+        if (err instanceof NotLeaderError) {
+          deps.log.debug({ err }, "estimate pushes skipped: not the leader");
+          return;
+        }
+        // One gateway's failure leaves the others their pushes; the next round tries it again.
+        deps.log.warn({ err, gateway_id: id }, "estimate push to a gateway failed");
+      }
     }
   }
 
