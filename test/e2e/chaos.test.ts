@@ -501,14 +501,26 @@ describe("chaos: kills, a NATS outage and a node kill with 40 tasks of three ten
 
   it("no orphaned objects: no latents or checkpoints of ended tasks, videos only of completed tasks", async () => {
     const taskOf = (name: string): string => name.slice(0, name.indexOf("."));
-    // A superseded attempt's latents go when its DecodeJob comes back (ack wait, 60 s) and is skipped.
+    // An ended task's latents go when the scheduler settles it (the sweep repairs a failed delete);
+    // a superseded attempt's may be written later, and go when its DecodeJob is skipped.
     const leftover = await waitUntil(
       async () => [
         ...(await objectNames(mesh.channels.bus, "t2v_latents")),
         ...(await objectNames(mesh.channels.bus, "t2v_checkpoints")),
       ],
       (names) => names.length === 0,
-      { timeoutMs: 90_000, everyMs: 1_000, what: "no latents or checkpoints left" },
+      {
+        timeoutMs: 90_000,
+        everyMs: 1_000,
+        what: "no latents or checkpoints left",
+        show: (names) =>
+          names
+            .map((n) => {
+              const t = finals.get(taskOf(n))?.task;
+              return `${n} (its task ${t ? `${TaskStatus[t.status]} at attempt ${t.attempt}` : "not ours"})`;
+            })
+            .join(", "),
+      },
     );
     assert.deepEqual(leftover, []);
     const media = await objectNames(mesh.channels.bus, "t2v_videos");

@@ -220,30 +220,34 @@ describe("scheduling", () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: `tenant-s${i % 2}` }));
     const writes = await recordWrites();
-    const leader = mesh.process("scheduler-2");
-    leader.kill("SIGSTOP");
     let woken = 0;
     let wokeAt = 0;
+    // Closed whatever fails: an open connection would keep this file's process from ending.
     try {
+      const leader = mesh.process("scheduler-2");
+      leader.kill("SIGSTOP");
+      try {
+        await waitUntil(
+          async () => mesh.logs("scheduler-3"),
+          (l) => /leader: this replica dispatches/.test(l),
+          { what: "the standby takes over", timeoutMs: 60_000, show: (l) => l.slice(-2_000) },
+        );
+        // Submitted while the old leader sleeps with its consumers' messages and timers due.
+        for (let i = 0; i < 2; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: "tenant-s2" }));
+      } finally {
+        woken = mesh.logs("scheduler-2").length;
+        wokeAt = Date.now();
+        leader.kill("SIGCONT");
+      }
+      await Promise.all(ids.map((id) => completes(id, 120_000)));
       await waitUntil(
-        async () => mesh.logs("scheduler-3"),
-        (l) => /leader: this replica dispatches/.test(l),
-        { what: "the standby takes over", timeoutMs: 60_000, show: (l) => l.slice(-2_000) },
+        async () => mesh.logs("scheduler-2").slice(woken),
+        (l) => /leader lease lost: standing by/.test(l),
+        { what: "the old leader stands by", timeoutMs: 30_000, show: (l) => l.slice(-2_000) },
       );
-      // Submitted while the old leader sleeps with its consumers' messages and timers due.
-      for (let i = 0; i < 2; i++) ids.push(await mesh.direct.submit({ ...SHORT, tenant: "tenant-s2" }));
     } finally {
-      woken = mesh.logs("scheduler-2").length;
-      wokeAt = Date.now();
-      leader.kill("SIGCONT");
+      writes.close();
     }
-    await Promise.all(ids.map((id) => completes(id, 120_000)));
-    await waitUntil(
-      async () => mesh.logs("scheduler-2").slice(woken),
-      (l) => /leader lease lost: standing by/.test(l),
-      { what: "the old leader stands by", timeoutMs: 30_000, show: (l) => l.slice(-2_000) },
-    );
-    writes.close();
     // A write the old leader sent before it was stopped may log after it wakes; none may be sent after.
     let latestTerm = 0n;
     for (const w of writes.seen) if (w.term > latestTerm) latestTerm = w.term;

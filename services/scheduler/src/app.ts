@@ -5,6 +5,7 @@ import {
   consumeEach,
   DAY_MS,
   GENERATE_STREAM,
+  LATENTS_STORE,
   lazy,
   leaderLease,
   resultCache,
@@ -58,6 +59,7 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
   const { videos } = results;
   // Opened on first use: only an expiring paused task needs it.
   const checkpoints = lazy(() => deps.bus.blobs(CHECKPOINTS_STORE));
+  const latents = lazy(() => deps.bus.blobs(LATENTS_STORE));
   const cache = resultCache(deps.bus, config.cacheTtlHours);
   const lease = leaderLease(deps.bus, replica, config.leaseMs);
   let snapshot: LeaderSnapshot = STANDBY_SNAPSHOT;
@@ -73,6 +75,7 @@ export async function start(config: SchedulerConfig, deps: SchedulerDeps): Promi
     cache,
     videos,
     checkpoints: { delete: async (name) => (await checkpoints()).delete(name) },
+    latents: { delete: async (name) => (await latents()).delete(name) },
     duplicateWindowMs: GENERATE_STREAM.duplicateWindowMs,
     metrics,
     log,

@@ -877,6 +877,13 @@ export function describeChannelsContract(
         assert.equal(await latents.get("t.1"), null);
         assert.equal(await latents.info("t.1"), null);
         assert.equal(await latents.stream("t.1"), null);
+        // Deleting again, or what never was, changes nothing: an ended task's settlement deletes
+        // every attempt's latents, most of them gone already.
+        await latents.delete("t.1");
+        await latents.delete("never-stored");
+        await latents.put("t.1", bytes.subarray(0, 10));
+        assert.equal((await latents.info("t.1"))?.size, 10, "a name deleted twice can be written again");
+        await latents.delete("t.1");
         assert.equal(await videos.get("missing"), null);
         assert.equal(await latents.get("t.mp4"), null, "the two stores are separate");
       });

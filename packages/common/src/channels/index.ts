@@ -74,7 +74,9 @@ export { type LeaderLease, leaderLease } from "./leader-lease.js";
 export {
   CHECKPOINTS_STORE,
   checkpointObjectName,
+  LATENTS_STORE,
   latentObjectName,
+  latentObjectNames,
   type MediaStoreLimits,
   type MediaStores,
   mediaStoreLimits,

@@ -50,6 +50,9 @@ export async function openMediaStores(bus: Bus, opts: { videoTtlHours: number })
 }
 
 export const latentObjectName = (taskId: string, attempt: number): string => `${taskId}.${attempt}`;
+/** The latents' names of a task's attempts 1 to `attempts`: where an ended task's are deleted. */
+export const latentObjectNames = (taskId: string, attempts: number): string[] =>
+  Array.from({ length: Math.max(0, attempts) }, (_, i) => latentObjectName(taskId, i + 1));
 export const videoObjectName = (taskId: string): string => `${taskId}.mp4`;
 export const posterObjectName = (taskId: string): string => `${taskId}.jpg`;
 /**

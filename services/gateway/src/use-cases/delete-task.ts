@@ -1,6 +1,6 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { BlobStore, TaskChanges, TaskStore, VideoBytes } from "@t2v/common/channels";
-import { latentObjectName } from "@t2v/common/channels";
+import { latentObjectNames } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { ResultState } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
@@ -44,7 +44,7 @@ export function deleteTaskUseCase(deps: DeleteTaskDeps): DeleteTask {
     const attempts = Math.max(current.task?.attempt ?? 0, current.dispatchedAttempt, 1);
     await Promise.all([
       deps.deleteResult(taskId),
-      ...Array.from({ length: attempts }, (_, i) => deps.latents.delete(latentObjectName(taskId, i + 1))),
+      ...latentObjectNames(taskId, attempts).map((name) => deps.latents.delete(name)),
     ]);
     if (storedResultBytes(current) > 0) {
       try {

@@ -1,5 +1,5 @@
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import type { DeadLetters, ResultCache, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
+import type { BlobStore, DeadLetters, ResultCache, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { WorkerEvent } from "@t2v/common/gen/t2v/internal/v1/worker_event_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import type { Logger } from "@t2v/common/logger";
@@ -21,6 +21,8 @@ export interface EventApplierDeps {
   deadLetters: Pick<DeadLetters, "put">;
   usage: UsageLedger;
   videoBytes: Pick<VideoBytes, "count">;
+  /** Where an ended task's latents are deleted when it is settled. */
+  latents: Pick<BlobStore, "delete">;
   metrics: SchedulerMetrics;
   retry: RetryPolicy;
   /** Model name and version in result-cache keys. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { channels, createMemoryBus, type TaskStore } from "@t2v/common/channels";
+import { channels, createMemoryBus, LATENTS_STORE, type TaskStore } from "@t2v/common/channels";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
@@ -43,7 +43,8 @@ function counting(tasks: TaskStore): { tasks: TaskStore; most: () => number } {
 
 describe("a new leader's rebuild", () => {
   it("reads the active tasks' records many at once and files every queued one, settling the ended", async () => {
-    const ch = channels(createMemoryBus());
+    const bus = createMemoryBus();
+    const ch = channels(bus);
     const queued: string[] = [];
     // More than two read-ahead batches, with ended tasks in between.
     for (let i = 0; i < 600; i++) {
@@ -58,6 +59,7 @@ describe("a new leader's rebuild", () => {
       tasks: store.tasks,
       usage: ch.usage,
       videoBytes: ch.videoBytes,
+      latents: await bus.blobs(LATENTS_STORE),
       state,
       republish: async () => {},
       log,

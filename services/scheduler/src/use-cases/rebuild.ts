@@ -1,4 +1,4 @@
-import type { StoredTask, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
+import type { BlobStore, StoredTask, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal } from "@t2v/common/task";
@@ -10,6 +10,8 @@ export interface RebuildDeps {
   tasks: TaskStore;
   usage: Pick<UsageLedger, "record">;
   videoBytes: Pick<VideoBytes, "count">;
+  /** Where an ended task's latents are deleted when it is settled. */
+  latents: Pick<BlobStore, "delete">;
   state: SchedulerState;
   /** Publishes a record's GenerateJob again (same message id). */
   republish: (r: TaskRecord, group: string) => Promise<void>;

@@ -58,6 +58,8 @@ export interface LeaderTermDeps {
   videos: Pick<BlobStore, "info">;
   /** Checkpoints of paused tasks, deleted when their pause runs out. */
   checkpoints: Pick<BlobStore, "delete">;
+  /** Latents of ended tasks, deleted when they are settled. */
+  latents: Pick<BlobStore, "delete">;
   /** How long the generate stream drops a re-published job as a duplicate. */
   duplicateWindowMs: number;
   metrics: SchedulerMetrics;
@@ -100,6 +102,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     taskChanges: ch.taskChanges,
     usage: ch.usage,
     videoBytes: ch.videoBytes,
+    latents: deps.latents,
     metrics: deps.metrics,
     log,
     fence,
@@ -139,6 +142,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     deadLetters: ch.deadLetters,
     usage: ch.usage,
     videoBytes: ch.videoBytes,
+    latents: deps.latents,
     metrics: deps.metrics,
     retry: {
       maxAttempts: config.maxAttempts,
@@ -173,6 +177,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     tasks: ch.tasks,
     usage: ch.usage,
     videoBytes: ch.videoBytes,
+    latents: deps.latents,
     state,
     // One sweep interval, at most 10 s: a submission arrives within milliseconds.
     lostAfterMs: Math.min(10_000, config.sweepIntervalMs),
@@ -207,6 +212,7 @@ export async function runLeaderTerm(deps: LeaderTermDeps, signal: AbortSignal, f
     tasks: ch.tasks,
     usage: ch.usage,
     videoBytes: ch.videoBytes,
+    latents: deps.latents,
     state,
     republish: dispatcher.publishJob,
     log,

@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
-import { channels, createMemoryBus, dayOf, type UsageLedger, type VideoBytes } from "@t2v/common/channels";
+import {
+  type BlobStore,
+  channels,
+  createMemoryBus,
+  dayOf,
+  LATENTS_STORE,
+  latentObjectName,
+  type UsageLedger,
+  type VideoBytes,
+} from "@t2v/common/channels";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
@@ -13,6 +22,8 @@ import { settleEnded } from "./record-usage.js";
 import { createSweeper } from "./sweep.js";
 
 const log = createLogger("scheduler-test", "silent");
+/** Where settlement deletes latents, in tests that are not about them. */
+const latents = await createMemoryBus().blobs(LATENTS_STORE);
 
 function taskRecord(status: TaskStatus, tenantId = "acme") {
   const taskId = newTaskId();
@@ -44,7 +55,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
     const done = taskRecord(TaskStatus.COMPLETED);
     await ch.tasks.create(done);
     assert.equal(
-      await settleEnded({ usage, videoBytes: ch.videoBytes, tasks: ch.tasks, log }, done),
+      await settleEnded({ usage, videoBytes: ch.videoBytes, latents, tasks: ch.tasks, log }, done),
       false,
       "the first write fails",
     );
@@ -55,6 +66,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
       tasks: ch.tasks,
       usage,
       videoBytes: ch.videoBytes,
+      latents,
       state,
       log,
       now: Date.now,
@@ -89,7 +101,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
         return ch.videoBytes.count(...args);
       },
     };
-    const deps = { usage: ch.usage, videoBytes, tasks: ch.tasks, log };
+    const deps = { usage: ch.usage, videoBytes, latents, tasks: ch.tasks, log };
     assert.equal(await settleEnded(deps, done), false, "the first count fails");
     assert.deepEqual(await ch.tasks.activeIds(), [done.task?.taskId], "so the task stays in the active index");
     const sweep = createSweeper({
@@ -108,6 +120,40 @@ describe("settling ended tasks (billing repair) and the active index", () => {
     assert.deepEqual(await ch.tasks.activeIds(), [], "settled");
   });
 
+  it("deletes the latents of every attempt of an ended task, and at the next sweep those a failed delete left", async () => {
+    const bus = createMemoryBus();
+    const ch = channels(bus);
+    const store = await bus.blobs(LATENTS_STORE);
+    // Attempt 1's encode failed (its latents stay behind), attempt 2 was cut off, attempt 3 completed.
+    const done = taskRecord(TaskStatus.COMPLETED);
+    const id = done.task?.taskId ?? "";
+    if (done.task) done.task.attempt = 3;
+    const other = taskRecord(TaskStatus.PROCESSING);
+    const kept = latentObjectName(other.task?.taskId ?? "", 1);
+    for (const name of [latentObjectName(id, 1), latentObjectName(id, 2), kept])
+      await store.put(name, new Uint8Array(8));
+    for (const r of [done, other]) await ch.tasks.create(r);
+    let refusals = 1;
+    const flakyLatents: Pick<BlobStore, "delete"> = {
+      async delete(name) {
+        if (name === latentObjectName(id, 2) && refusals-- > 0) throw new Error("NATS unreachable");
+        await store.delete(name);
+      },
+    };
+    const deps = { usage: ch.usage, videoBytes: ch.videoBytes, latents: flakyLatents, tasks: ch.tasks, log };
+    assert.equal(await settleEnded(deps, done), false, "one delete fails");
+    assert.equal(await store.info(latentObjectName(id, 1)), null, "the others went");
+    assert.ok(await store.info(latentObjectName(id, 2)));
+    assert.ok((await ch.tasks.activeIds()).includes(id), "so the task stays in the active index");
+    const state = new SchedulerState();
+    state.track(other, Date.now());
+    const sweep = createSweeper({ ...deps, state, now: Date.now, requestDispatch: () => {}, lostAfterMs: 1_000 });
+    await sweep();
+    assert.equal(await store.info(latentObjectName(id, 2)), null, "deleted at the sweep");
+    assert.deepEqual(await ch.tasks.activeIds(), [other.task?.taskId], "settled");
+    assert.ok(await store.info(kept), "a running task's latents are left alone");
+  });
+
   it("files a task whose submission never arrived, at any age; settles failed and cancelled ones unbilled", async () => {
     const ch = channels(createMemoryBus());
     const queued = taskRecord(TaskStatus.QUEUED);
@@ -119,6 +165,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
       tasks: ch.tasks,
       usage: ch.usage,
       videoBytes: ch.videoBytes,
+      latents,
       state,
       log,
       now: () => Date.now() + 40 * 86_400_000,
@@ -142,6 +189,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
       tasks: ch.tasks,
       usage: ch.usage,
       videoBytes: ch.videoBytes,
+      latents,
       state,
       log,
       now: Date.now,
@@ -172,6 +220,7 @@ describe("settling ended tasks (billing repair) and the active index", () => {
       tasks,
       usage: ch.usage,
       videoBytes: ch.videoBytes,
+      latents,
       log,
       now: Date.now,
       duplicateWindowMs: 600_000,

@@ -1,4 +1,4 @@
-import type { TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
+import type { BlobStore, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal, taskIdTime } from "@t2v/common/task";
 import type { SchedulerState } from "../domain/state.js";
@@ -8,6 +8,8 @@ export interface SweeperDeps {
   tasks: TaskStore;
   usage: Pick<UsageLedger, "record">;
   videoBytes: Pick<VideoBytes, "count">;
+  /** Where an ended task's latents are deleted when it is settled. */
+  latents: Pick<BlobStore, "delete">;
   state: SchedulerState;
   log: Logger;
   now: () => number;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { channels, createMemoryBus } from "@t2v/common/channels";
+import { channels, createMemoryBus, LATENTS_STORE } from "@t2v/common/channels";
 import { type TaskRecord, TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { createLogger } from "@t2v/common/logger";
@@ -28,14 +28,16 @@ function lapsingFence(term: bigint, checks: number): TermFence & { asked: number
   return fence;
 }
 
-function setUp(fence: TermFence) {
-  const ch = channels(createMemoryBus());
+async function setUp(fence: TermFence) {
+  const bus = createMemoryBus();
+  const ch = channels(bus);
   const state = new SchedulerState();
   const write = createRecordWriter({
     tasks: ch.tasks,
     taskChanges: ch.taskChanges,
     usage: ch.usage,
     videoBytes: ch.videoBytes,
+    latents: await bus.blobs(LATENTS_STORE),
     metrics: createSchedulerMetrics(() => ({ state, groups: [] })),
     log,
     fence,
@@ -62,7 +64,7 @@ const processing = (r: TaskRecord): TaskRecord => ({
 describe("the record writer's fence", () => {
   it("writes a status change with its term while the fence holds", async () => {
     const fence = lapsingFence(7n, Number.POSITIVE_INFINITY);
-    const { ch, write } = setUp(fence);
+    const { ch, write } = await setUp(fence);
     const stored = await queuedTask(ch);
     const written = await write(stored, processing(stored.record));
     assert.equal(written?.record.leaderTerm, 7n);
@@ -71,7 +73,7 @@ describe("the record writer's fence", () => {
   });
 
   it("leaves the record when the term lapses while the task lists are written", async () => {
-    const { ch, write } = setUp(lapsingFence(7n, 1));
+    const { ch, write } = await setUp(lapsingFence(7n, 1));
     const stored = await queuedTask(ch);
     await assert.rejects(write(stored, processing(stored.record)), NotLeaderError);
     const after = await ch.tasks.get(stored.record.task?.taskId ?? "");
@@ -80,7 +82,7 @@ describe("the record writer's fence", () => {
   });
 
   it("never writes over a record of a later term", async () => {
-    const { ch, write } = setUp(lapsingFence(7n, Number.POSITIVE_INFINITY));
+    const { ch, write } = await setUp(lapsingFence(7n, Number.POSITIVE_INFINITY));
     const stored = await queuedTask(ch);
     const later = await ch.tasks.replace({ ...stored.record, leaderTerm: 9n }, stored.revision);
     assert.ok(later);

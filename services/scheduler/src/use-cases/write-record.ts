@@ -1,5 +1,5 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import type { StoredTask, TaskChanges, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
+import type { BlobStore, StoredTask, TaskChanges, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal, statusName } from "@t2v/common/task";
@@ -16,6 +16,8 @@ export interface WriteRecordDeps {
   taskChanges: TaskChanges;
   usage: UsageLedger;
   videoBytes: Pick<VideoBytes, "count">;
+  /** Where an ended task's latents are deleted when it is settled. */
+  latents: Pick<BlobStore, "delete">;
   metrics: SchedulerMetrics;
   log: Logger;
   /** The leader term this writer writes for. */

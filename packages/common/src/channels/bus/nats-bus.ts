@@ -358,7 +358,10 @@ function natsBlobs(store: Awaited<ReturnType<Objm["create"]>>, js: JetStreamClie
       return readObjectRange(js, bucket, info, range);
     },
     async delete(name) {
-      await store.delete(name);
+      // The library rewrites and purges an object already deleted: settling an ended task deletes
+      // every attempt's latents, most of them gone already, so only a live object costs the writes.
+      const info = await store.info(name);
+      if (info && !info.deleted) await store.delete(name);
     },
   };
 }
