@@ -133,27 +133,46 @@ describe("scheduling", () => {
 
   it("gives a dedicated VIP worker only VIP work", async () => {
     await mesh.kill("inference");
-    await mesh.start("inference-vip", { service: "inference", env: { POOLS: "vip", WORKER_ID: "vip-worker" } });
-    // The scheduler counts the VIP worker and no longer the killed shared one (its heartbeat went stale).
-    const shared = workerGroup((mesh.env.POOLS ?? "").split(","));
-    await waitUntil(
-      () => scrapeSamples(mesh.metricsUrl("scheduler"), "t2v_workers"),
-      (samples) => {
-        const live = samples.filter((x) => x.value > 0).map((x) => x.labels.t2v_worker_group);
-        return live.includes("vip") && !live.includes(shared);
-      },
-      { timeoutMs: Number(mesh.env.WORKER_FRESH_MS) + 10_000, what: `the scheduler seeing only the VIP worker` },
-    );
-    const standard = await mesh.direct.submit({ ...SHORT, tenant: "tenant-a" });
-    const vip = await mesh.direct.submit({ ...SHORT, tenant: "tenant-a", pool: "vip" });
-    await completes(vip);
-    const s = await mesh.direct.get(standard);
-    assert.equal(s.task?.status, TaskStatus.QUEUED);
-    assert.equal(s.dispatchedAttempt, 0, "standard work is not sent to VIP workers");
-    await mesh.start("inference");
-    await completes(standard);
-    assert.doesNotMatch(mesh.logs("inference-vip"), new RegExp(standard));
-    await mesh.kill("inference-vip");
+    let sharedBack = false;
+    try {
+      await mesh.start("inference-vip", { service: "inference", env: { POOLS: "vip", WORKER_ID: "vip-worker" } });
+      // The scheduler counts the VIP worker and no longer the killed shared one (its heartbeat went stale).
+      const shared = workerGroup((mesh.env.POOLS ?? "").split(","));
+      const freshMs = Number(mesh.env.WORKER_FRESH_MS);
+      await waitUntil(
+        async () => ({
+          samples: await scrapeSamples(mesh.metricsUrl("scheduler"), "t2v_workers"),
+          // What the heartbeats themselves say, for the message if the scheduler disagrees.
+          registry: await mesh.channels.workerRegistry.liveGroups(freshMs),
+        }),
+        ({ samples }) => {
+          const live = samples.filter((x) => x.value > 0).map((x) => x.labels.t2v_worker_group);
+          return live.includes("vip") && !live.includes(shared);
+        },
+        {
+          timeoutMs: freshMs + 10_000,
+          what: "the scheduler seeing only the VIP worker",
+          show: ({ samples, registry }) =>
+            `scheduler ${JSON.stringify(samples.map((x) => [x.labels.t2v_worker_group, x.value]))}, ` +
+            `heartbeats ${JSON.stringify(registry.map((g) => [g.group, g.workers]))}, ` +
+            `scheduler's last lines: ${mesh.logs("scheduler").trimEnd().split("\n").slice(-3).join(" | ")}`,
+        },
+      );
+      const standard = await mesh.direct.submit({ ...SHORT, tenant: "tenant-a" });
+      const vip = await mesh.direct.submit({ ...SHORT, tenant: "tenant-a", pool: "vip" });
+      await completes(vip);
+      const s = await mesh.direct.get(standard);
+      assert.equal(s.task?.status, TaskStatus.QUEUED);
+      assert.equal(s.dispatchedAttempt, 0, "standard work is not sent to VIP workers");
+      await mesh.start("inference");
+      sharedBack = true;
+      await completes(standard);
+      assert.doesNotMatch(mesh.logs("inference-vip"), new RegExp(standard));
+    } finally {
+      // Whatever failed above, the tests after this one get the shared worker back, and no VIP worker.
+      await mesh.kill("inference-vip");
+      if (!sharedBack) await mesh.start("inference");
+    }
   });
 
   it("retries transient failures with backoff, then fails with a dead letter", async () => {

@@ -21,14 +21,18 @@ export function observabilityTests(mesh: TestMesh): void {
         if (ev.task?.status === TaskStatus.COMPLETED) break;
       }
       const taskId = created.taskId;
-      // Spans are exported in batches; wait until the encoder's have arrived.
+      const expected = ["scheduler.dispatch", "encoder.vae_decode", "encoder.h264_encode", "objectstore.put"];
+      // Spans are exported in batches, and one process's spans of a task can straddle two of
+      // them: wait until every expected span has arrived, not just the first of the encoder's.
       const spans = await waitUntil(
         async () => mesh.spans.filter((s) => s.attributes["t2v.task_id"] === taskId),
-        (found) => found.some((s) => s.service === "encoder"),
+        (found) =>
+          new Set(found.map((s) => s.service)).size === 4 &&
+          expected.every((name) => found.some((s) => s.name === name)),
         {
           timeoutMs: 15_000,
-          what: "the encoder's spans",
-          show: (found) => [...new Set(found.map((s) => s.service))].join(),
+          what: "the task's spans",
+          show: (found) => [...new Set(found.map((s) => `${s.service}:${s.name}`))].join(", "),
         },
       );
       const services = new Set(spans.map((s) => s.service));
@@ -39,7 +43,7 @@ export function observabilityTests(mesh: TestMesh): void {
       const create = mesh.spans.find((s) => s.traceId === traceId && s.name === "t2v.v1.VideoService/CreateTask");
       assert.ok(create, "the trace starts at the client's CreateTask");
       assert.equal(create.parentSpanId, "", "CreateTask is the root");
-      for (const name of ["scheduler.dispatch", "encoder.vae_decode", "encoder.h264_encode", "objectstore.put"]) {
+      for (const name of expected) {
         assert.ok(
           spans.some((s) => s.name === name),
           `${name} span in the trace`,
