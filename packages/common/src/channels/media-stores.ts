@@ -1,3 +1,4 @@
+import type { TaskRecord } from "../gen/t2v/internal/v1/task_record_pb.js";
 import type { BlobStore, BlobStoreSpec, Bus } from "./bus/bus.js";
 import { HOUR_MS } from "./durations.js";
 
@@ -50,9 +51,15 @@ export async function openMediaStores(bus: Bus, opts: { videoTtlHours: number })
 }
 
 export const latentObjectName = (taskId: string, attempt: number): string => `${taskId}.${attempt}`;
-/** The latents' names of a task's attempts 1 to `attempts`: where an ended task's are deleted. */
-export const latentObjectNames = (taskId: string, attempts: number): string[] =>
-  Array.from({ length: Math.max(0, attempts) }, (_, i) => latentObjectName(taskId, i + 1));
+/**
+ * The latents' names of every attempt of a task that may have written some: 1 to the later of
+ * its attempt and the attempt last dispatched. Where an ended or deleted task's latents go.
+ */
+export function latentObjectNames(r: TaskRecord): string[] {
+  const taskId = r.task?.taskId ?? "";
+  const attempts = Math.max(r.task?.attempt ?? 0, r.dispatchedAttempt, 1);
+  return Array.from({ length: attempts }, (_, i) => latentObjectName(taskId, i + 1));
+}
 export const videoObjectName = (taskId: string): string => `${taskId}.mp4`;
 export const posterObjectName = (taskId: string): string => `${taskId}.jpg`;
 /**

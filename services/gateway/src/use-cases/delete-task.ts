@@ -41,10 +41,9 @@ export function deleteTaskUseCase(deps: DeleteTaskDeps): DeleteTask {
     let current = (await deps.getTask(caller, taskId)).record;
     if (current.task?.resultState === ResultState.DELETED) return current;
     if (!isTerminal(current.task?.status ?? 0)) current = await deps.cancelTask(caller, taskId);
-    const attempts = Math.max(current.task?.attempt ?? 0, current.dispatchedAttempt, 1);
     await Promise.all([
       deps.deleteResult(taskId),
-      ...latentObjectNames(taskId, attempts).map((name) => deps.latents.delete(name)),
+      ...latentObjectNames(current).map((name) => deps.latents.delete(name)),
     ]);
     if (storedResultBytes(current) > 0) {
       try {

@@ -41,11 +41,7 @@ export async function settleEnded(deps: SettleDeps, r: TaskRecord): Promise<bool
       const finished = task.finishTime ? timestampMs(task.finishTime) : Date.now();
       await deps.videoBytes.count(r.tenantId, task.taskId, bytes, finished);
     }
-    await Promise.all(
-      latentObjectNames(task.taskId, Math.max(task.attempt, r.dispatchedAttempt)).map((name) =>
-        deps.latents.delete(name),
-      ),
-    );
+    await Promise.all(latentObjectNames(r).map((name) => deps.latents.delete(name)));
     await deps.tasks.settled(task.taskId);
     return true;
   } catch (err) {
