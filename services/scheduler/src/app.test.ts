@@ -5,6 +5,8 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { ArrivingTaskSchema } from "@t2v/common/gen/t2v/internal/v1/scheduler_queries_pb";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
+import { newTaskId } from "@t2v/common/task";
+import { queuedTaskRecord } from "@t2v/common/testing/queued-task";
 import { createSchedulerHarness, runJob, type SchedulerHarness } from "./testing/scheduler-harness.js";
 import { waitUntil } from "./testing/wait-until.js";
 
@@ -47,6 +49,33 @@ describe("scheduler app: dispatch, events, cache, estimates", () => {
     await runJob(standard, job.message);
     const next = await standard.nextJob();
     assert.equal(next?.message.taskId, second);
+  });
+
+  it("queues a submission that arrived before its record, and drops one whose record never comes", async () => {
+    // No sweep in the test's time: only the submission itself can queue the task.
+    await h.close();
+    h = await createSchedulerHarness({ SWEEP_INTERVAL_MS: "60000" });
+    const w = await h.worker(["standard"]);
+    await h.startScheduler();
+    // The gateway publishes a submission beside its record's create: here the record comes later.
+    const early = newTaskId();
+    await h.ch.submissions.submit({ taskId: early, tenantId: "tenant-a", pool: "standard" });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(await w.nextJob(50), null, "nothing to dispatch without the record");
+    await h.ch.tasks.create(queuedTaskRecord(early, { tenant: "tenant-a" }));
+    assert.equal((await w.nextJob(3_000))?.message.taskId, early, "dispatched once its record landed");
+
+    // A record that was never written (the gateway's create failed): after its retries the submission goes.
+    const never = newTaskId();
+    await h.ch.submissions.submit({ taskId: never, tenantId: "tenant-a", pool: "standard" });
+    await waitUntil(
+      async () => h.bus.streamMessages("T2V_SUBMIT").length,
+      (n) => n === 0,
+      "the recordless submission dropped",
+      8_000,
+    );
+    const gone = await h.ch.tasks.get(never);
+    assert.equal(gone, null, "no record was made up for it");
   });
 
   it("serves VIP before standard before batch, and tenants in turn, within one dispatch round", async () => {

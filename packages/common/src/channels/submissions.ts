@@ -4,7 +4,10 @@ import type { Bus, ConsumerSpec, StreamSpec } from "./bus/bus.js";
 import { type Inbox, typedInbox } from "./delivery.js";
 import { DAY_MS, DUPLICATE_WINDOW_MS } from "./durations.js";
 
-/** New tasks, gateway -> scheduler, on t2v.submit.<pool>. The task record is written first. */
+/**
+ * New tasks, gateway -> scheduler, on t2v.submit.<pool>. Published beside the task record's
+ * create: a submission may arrive before its record (the scheduler waits a little for it).
+ */
 export const SUBMIT_STREAM: StreamSpec = {
   name: "T2V_SUBMIT",
   subjects: ["t2v.submit.>"],

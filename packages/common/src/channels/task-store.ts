@@ -209,7 +209,9 @@ export function taskStore(bus: Bus, opts: TaskStoreOptions = {}): TaskStore {
       if (revision === null) throw new Error(`task ${taskId} already exists`);
       const failed = [listed, filed].find((w) => w.status === "rejected");
       if (failed) {
-        await recordsKv.delete(taskId, revision).catch(() => undefined);
+        // Whatever revision: the submission goes out beside the create, so the scheduler may
+        // have written the record meanwhile, and a task its caller was told failed must not run.
+        await recordsKv.delete(taskId).catch(() => undefined);
         throw failed.reason;
       }
       return { record, revision };

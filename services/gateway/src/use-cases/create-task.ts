@@ -37,11 +37,11 @@ export interface CreateTaskDeps {
   resolve: Resolver;
   /** Hears how long each stage of a submit took, in seconds (a metric). */
   onStage?: (stage: SubmitStage, seconds: number) => void;
-  /** Where the new task will stand in its queue, asked while its submission is published. */
+  /** Where the new task will stand in its queue, asked while its record and submission are written. */
   project?: (task: Task, tenantId: string) => Promise<QueueEstimate | undefined>;
 }
 
-/** The stages of a submit that wait on NATS, in order. */
+/** The stages of a submit that wait on NATS: admit first, then persist and publish together. */
 export type SubmitStage = "admit" | "persist" | "publish";
 
 /** What RerunTask adds: the origin task, and the steps its overrides ask for. */
@@ -166,28 +166,32 @@ export function createTaskUseCase(deps: CreateTaskDeps): CreateTask {
       traceParent: currentTraceParent(),
     });
     trace.getActiveSpan()?.setAttributes({ [Attr.taskId]: taskId, [Attr.tenantId]: caller.tenantId });
-    try {
-      // Without a key the id is this call's own: no earlier request can have listed it.
-      await timed("persist", () => tasks.create(record, { freshId: key === "" }));
-    } catch (err) {
+    // The record, the submission and the scheduler's estimate at once: one round trip, not three.
+    // The scheduler waits briefly for a record that its submission overtook, and places a task
+    // not filed yet as if it were; a submission whose record was never written finds none and is
+    // dropped, so a failed persist queues nothing.
+    // Without a key the id is this call's own: no earlier request can have listed it.
+    const persisting = timed("persist", () => tasks.create(record, { freshId: key === "" }));
+    const publishing = timed("publish", () => deps.submissions.submit({ taskId, tenantId: caller.tenantId, pool }));
+    const estimate = deps.project?.(record.task ?? create(TaskSchema), caller.tenantId).catch(() => undefined);
+    const [persisted, published] = await Promise.allSettled([persisting, publishing]);
+    if (persisted.status === "rejected") {
       place.release();
       // Two retries with one key may both get here; the first write wins.
       const existing = key !== "" ? await replay(caller, taskId) : null;
       if (existing) return { record: existing };
-      throw err;
+      throw persisted.reason;
     }
-    // The scheduler's answer does not wait for the submission: it places a task not filed yet as if it were.
-    const estimate = deps.project?.(record.task ?? create(TaskSchema), caller.tenantId).catch(() => undefined);
-    try {
-      // After the record: the scheduler drops a submission whose record it cannot read.
-      await timed("publish", () => deps.submissions.submit({ taskId, tenantId: caller.tenantId, pool }));
-    } catch (err) {
+    if (published.status === "rejected") {
       // The task is durable already: its record and its place in the active-task index are
       // written, and the scheduler's sweep files an active task whose submission never arrived
       // (within a sweep interval). Failing it here would race a publish that timed out but
       // landed, and an answer of UNAVAILABLE would make a client without an idempotency key
       // submit the same work twice.
-      log.warn({ err, task_id: taskId }, "submission not published; the scheduler's sweep picks the task up");
+      log.warn(
+        { err: published.reason, task_id: taskId },
+        "submission not published; the scheduler's sweep picks the task up",
+      );
     }
     place.confirm();
     log.info(

@@ -23,8 +23,12 @@ export interface SubmissionDeps {
   requestDispatch: () => void;
 }
 
-/** "done": the submission is handled; "retry": the record moved under us, decide again shortly. */
-export type SubmissionOutcome = "done" | "retry";
+/**
+ * "done": the submission is handled; "retry": the record moved under us, decide again shortly;
+ * "noRecord": no record (yet: the gateway writes it beside the submission, or never, when that
+ * write failed).
+ */
+export type SubmissionOutcome = "done" | "retry" | "noRecord";
 
 /**
  * A new task from the gateway: served from the result cache when an
@@ -37,7 +41,8 @@ export function createSubmissionHandler(deps: SubmissionDeps) {
     const stored = await deps.tasks.get(taskId);
     const r = stored?.record;
     const t = r?.task;
-    if (!stored || !r || !t?.params || isTerminal(t.status)) return "done";
+    if (!stored) return "noRecord";
+    if (!r || !t?.params || isTerminal(t.status)) return "done";
     if (t.status === TaskStatus.QUEUED && t.attempt === 1 && r.dispatchedAttempt === 0) {
       const key = cacheKey(r.tenantId, deps.model, t.params, r.requestedSteps);
       const hit = await deps.cache.get(key);
