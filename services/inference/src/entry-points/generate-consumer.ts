@@ -81,10 +81,17 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
     try {
       // A cancel broadcast sent between runAttempt's read of the record and `track` reached no
       // listener: the record, read again now that one listens, says so (a cancel right after
-      // submit would otherwise denoise the whole clip).
+      // submit would otherwise denoise the whole clip). Not awaited: the run starts meanwhile and
+      // stops at its first step boundary after the answer, as it would for a broadcast.
       const ended = new AbortController();
-      const now = (await deps.tasks.get(taskId))?.record.task;
-      if (!now || isTerminal(now.status)) ended.abort(new Error("cancelled"));
+      void deps.tasks.get(taskId).then(
+        (stored) => {
+          const now = stored?.record.task;
+          if (!now || isTerminal(now.status)) ended.abort(new Error("cancelled"));
+        },
+        // Unreadable now (an outage): the broadcast listener and the next worker-event write still see a cancel.
+        (err: unknown) => a.log.warn({ err }, "record not re-read before denoising"),
+      );
       // Taken over by another worker (this one went a lease without renewing): stop between two steps.
       const signal = AbortSignal.any([run.signal, a.superseded, ended.signal]);
       await deps.generateVideo({ ...a, signal, preempt: run.preempt, onModelFree });
