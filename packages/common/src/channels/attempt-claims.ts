@@ -111,12 +111,11 @@ export function attemptClaims(bus: Bus, now: () => number = Date.now): AttemptCl
       const bucket = await kv();
       const key = attemptClaimKey(stage, taskId, attempt);
       for (let i = 0; i < MAX_TRIES; i++) {
+        // Most attempts are claimed once: try the create first, one round trip, and read only when it exists.
+        const created = await bucket.create(key, encode(value(holder, leaseMs)));
+        if (created !== null) return { kind: "claimed", claim: held(bucket, key, holder, leaseMs, created) };
         const e = await bucket.get(key);
-        if (!e) {
-          const rev = await bucket.create(key, encode(value(holder, leaseMs)));
-          if (rev !== null) return { kind: "claimed", claim: held(bucket, key, holder, leaseMs, rev) };
-          continue;
-        }
+        if (!e) continue; // released meanwhile: create again
         const existing = fromBinary(AttemptClaimSchema, e.value);
         const verdict = mayTakeOver(existing, holder, now());
         if (verdict === "done") return { kind: "done" };
