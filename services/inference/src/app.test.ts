@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import {
+  CHECKPOINTS_STORE,
   type Channels,
   channels,
   createMemoryBus,
+  LATENTS_STORE,
   latentObjectName,
   openMediaStores,
   TASKS_BUCKET,
@@ -12,7 +14,7 @@ import {
 import { TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { endTask, newTaskId } from "@t2v/common/task";
 import { eventCases as cases, eventsUntil, smallJobSpec, submitJob } from "./testing/jobs.js";
-import { startTestWorker, type TestWorker, useReferenceModel } from "./testing/reference-worker.js";
+import { noteBlobWrites, startTestWorker, type TestWorker, useReferenceModel } from "./testing/reference-worker.js";
 
 const model = useReferenceModel();
 const startWorker = (): Promise<TestWorker> => startTestWorker(model());
@@ -42,6 +44,30 @@ test("a job of a queued task: started, one step event per step, denoised; latent
     // Acked right after its last event went out.
     for (let i = 0; i < 100 && bus.streamMessages("T2V_GENERATE").length > 0; i++) await delay(10);
     assert.equal(bus.streamMessages("T2V_GENERATE").length, 0, "the job was acked");
+  } finally {
+    await app.stop();
+  }
+});
+
+test("latents and checkpoints are written on the bulk connection, nothing on the control one", async () => {
+  const bus = createMemoryBus();
+  const control: string[] = [];
+  const bulk: string[] = [];
+  const { ch, app } = await startTestWorker(
+    model(),
+    { CHECKPOINT_EVERY_STEPS: "1" },
+    noteBlobWrites(bus, control),
+    noteBlobWrites(bus, bulk),
+  );
+  try {
+    const taskId = await submit(ch, { status: TaskStatus.QUEUED, steps: 3 });
+    await eventsUntil(ch, (e) => e.event.case === "denoised" || e.event.case === "failed");
+    assert.ok(bulk.includes(`${LATENTS_STORE.name}/${latentObjectName(taskId, 1)}`), `latents on bulk: ${bulk}`);
+    assert.ok(
+      bulk.some((n) => n.startsWith(`${CHECKPOINTS_STORE.name}/`)),
+      `checkpoints on bulk: ${bulk}`,
+    );
+    assert.deepEqual(control, [], "no blob written on the control connection");
   } finally {
     await app.stop();
   }

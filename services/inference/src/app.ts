@@ -24,6 +24,12 @@ import { createJobPreparer } from "./use-cases/prepare-job.js";
 
 export interface InferenceDeps {
   bus: Bus;
+  /**
+   * Where latents and checkpoints are written: in main.ts a second NATS connection, so a clip's
+   * upload (megabytes, after its denoise) does not queue the next task's record read, claim and
+   * checkpoint lookup behind it on one socket. `bus` when not given.
+   */
+  bulkBus?: Bus;
   log: Logger;
   /** Loaded and warmed by the caller, which also closes it. */
   generator: GeneratorEngine;
@@ -88,10 +94,18 @@ export async function start(config: InferenceConfig, deps: InferenceDeps): Promi
       return undefined;
     }));
   const metrics = createInferenceMetrics(generator.info.executionProvider);
-  const [{ latents }, checkpointBlobs] = await Promise.all([
-    openMediaStores(bus, { videoTtlHours: config.videoTtlHours }),
+  const bulk = deps.bulkBus ?? bus;
+  const [{ latents }, checkpointReads, checkpointWrites] = await Promise.all([
+    openMediaStores(bulk, { videoTtlHours: config.videoTtlHours }),
     bus.blobs(CHECKPOINTS_STORE),
+    bulk.blobs(CHECKPOINTS_STORE),
   ]);
+  // A checkpoint is looked up as a task starts (on the control connection) and written while it runs.
+  const checkpointBlobs = {
+    get: (name: string) => checkpointReads.get(name),
+    delete: (name: string) => checkpointReads.delete(name),
+    put: (name: string, data: Uint8Array) => checkpointWrites.put(name, data),
+  };
   const checkpointStore = createCheckpointStore(checkpointBlobs, {
     written(seconds, bytes) {
       metrics.checkpointWrite.record(seconds);

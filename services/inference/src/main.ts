@@ -18,12 +18,17 @@ installFatalErrorPolicy(log, "inference");
 let generator = await loadGenerator(config);
 log.info({ model: generator.info.name, provider: generator.info.executionProvider }, "model loaded");
 
+const busOptions = { replicas: config.natsReplicas, storeLimits: mediaStoreLimits(config) };
 const nc = await connectNats(config.natsUrl, `inference-${workerId}`, log, config);
-const bus = await createNatsBus(nc, { replicas: config.natsReplicas, storeLimits: mediaStoreLimits(config) });
+const bus = await createNatsBus(nc, busOptions);
+// Latents and checkpoints go over their own connection: see InferenceDeps.bulkBus.
+const bulkNc = await connectNats(config.natsUrl, `inference-${workerId}-bulk`, log, config);
+const bulkBus = await createNatsBus(bulkNc, busOptions);
 const app = await start(
   { ...config, workerId },
   {
     bus,
+    bulkBus,
     log,
     generator,
     // After the engine thread died: release what is left of it and load the model again.
@@ -38,17 +43,26 @@ const app = await start(
     onFatal: () => {
       const exit = (): never => process.exit(FATAL_EXIT_CODE);
       setTimeout(exit, 5_000); // the nak/ack flush must not wait on an unreachable NATS
-      void bus.close().finally(exit);
+      void Promise.allSettled([bus.close(), bulkBus.close()]).finally(exit);
     },
   },
 );
 telemetry.setReady(true);
-watchConnection(nc, (up) => telemetry.setReady(up));
+// Ready while both connections are up.
+const up = new Map([
+  [nc, true],
+  [bulkNc, true],
+]);
+for (const conn of up.keys())
+  watchConnection(conn, (isUp) => {
+    up.set(conn, isUp);
+    telemetry.setReady([...up.values()].every(Boolean));
+  });
 
 onShutdown(log, async () => {
   telemetry.setReady(false);
   await app.stop();
   await generator.close();
-  await bus.close();
+  await Promise.all([bus.close(), bulkBus.close()]);
   await telemetry.shutdown();
 });

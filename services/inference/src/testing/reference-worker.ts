@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { after, before } from "node:test";
 import {
   type BlobStore,
+  type Bus,
   CHECKPOINTS_STORE,
   type Channels,
   channels,
@@ -60,6 +61,8 @@ export async function startTestWorker(
   model: ReferenceModel,
   env: Record<string, string> = {},
   bus: MemoryBus = createMemoryBus(),
+  /** The connection latents and checkpoints are written on; `bus` when not given. */
+  bulkBus?: Bus,
 ): Promise<TestWorker> {
   const config = readConfig(inferenceConfig, {
     MODEL_DIR: model.modelDir,
@@ -68,6 +71,31 @@ export async function startTestWorker(
     ...env,
   });
   const checkpoints = await bus.blobs(CHECKPOINTS_STORE);
-  const app = await start(config, { bus, log, generator: model.generator });
+  const app = await start(config, { bus, log, generator: model.generator, ...(bulkBus ? { bulkBus } : {}) });
   return { bus, ch: channels(bus), app, checkpoints };
+}
+
+/** `bus`, with the name of every blob written through it (`<store>/<object>`) noted in `puts`. */
+export function noteBlobWrites<B extends Bus>(bus: B, puts: string[]): B {
+  return new Proxy(bus, {
+    get(target, prop) {
+      if (prop === "blobs")
+        return async (spec: Parameters<Bus["blobs"]>[0]): Promise<BlobStore> => {
+          const store = await target.blobs(spec);
+          return new Proxy(store, {
+            get(s, p) {
+              if (p === "put")
+                return (name: string, data: Parameters<BlobStore["put"]>[1]) => {
+                  puts.push(`${spec.name}/${name}`);
+                  return s.put(name, data);
+                };
+              const v: unknown = Reflect.get(s, p);
+              return typeof v === "function" ? v.bind(s) : v;
+            },
+          });
+        };
+      const v: unknown = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
 }
