@@ -65,7 +65,7 @@ export interface InferenceApp {
 /**
  * The inference worker on a bus: one task denoising at a time, from its
  * group's consumer (the scheduler decides which pool's work comes next); the
- * next job is held and its text encoded meanwhile. `config.workerId` must be
+ * next job is held, its text encoded and its noise drawn meanwhile. `config.workerId` must be
  * set (main.ts defaults it to host name and pid).
  */
 export async function start(config: InferenceConfig, deps: InferenceDeps): Promise<InferenceApp> {

@@ -11,7 +11,6 @@ import type {
 } from "../api-types.js";
 import { GenerationCancelledError } from "../errors.js";
 import type { ModelManifest } from "../manifest.js";
-import { Prng } from "../onnx/prng.js";
 import { ActiveTimer } from "./active-timer.js";
 import { checkResume } from "./check-resume.js";
 import { specHash } from "./checkpoint-key.js";
@@ -25,7 +24,8 @@ import {
   previewFrameIndex,
 } from "./latent-preview.js";
 import { type OpenedComponents, openComponents, sessionFor } from "./open-components.js";
-import { type LatentShape, resolveGenerationSpec } from "./spec-check.js";
+import { PreparedNoise } from "./prepared-noise.js";
+import { isWholeSpec, type LatentShape, resolveGenerationSpec } from "./spec-check.js";
 import { TextCache } from "./text-cache.js";
 import { tokenizeBatch } from "./tokenizer.js";
 
@@ -58,6 +58,7 @@ export interface EngineRun {
 /** Text encoder + denoiser experts + flow-matching Euler sampler with batched CFG. Runs inside the worker. */
 export class GeneratorEngine {
   private readonly texts = new TextCache<TextInputs>(TEXT_CACHE_ENTRIES);
+  private readonly noise = new PreparedNoise();
 
   private constructor(
     private readonly opened: OpenedComponents,
@@ -104,7 +105,7 @@ export class GeneratorEngine {
     if (resume !== undefined) checkResume(spec, resolved, this.info, resume);
     const text = await this.textInputs(spec);
     // The noise is drawn only for step 0; after that it lives inside the latents.
-    const x = resume !== undefined ? resume.latents.data.slice() : initialNoise(shape, spec.seed);
+    const x = resume !== undefined ? resume.latents.data.slice() : this.noise.take(shape, spec.seed);
     const startStep = resume?.step ?? 0;
     const priorSeconds = resume?.denoiseSeconds ?? 0;
     const hash = specHash(spec, this.info);
@@ -184,9 +185,11 @@ export class GeneratorEngine {
     };
   }
 
-  /** Encodes the pair into the cache now, so the generate that follows skips text encoding. */
-  async prepare(texts: PromptPair): Promise<void> {
-    await this.textInputs(texts);
+  /** Encodes the pair into the cache now, and for a whole spec draws its noise, so the generate that follows skips both. */
+  async prepare(next: PromptPair | GenerationSpec): Promise<void> {
+    const text = this.textInputs(next);
+    if (isWholeSpec(next)) this.noise.prepare(resolveGenerationSpec(next, this.manifest).shape, next.seed);
+    await text;
   }
 
   async release(): Promise<void> {
@@ -241,14 +244,6 @@ export class GeneratorEngine {
       disposeAll(out);
     }
   }
-}
-
-/** Seeded standard-normal noise in [C, F, H, W] order: the same seed always gives the same clip. */
-export function initialNoise(shape: LatentShape, seed: number): Float32Array {
-  const rng = new Prng(seed, 1);
-  const out = new Float32Array(shape.channels * shape.frames * shape.height * shape.width);
-  for (let i = 0; i < out.length; i++) out[i] = rng.normal();
-  return out;
 }
 
 function disposeAll(out: Record<string, ort.Tensor>): void {

@@ -46,6 +46,18 @@ test("prepared embeddings give bit-identical latents", async () => {
   }
 });
 
+test("a whole spec prepared (texts and noise) gives bit-identical latents, and a bad one is refused", async () => {
+  const whole = { ...spec, prompt: "prepared whole", seed: 21 };
+  const fresh = await generateLatents(generator, whole);
+  await generator.prepare(whole);
+  const prepared = await generateLatents(generator, whole);
+  assert.deepEqual(prepared.data, fresh.data, "prepared noise is the seed's own");
+  // Prepared for one seed, generated with another: that one's own noise.
+  await generator.prepare({ ...whole, seed: 22 });
+  assert.deepEqual((await generateLatents(generator, whole)).data, fresh.data);
+  await assert.rejects(generator.prepare({ ...whole, width: 833 }), ModelInputError);
+});
+
 test("prepare is served between the steps of a running generate, not after it", async () => {
   const order: string[] = [];
   let preparing: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import type { DecodeTarget, GenerationSpec, Latents } from "../api-types.js";
+import type { DecodeTarget, GenerationSpec, Latents, PromptPair } from "../api-types.js";
 import { ModelInputError } from "../errors.js";
 import type { ModelManifest } from "../manifest.js";
 
@@ -102,4 +102,9 @@ export function checkDecodeRequest(latents: Latents, target: DecodeTarget, m: Mo
     );
   }
   return { channels, frames, height, width };
+}
+
+/** Whether `prepare` was given a whole spec (its noise can be drawn ahead), not only the texts. */
+export function isWholeSpec(next: PromptPair | GenerationSpec): next is GenerationSpec {
+  return "seed" in next && "width" in next && "height" in next && "numFrames" in next;
 }

@@ -13,7 +13,7 @@ import { CheckpointDelivery } from "./checkpoint-delivery.js";
 import { EngineClient } from "./engine-client.js";
 import type { WorkerRun } from "./engine-messages.js";
 import { deserializeError } from "./error-transport.js";
-import { resolveGenerationSpec } from "./spec-check.js";
+import { isWholeSpec, resolveGenerationSpec } from "./spec-check.js";
 
 /** Starts a generator worker: loads and contract-checks the package once, warms up, keeps sessions open. */
 export async function startGenerator(opts: EngineOptions): Promise<Generator> {
@@ -113,12 +113,15 @@ function workerRun(hooks: GenerateHooks): WorkerRun {
   };
 }
 
-function prepare(client: EngineClient, texts: PromptPair): Promise<void> {
+function prepare(client: EngineClient, next: PromptPair | GenerationSpec): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    if (typeof texts.prompt !== "string" || typeof texts.negativePrompt !== "string")
+    if (typeof next.prompt !== "string" || typeof next.negativePrompt !== "string")
       throw new ModelInputError("prompt and negativePrompt must be strings");
-    const plain = { prompt: texts.prompt, negativePrompt: texts.negativePrompt };
-    client.call((id) => ({ msg: { type: "prepare", id, texts: plain } }), {
+    const plain = { prompt: next.prompt, negativePrompt: next.negativePrompt };
+    // A whole spec is checked here as generate checks it, so the worker only draws valid noise.
+    const spec = isWholeSpec(next) ? plainSpec(next) : undefined;
+    if (spec) resolveGenerationSpec(spec, client.manifest);
+    client.call((id) => ({ msg: { type: "prepare", id, texts: plain, ...(spec ? { spec } : {}) } }), {
       onMessage: (msg) => {
         if (msg.type === "done") resolve();
         else if (msg.type === "error") reject(deserializeError(msg.error));

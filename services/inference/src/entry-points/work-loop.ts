@@ -18,7 +18,7 @@ export interface WorkLoopOptions<T> {
    * handled, as a plain pull loop does.
    */
   pipeline: boolean;
-  /** Work done ahead for a held job (text encoding); a failure only costs that head start. */
+  /** Work done ahead for a held job (text encoding, initial noise); a failure only costs that head start. */
   prepare: (d: Delivery<T>) => Promise<void>;
   /**
    * Awaited before each pull and before a job starts: resolves true when the engine can take work

@@ -4,8 +4,8 @@ import type { GeneratorEngine } from "../adapters/generator-engine.js";
 import { toGenerationSpec } from "../domain/to-generation-spec.js";
 
 /**
- * Encodes a held job's prompt pair in the engine worker (between the running task's steps), so
- * the job starts without text encoding. The exact spec mapping the handler uses keeps the
+ * Encodes a held job's prompt pair and draws its initial noise in the engine worker (between the
+ * running task's steps), so the job starts without either. The exact spec mapping the handler uses keeps the
  * cache key identical to the one its generate looks up.
  */
 export function createJobPreparer(generator: Pick<GeneratorEngine, "prepare">, log: Logger) {
