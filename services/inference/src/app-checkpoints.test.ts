@@ -80,7 +80,7 @@ test("a job whose checkpoint exists resumes from it: fewer steps, bit-identical 
     const taskId = newTaskId();
     // As a killed earlier attempt left it: 5 steps done, 42 s spent on the clip so far.
     await w.checkpoints.put(objectFor(taskId, spec), encodeCheckpoint({ ...checkpoint, denoiseSeconds: 42 }));
-    await submit(w.ch, taskId, spec);
+    await submit(w.ch, taskId, spec, TaskStatus.QUEUED, { started: true });
     const events = await eventsUntil(w.ch, ended);
     const cases = events.map((e) => e.event.case);
     assert.equal(cases[0], "started");
@@ -102,6 +102,30 @@ test("a job whose checkpoint exists resumes from it: fewer steps, bit-identical 
   }
 });
 
+test("a task whose record shows no start is not looked up: no earlier run can have checkpointed it", async () => {
+  const spec = jobSpec();
+  const { latents: expected, checkpoint } = await reference(spec, 5);
+  const w = await startWorker({ CHECKPOINT_EVERY_SECONDS: "0" });
+  const reads: string[] = [];
+  const get = w.checkpoints.get.bind(w.checkpoints);
+  w.checkpoints.get = (name) => {
+    reads.push(name);
+    return get(name);
+  };
+  try {
+    const taskId = newTaskId();
+    // Only a run can write a checkpoint, and every run reports its start first: one there anyway is not read.
+    await w.checkpoints.put(objectFor(taskId, spec), encodeCheckpoint(checkpoint));
+    await submit(w.ch, taskId, spec);
+    const events = await eventsUntil(w.ch, ended);
+    assert.deepEqual(stepsOf(events), [1, 2, 3, 4, 5, 6, 7, 8], "from step 0");
+    sameLatents(await storedLatents(w.bus, taskId), expected);
+    assert.deepEqual(reads, [], "no checkpoint read");
+  } finally {
+    await w.app.stop();
+  }
+});
+
 test("a checkpoint of another spec, or a damaged one, is deleted and the run starts from step 0", async () => {
   const spec = jobSpec();
   const { latents: expected } = await reference(spec, 4);
@@ -114,7 +138,7 @@ test("a checkpoint of another spec, or a damaged one, is deleted and the run sta
       const taskId = newTaskId();
       const object = objectFor(taskId, spec);
       await w.checkpoints.put(object, bytes);
-      await submit(w.ch, taskId, spec);
+      await submit(w.ch, taskId, spec, TaskStatus.QUEUED, { started: true });
       const events = await eventsUntil(w.ch, ended);
       assert.deepEqual(stepsOf(events), [1, 2, 3, 4, 5, 6, 7, 8]);
       assert.equal(events.at(-1)?.event.case, "denoised");

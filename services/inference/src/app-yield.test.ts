@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import {
   CHECKPOINTS_STORE,
   type Channels,
@@ -96,8 +97,11 @@ for (const kind of ["pause", "yield"] as const) {
       assert.ok(bytes, "the checkpoint is kept");
       assert.equal(decodeCheckpoint(bytes).step, y.step);
 
-      // The next attempt (as ResumeTask or the scheduler's requeue dispatch it) resumes from there.
-      await w.ch.tasks.update(taskId, (r) => patchRecord(r, { attempt: 2 }));
+      // The next attempt (as ResumeTask or the scheduler's requeue dispatch it, the first one's
+      // start applied) resumes from there.
+      await w.ch.tasks.update(taskId, (r) =>
+        patchRecord(r, { attempt: 2, startTime: r.task?.startTime ?? timestampNow() }),
+      );
       await w.ch.generateJobs.publish(create(GenerateJobSchema, { taskId, attempt: 2, spec }), "standard");
       const second = await events(w.ch, finished);
       assert.equal(second.at(-1)?.event.case, "denoised");

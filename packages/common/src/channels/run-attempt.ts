@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { GenerationSpec } from "../gen/t2v/internal/v1/jobs_pb.js";
-import { TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
+import { type Task, TaskStatus } from "../gen/t2v/v1/video_service_pb.js";
 import { type RetryOptions, retryWithBackoff } from "../process/retry.js";
 import { isTerminal } from "../task/task-status.js";
 import type { AttemptClaims } from "./attempt-claims.js";
@@ -69,6 +69,8 @@ export class AttemptSupersededError extends Error {
 export interface Attempt<J extends AttemptJob> {
   readonly job: J;
   readonly spec: GenerationSpec;
+  /** The task as its record stood when the job was taken (before the claim). */
+  readonly task: Task;
   /** Carries the task id and attempt on every line. */
   readonly log: Logger;
   /** Restarts the ack wait once (after a step, a chunk); the message is kept alive meanwhile anyway. */
@@ -155,6 +157,7 @@ export async function runAttempt<J extends AttemptJob>(
     await body({
       job,
       spec,
+      task,
       log,
       working: () => d.working(),
       superseded: superseded.signal,

@@ -94,7 +94,11 @@ export function createGenerateConsumer(deps: GenerateConsumerDeps): JobHandler<G
       );
       // Taken over by another worker (this one went a lease without renewing): stop between two steps.
       const signal = AbortSignal.any([run.signal, a.superseded, ended.signal]);
-      await deps.generateVideo({ ...a, signal, preempt: run.preempt, onModelFree });
+      // A worker reports "started" before its first step, so only a task whose record shows a start
+      // can have a checkpoint. (One whose start was never applied, the scheduler away a whole
+      // lease, starts over from step 0: the same clip, more steps.)
+      const mayResume = a.task.startTime !== undefined;
+      await deps.generateVideo({ ...a, signal, preempt: run.preempt, onModelFree, mayResume });
     } finally {
       run.release();
       onModelFree();

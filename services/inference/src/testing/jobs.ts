@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Channels } from "@t2v/common/channels";
 import { GenerateJobSchema, type GenerationSpec, GenerationSpecSchema } from "@t2v/common/gen/t2v/internal/v1/jobs_pb";
 import { TaskRecordSchema } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
@@ -25,8 +26,10 @@ export async function submitJob(
   taskId: string,
   spec: GenerationSpec,
   status: TaskStatus = TaskStatus.QUEUED,
+  /** As the scheduler leaves a task an earlier run started (and may have checkpointed). */
+  opts: { started?: boolean } = {},
 ): Promise<void> {
-  const task = { taskId, status, attempt: 1 };
+  const task = { taskId, status, attempt: 1, ...(opts.started ? { startTime: timestampNow() } : {}) };
   await ch.tasks.create(create(TaskRecordSchema, { task, tenantId: "t", pool: "standard" }));
   await ch.generateJobs.publish(create(GenerateJobSchema, { taskId, attempt: 1, spec }), "standard");
 }

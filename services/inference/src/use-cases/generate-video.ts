@@ -62,6 +62,11 @@ export interface GenerateRun {
   stillHeld(): Promise<void>;
   /** Called once the denoise ended, before the upload: the next job may start denoising. */
   onModelFree(): void;
+  /**
+   * Whether an earlier run may have left a checkpoint to resume from; false skips the lookup
+   * (a round trip before the first step). Default true.
+   */
+  mayResume?: boolean;
 }
 
 /**
@@ -139,7 +144,13 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
       span?.setAttribute(Attr.provider, provider);
       checkpoints =
         deps.checkpoints &&
-        (await openRunCheckpoints(deps.checkpoints, { taskId, spec: modelSpec, model: generator.info, log }));
+        (await openRunCheckpoints(deps.checkpoints, {
+          taskId,
+          spec: modelSpec,
+          model: generator.info,
+          log,
+          lookup: run.mayResume !== false,
+        }));
       const resumed = checkpoints?.resumed;
       // Progress goes on from the checkpoint at once; only the remaining steps report.
       if (resumed) events.push({ case: "step", value: { ...resumed, stepSeconds: 0 } });

@@ -64,6 +64,8 @@ export async function openRunCheckpoints(
     spec: GenerationSpec;
     model: Pick<ModelInfo, "name" | "version" | "defaultSteps">;
     log: Logger;
+    /** False: no earlier run can have left one, so none is read (the run starts at step 0). */
+    lookup?: boolean;
   },
 ): Promise<RunCheckpoints> {
   const { store } = deps;
@@ -75,14 +77,16 @@ export async function openRunCheckpoints(
     modelVersion: model.version,
     totalSteps: spec.steps ?? model.defaultSteps,
   };
-  let resumeFrom = await inSpan("checkpoint.resume", { [Attr.taskId]: taskId }, async (span) => {
-    const found = await store.load(taskId, key, owner, log).catch((err: unknown) => {
-      log.warn({ err }, "checkpoint not readable: starting from step 0");
-      return null;
+  const readCheckpoint = () =>
+    inSpan("checkpoint.resume", { [Attr.taskId]: taskId }, async (span) => {
+      const found = await store.load(taskId, key, owner, log).catch((err: unknown) => {
+        log.warn({ err }, "checkpoint not readable: starting from step 0");
+        return null;
+      });
+      span.setAttribute(Attr.step, found?.step ?? 0);
+      return found;
     });
-    span.setAttribute(Attr.step, found?.step ?? 0);
-    return found;
-  });
+  let resumeFrom = run.lookup === false ? null : await readCheckpoint();
   // Set once a checkpoint exists in the store (read, or written by this run), so discard() knows.
   let stored = resumeFrom !== null;
   if (resumeFrom) {
