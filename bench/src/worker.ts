@@ -21,14 +21,14 @@ const WAN_STEP_S = Number(process.env.BENCH_WAN_STEP_S ?? 8);
 const WAN_STEPS = Number(process.env.BENCH_WAN_STEPS ?? 40);
 
 /**
- * Why a gap is what it is, from the same run: the next job is held and its prompt encoded while
- * one denoises (PIPELINE_NEXT_TASK=1, services/inference/src/entry-points/work-loop.ts); each gap
- * is split at the next task's "started" event into the hand-off before it (the previous
+ * Why a gap is what it is, from the same run: the next job is held, its prompt encoded and its
+ * seeded noise drawn while one denoises (PIPELINE_NEXT_TASK=1, services/inference/src/entry-points/work-loop.ts);
+ * each gap is split at the next task's "started" event into the hand-off before it (the previous
  * generate() returning, the next job's record read and attempt claim) and the start-up after it
- * (checkpoint lookup, latent init, until its first step begins).
+ * (until its first step begins: the engine call, and a checkpoint lookup for a task that ran before).
  */
 function gapReason(handoffP50: number, startupP50: number): string {
-  return `measured from the worker's events: of each gap, p50 ${handoffP50} ms pass before the next task's "started" event (the previous generate() returning, the next job's record read and attempt claim in services/inference/src/entry-points/generate-consumer.ts) and p50 ${startupP50} ms after it until its first step begins (checkpoint lookup, latent init); the encoder decodes the previous task's latents on the same 2 cores meanwhile (VAE decode per task: see the stages table), and the next job is already held and its prompt encoded`;
+  return `measured from the worker's events: of each gap, p50 ${handoffP50} ms pass before the next task's "started" event (the previous generate() returning, the next job's record read and attempt claim in services/inference/src/entry-points/generate-consumer.ts) and p50 ${startupP50} ms after it until its first step begins; the next job is already held, its prompt encoded and its noise drawn, and the previous clip's latents upload on their own NATS connection, but the encoder decodes those latents on the same 2 cores meanwhile (VAE decode per task: see the stages table), and the busy share also counts the hand-offs between two steps of a task (drawing the next task's noise among them) as idle`;
 }
 
 interface StepMark {

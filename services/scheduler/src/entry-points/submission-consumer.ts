@@ -11,14 +11,14 @@ const RETRY_DELAY_MS = 100;
 const NO_RECORD_FIRST_DELAY_MS = 10;
 const NO_RECORD_MAX_DELAY_MS = 1_000;
 /**
- * ...and is dropped after this many deliveries (about 4 s of waiting): its record was never
+ * ...and is dropped after this many deliveries (about 3 s of waiting): its record was never
  * written, so there is nothing to queue. A record that lands later still has its active-index
  * entry, and the sweep files it.
  */
-export const NO_RECORD_MAX_DELIVERIES = 10;
+const NO_RECORD_MAX_DELIVERIES = 10;
 
 /** How long a submission whose record is not there yet waits before its `deliveryCount`-th redelivery; undefined: drop it. */
-export function noRecordDelayMs(deliveryCount: number): number | undefined {
+function noRecordDelayMs(deliveryCount: number): number | undefined {
   if (deliveryCount >= NO_RECORD_MAX_DELIVERIES) return undefined;
   return Math.min(NO_RECORD_MAX_DELAY_MS, NO_RECORD_FIRST_DELAY_MS * 2 ** (deliveryCount - 1));
 }
