@@ -44,4 +44,39 @@ describe("taskStore.create (lists, active index and record written at once)", ()
       await bus.close();
     });
   }
+
+  it("deletes the record whatever its revision: the scheduler may have written it before the index write failed", async () => {
+    const bus = createMemoryBus();
+    let failIndex = (): void => undefined;
+    const indexFails = new Promise<void>((resolve) => {
+      failIndex = resolve;
+    });
+    const flaky: Bus = {
+      ...bus,
+      async kv(spec) {
+        const kv = await bus.kv(spec);
+        if (spec.name !== ACTIVE_TASKS_BUCKET.name) return kv;
+        return {
+          ...kv,
+          put: async () => {
+            await indexFails;
+            throw new Error("index unavailable");
+          },
+        };
+      },
+    };
+    const tasks = taskStore(flaky);
+    const scheduler = taskStore(bus);
+    const id = newTaskId();
+    const creating = tasks.create(record(id));
+    // The submission went out beside the create: the scheduler reads the record and writes it.
+    let stored = await scheduler.get(id);
+    for (let i = 0; i < 100 && !stored; i++) stored = await scheduler.get(id);
+    assert.ok(stored, "the record was written before the index write failed");
+    assert.ok(await scheduler.update(id, (r) => ({ ...r, dispatchedAttempt: 1 })), "the scheduler wrote it");
+    failIndex();
+    await assert.rejects(creating, /index unavailable/);
+    assert.equal(await scheduler.get(id), null, "no record left for a task its caller was told failed");
+    await bus.close();
+  });
 });
