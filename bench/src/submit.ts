@@ -107,7 +107,7 @@ async function measure(mesh: BenchMesh, sizes: Sizes): Promise<Omit<BenchResult,
     const [admitMs = 0, persistMs = 0, publishMs = 0, estimateMs = 0] = stageMs;
     // Admission first, then the record, the submission and the estimate at once (create-task.ts).
     const waited = round2(admitMs + Math.max(persistMs, publishMs, estimateMs));
-    const why = `measured here: a submit waits on NATS for ${waited} ms of the ${cs.p50} ms p50: admission (${admitMs} ms), then the longest of the record's writes (${persistMs}), the submission's publish (${publishMs}) and the scheduler's queue estimate (${estimateMs}), which go out at once; each is one round trip or a few in parallel, against ${rtt.p50} ms for one KV get from an idle client: nats-server shares the 2 cores), and the gateway spends ${cg} ms of CPU per CreateTask against ${hg} per Health/Check (scheduler and nats-server ${round2(cs_ + cn)} ms more, bench client ${cc} ms)`;
+    const why = `measured here: a submit waits on NATS for ${waited} ms of the ${cs.p50} ms p50: admission (${admitMs} ms), then, at once, the record's writes (${persistMs}: two round trips, a slot in the tenant's day list and then the entries beside the record), the submission's publish (${publishMs}) and the scheduler's queue estimate (${estimateMs}), against ${rtt.p50} ms for one KV get from an idle client (nats-server shares the 2 cores); and the gateway spends ${cg} ms of CPU per CreateTask against ${hg} per Health/Check (scheduler and nats-server ${round2(cs_ + cn)} ms more, bench client ${cc} ms)`;
     figures.push(
       targeted(
         {
