@@ -133,6 +133,9 @@ describe("scheduling", () => {
 
   it("gives a dedicated VIP worker only VIP work", async () => {
     await mesh.kill("inference");
+    // A scrape while the killed worker's heartbeat is still fresh: the metrics SDK would keep that
+    // series at its last value for ever, unless the scheduler reports the gone group as 0.
+    await scrapeSamples(mesh.metricsUrl("scheduler"), "t2v_workers");
     let sharedBack = false;
     try {
       await mesh.start("inference-vip", { service: "inference", env: { POOLS: "vip", WORKER_ID: "vip-worker" } });

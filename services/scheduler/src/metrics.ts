@@ -1,5 +1,5 @@
 import { metrics } from "@opentelemetry/api";
-import { Attr, secondsHistogram } from "@t2v/common/telemetry";
+import { Attr, observeEach, secondsHistogram } from "@t2v/common/telemetry";
 import type { LeaderSnapshot } from "./domain/leader-snapshot.js";
 
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
@@ -10,22 +10,32 @@ const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 
  */
 export function createSchedulerMetrics(snapshot: () => LeaderSnapshot) {
   const meter = metrics.getMeter("t2v-scheduler");
+  // Each series reads 0 once gone (a pool emptied, a group gone, this replica no longer leading).
+  const queueDepth = observeEach(Attr.pool);
+  const inFlight = observeEach(Attr.pool);
+  const workers = observeEach(Attr.group);
   meter
     .createObservableGauge("t2v_queue_depth", { description: "Tasks waiting for a worker, per pool (pool = tier)" })
     .addCallback((o) => {
-      for (const [pool, q] of snapshot().state?.queues ?? []) o.observe(q.size, { [Attr.pool]: pool });
+      queueDepth(
+        o,
+        [...(snapshot().state?.queues ?? [])].map(([pool, q]) => [pool, q.size]),
+      );
     });
   meter
     .createObservableGauge("t2v_tasks_in_flight", { description: "Tasks dispatched or running, per pool" })
     .addCallback((o) => {
       const counts = new Map<string, number>();
       for (const f of snapshot().state?.inFlight.values() ?? []) counts.set(f.pool, (counts.get(f.pool) ?? 0) + 1);
-      for (const [pool, n] of counts) o.observe(n, { [Attr.pool]: pool });
+      inFlight(o, counts);
     });
   meter
     .createObservableGauge("t2v_workers", { description: "Live inference workers, per worker group" })
     .addCallback((o) => {
-      for (const g of snapshot().groups) o.observe(g.workers, { [Attr.group]: g.group });
+      workers(
+        o,
+        snapshot().groups.map((g) => [g.group, g.workers]),
+      );
     });
   const histogram = (name: string, description: string) => secondsHistogram(meter, name, description, SECONDS_BUCKETS);
   return {
