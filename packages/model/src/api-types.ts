@@ -142,7 +142,7 @@ export interface Generator {
    * Encodes the prompt pair now and keeps the embeddings in a small bounded cache, so a later
    * `generate` with the same texts skips text encoding; given a whole spec, also draws its
    * initial noise (kept for the next `generate` of the same seed and size: drawing it takes
-   * about 40 ns an element, some 400 ms for a 720p 10 s clip, all before the first step).
+   * ~240 ms for a 720p 10 s clip on a 2-core VM, all before the first step).
    * Served between two denoising steps of a running `generate` (not queued behind it).
    * Resolves when both are ready.
    */
