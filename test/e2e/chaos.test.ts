@@ -477,15 +477,31 @@ describe("chaos: kills, a NATS outage and a node kill with 40 tasks of three ten
 
   it("each completed task has exactly one usage record, and nothing else is billed", async () => {
     const day = 86_400_000;
-    const billed = new Map<string, number>();
-    for (const tenant of TENANTS) {
-      for (const u of await mesh.channels.usage.list(tenant, new Date(Date.now() - day), new Date(Date.now() + day))) {
-        billed.set(u.taskId, (billed.get(u.taskId) ?? 0) + 1);
+    const listBilled = async (): Promise<Map<string, number>> => {
+      const billed = new Map<string, number>();
+      for (const tenant of TENANTS) {
+        for (const u of await mesh.channels.usage.list(
+          tenant,
+          new Date(Date.now() - day),
+          new Date(Date.now() + day),
+        )) {
+          billed.set(u.taskId, (billed.get(u.taskId) ?? 0) + 1);
+        }
       }
-    }
-    for (const [id, r] of finals) {
-      assert.equal(billed.get(id), r.task?.status === TaskStatus.COMPLETED ? 1 : undefined, `usage of ${id}`);
-    }
+      return billed;
+    };
+    const wrong = (billed: Map<string, number>): string[] =>
+      [...finals]
+        .filter(([id, r]) => billed.get(id) !== (r.task?.status === TaskStatus.COMPLETED ? 1 : undefined))
+        .map(([id, r]) => `${id} ${statusOf(r)}: ${billed.get(id) ?? 0} usage records`);
+    // Settlement is repaired by the sweep (a usage write an outage refused is made later, once):
+    // right after the killed node rejoined, a task may still be on its way to its one record.
+    const billed = await waitUntil(listBilled, (b) => wrong(b).length === 0, {
+      timeoutMs: 30_000,
+      everyMs: 1_000,
+      what: "one usage record per completed task, none for the others",
+      show: (b) => wrong(b).join(", "),
+    });
     assert.deepEqual(
       [...billed.keys()].filter((id) => !finals.has(id)),
       [],
