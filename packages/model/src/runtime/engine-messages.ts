@@ -51,7 +51,7 @@ export type MainToWorker =
   /** Preempt: stop at the next step boundary and answer with a yielded result. */
   | { type: "yield"; id: number }
   /** Served at once (between two steps of a running generate), not queued behind it. */
-  | { type: "prepare"; id: number; texts: PromptPair; spec?: GenerationSpec }
+  | { type: "prepare"; id: number; next: PromptPair | GenerationSpec }
   | { type: "memory"; id: number }
   | { type: "decode"; id: number; dims: number[]; data: ArrayBuffer; target: DecodeTarget }
   /** Sent after onFrames settled; stop = the consumer failed, so the worker ends that decode. */

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         if (generator === undefined)
           post({ type: "error", id: msg.id, error: serializeError(new Error("this engine is a decoder")) });
         else
-          generator.prepare(msg.spec ?? msg.texts).then(
+          generator.prepare(msg.next).then(
             () => post({ type: "done", id: msg.id }),
             (err: unknown) => post({ type: "error", id: msg.id, error: serializeError(err) }),
           );

@@ -117,11 +117,11 @@ function prepare(client: EngineClient, next: PromptPair | GenerationSpec): Promi
   return new Promise<void>((resolve, reject) => {
     if (typeof next.prompt !== "string" || typeof next.negativePrompt !== "string")
       throw new ModelInputError("prompt and negativePrompt must be strings");
-    const plain = { prompt: next.prompt, negativePrompt: next.negativePrompt };
     // A whole spec is checked here as generate checks it, so the worker only draws valid noise.
     const spec = isWholeSpec(next) ? plainSpec(next) : undefined;
     if (spec) resolveGenerationSpec(spec, client.manifest);
-    client.call((id) => ({ msg: { type: "prepare", id, texts: plain, ...(spec ? { spec } : {}) } }), {
+    const plain = spec ?? { prompt: next.prompt, negativePrompt: next.negativePrompt };
+    client.call((id) => ({ msg: { type: "prepare", id, next: plain } }), {
       onMessage: (msg) => {
         if (msg.type === "done") resolve();
         else if (msg.type === "error") reject(deserializeError(msg.error));
