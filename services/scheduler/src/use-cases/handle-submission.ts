@@ -39,10 +39,10 @@ export type SubmissionOutcome = "done" | "retry" | "noRecord";
 export function createSubmissionHandler(deps: SubmissionDeps) {
   return async function handleSubmission(taskId: string): Promise<SubmissionOutcome> {
     const stored = await deps.tasks.get(taskId);
-    const r = stored?.record;
-    const t = r?.task;
     if (!stored) return "noRecord";
-    if (!r || !t?.params || isTerminal(t.status)) return "done";
+    const r = stored.record;
+    const t = r.task;
+    if (!t?.params || isTerminal(t.status)) return "done";
     if (t.status === TaskStatus.QUEUED && t.attempt === 1 && r.dispatchedAttempt === 0) {
       const key = cacheKey(r.tenantId, deps.model, t.params, r.requestedSteps);
       const hit = await deps.cache.get(key);
