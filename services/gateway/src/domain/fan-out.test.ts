@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createFanOut } from "./fan-out.js";
-import { createLatestSlot, type Snapshot } from "./latest-snapshot.js";
+import { LatestSlot, type Snapshot } from "./latest-snapshot.js";
 
 function subscriber() {
-  const slot = createLatestSlot<number>();
+  const slot = new LatestSlot<number>();
   return { slot, offer: (s: Snapshot<number>) => void slot.offer(s, 0) };
 }
 

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createLatestSlot } from "./latest-snapshot.js";
+import { LatestSlot } from "./latest-snapshot.js";
 
 const snap = (seq: number, terminal = false) => ({ value: `s${seq}`, seq, terminal });
 
-describe("createLatestSlot", () => {
+describe("LatestSlot", () => {
   it("keeps only the newest snapshot not yet taken, and counts the ones it replaced", () => {
-    const slot = createLatestSlot<string>();
+    const slot = new LatestSlot<string>();
     assert.equal(slot.take(), undefined);
     for (let i = 1; i <= 1000; i++) slot.offer(snap(i), 100 + i);
     assert.equal(slot.pendingSinceMs, 101, "pending since the first snapshot it did not hand out");
@@ -17,7 +17,7 @@ describe("createLatestSlot", () => {
   });
 
   it("refuses snapshots not newer than one it has seen", () => {
-    const slot = createLatestSlot<string>();
+    const slot = new LatestSlot<string>();
     assert.ok(slot.offer(snap(5), 0));
     assert.equal(slot.offer(snap(5), 0), false);
     assert.equal(slot.offer(snap(3), 0), false);
@@ -26,7 +26,7 @@ describe("createLatestSlot", () => {
   });
 
   it("never lets a later non-terminal snapshot replace a terminal one", () => {
-    const slot = createLatestSlot<string>();
+    const slot = new LatestSlot<string>();
     slot.offer(snap(1), 0);
     slot.offer(snap(2, true), 0);
     assert.equal(slot.offer(snap(3), 0), false);

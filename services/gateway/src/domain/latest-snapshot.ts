@@ -11,46 +11,44 @@ export interface Snapshot<T> {
  * One watcher's mailbox: at most one snapshot, the newest not yet taken. A
  * slow watcher skips the states it had no time for (coalescing) instead of
  * growing a backlog; a terminal snapshot is never replaced by a later
- * non-terminal one, so the end is never lost.
+ * non-terminal one, so the end is never lost. A class, not a closure record:
+ * a gateway holds one per open stream, and its instances stay small
+ * fast-mode objects (getters on an object literal would put each in
+ * dictionary mode).
  */
-export interface LatestSlot<T> {
-  /** False (and nothing kept) when the snapshot is not newer than what the slot has seen. */
-  offer(s: Snapshot<T>, nowMs: number): boolean;
-  /** The waiting snapshot, emptying the slot. */
-  take(): Snapshot<T> | undefined;
-  /** When the waiting snapshot arrived (ms); undefined while the slot is empty. */
-  readonly pendingSinceMs: number | undefined;
-  /** Snapshots replaced before they were taken. */
-  readonly coalesced: number;
-}
+export class LatestSlot<T> {
+  private waiting: Snapshot<T> | undefined = undefined;
+  private since: number | undefined = undefined;
+  private lastSeq = -1;
+  private ended = false;
+  private replaced = 0;
 
-export function createLatestSlot<T>(): LatestSlot<T> {
-  let waiting: Snapshot<T> | undefined;
-  let since: number | undefined;
-  let lastSeq = -1;
-  let ended = false;
-  let coalesced = 0;
-  return {
-    offer(s, nowMs) {
-      if (s.seq <= lastSeq || (ended && !s.terminal)) return false;
-      lastSeq = s.seq;
-      if (s.terminal) ended = true;
-      if (waiting) coalesced++;
-      else since = nowMs;
-      waiting = s;
-      return true;
-    },
-    take() {
-      const s = waiting;
-      waiting = undefined;
-      since = undefined;
-      return s;
-    },
-    get pendingSinceMs() {
-      return since;
-    },
-    get coalesced() {
-      return coalesced;
-    },
-  };
+  /** False (and nothing kept) when the snapshot is not newer than what the slot has seen. */
+  offer(s: Snapshot<T>, nowMs: number): boolean {
+    if (s.seq <= this.lastSeq || (this.ended && !s.terminal)) return false;
+    this.lastSeq = s.seq;
+    if (s.terminal) this.ended = true;
+    if (this.waiting) this.replaced++;
+    else this.since = nowMs;
+    this.waiting = s;
+    return true;
+  }
+
+  /** The waiting snapshot, emptying the slot. */
+  take(): Snapshot<T> | undefined {
+    const s = this.waiting;
+    this.waiting = undefined;
+    this.since = undefined;
+    return s;
+  }
+
+  /** When the waiting snapshot arrived (ms); undefined while the slot is empty. */
+  get pendingSinceMs(): number | undefined {
+    return this.since;
+  }
+
+  /** Snapshots replaced before they were taken. */
+  get coalesced(): number {
+    return this.replaced;
+  }
 }

@@ -5,8 +5,8 @@ import { type Task, TaskSchema, TaskStatus } from "@t2v/common/gen/t2v/v1/video_
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal } from "@t2v/common/task";
 import type { QueueEstimateCache } from "../adapters/queue-estimate-cache.js";
-import { createFanOut } from "../domain/fan-out.js";
-import { createLatestSlot, type Snapshot } from "../domain/latest-snapshot.js";
+import { createFanOut, type FanOutSubscriber } from "../domain/fan-out.js";
+import { LatestSlot, type Snapshot } from "../domain/latest-snapshot.js";
 
 /** The task as a stream sends it, and the record revision it came from (SSE's event id). */
 export interface TaskState {
@@ -122,18 +122,27 @@ export function createTaskWatchHub(deps: {
     }
   }
 
+  const owner: FeedOwner = {
+    now,
+    seed: (taskId, stored) => void offer(taskId, stored),
+    leave(taskId, feed) {
+      feeds--;
+      if (fan.leave(taskId, feed).last) {
+        sent.delete(taskId);
+        deps.estimates?.untrack(taskId);
+        if (fan.topics().next().done) {
+          watch?.abort();
+          watch = undefined;
+        }
+      }
+    },
+  };
+
   return {
     open(taskId, opts = {}) {
-      const slot = createLatestSlot<TaskState>();
-      let wake: (() => void) | undefined;
-      let closed = false;
-      const sub = {
-        offer(s: Snapshot<TaskState>) {
-          if (slot.offer(s, now())) wake?.();
-        },
-      };
+      const feed = new HubFeed(taskId, owner);
       feeds++;
-      if (fan.join(taskId, sub).first) {
+      if (fan.join(taskId, feed).first) {
         sent.set(taskId, 0);
         if (!watch) {
           watch = new AbortController();
@@ -141,45 +150,7 @@ export function createTaskWatchHub(deps: {
         }
         if (!opts.seeded) void reread(taskId);
       }
-      const close = (): void => {
-        if (closed) return;
-        closed = true;
-        feeds--;
-        wake?.();
-        if (fan.leave(taskId, sub).last) {
-          sent.delete(taskId);
-          deps.estimates?.untrack(taskId);
-          if (fan.topics().next().done) {
-            watch?.abort();
-            watch = undefined;
-          }
-        }
-      };
-      return {
-        async next(signal) {
-          for (;;) {
-            if (closed || signal.aborted) return null;
-            const s = slot.take();
-            if (s) return s;
-            await new Promise<void>((resolve) => {
-              const done = (): void => {
-                wake = undefined;
-                signal.removeEventListener("abort", done);
-                resolve();
-              };
-              wake = done;
-              signal.addEventListener("abort", done, { once: true });
-            });
-          }
-        },
-        seed(stored) {
-          if (!closed) void offer(taskId, stored);
-        },
-        get pendingSinceMs() {
-          return slot.pendingSinceMs;
-        },
-        close,
-      };
+      return feed;
     },
     watched: () => sent.size,
     feeds: () => feeds,
@@ -192,4 +163,71 @@ export function createTaskWatchHub(deps: {
       fan.publish(taskId, { task, revision: latest.value.revision }, false);
     },
   };
+}
+
+/** What a feed asks of the hub that opened it (one per hub, shared by its feeds). */
+interface FeedOwner {
+  now(): number;
+  seed(taskId: string, stored: StoredTask): void;
+  leave(taskId: string, feed: HubFeed): void;
+}
+
+/**
+ * One stream's feed: its mailbox and its reader's wait. A class rather than
+ * closures: a gateway holds one per open stream, and this keeps it at a few
+ * small objects (one abort listener per stream, not one per wait).
+ */
+class HubFeed implements TaskFeed, FanOutSubscriber<TaskState> {
+  private readonly slot = new LatestSlot<TaskState>();
+  private wake: (() => void) | undefined = undefined;
+  /** The signal this feed's abort listener is on. */
+  private listening: AbortSignal | undefined = undefined;
+  private closed = false;
+  private readonly woken = (): void => {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  };
+
+  constructor(
+    private readonly taskId: string,
+    private readonly owner: FeedOwner,
+  ) {}
+
+  offer(s: Snapshot<TaskState>): void {
+    if (this.slot.offer(s, this.owner.now())) this.woken();
+  }
+
+  async next(signal: AbortSignal): Promise<Snapshot<TaskState> | null> {
+    if (signal !== this.listening) {
+      this.listening?.removeEventListener("abort", this.woken);
+      this.listening = signal;
+      signal.addEventListener("abort", this.woken, { once: true });
+    }
+    for (;;) {
+      if (this.closed || signal.aborted) return null;
+      const s = this.slot.take();
+      if (s) return s;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  seed(stored: StoredTask): void {
+    if (!this.closed) this.owner.seed(this.taskId, stored);
+  }
+
+  get pendingSinceMs(): number | undefined {
+    return this.slot.pendingSinceMs;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.listening?.removeEventListener("abort", this.woken);
+    this.listening = undefined;
+    this.woken();
+    this.owner.leave(this.taskId, this);
+  }
 }

@@ -38,23 +38,27 @@ export function watchTaskUseCase(deps: {
   streams: Pick<WatchStreams, "open">;
   previews: Pick<Previews, "subscribe">;
 }): WatchTask {
-  return async function* watchTask(caller, taskId, signal, transport) {
-    // Joined before the caller's read of the task, which is then its first state: a change
-    // written after the read reaches the feed, one before it is in what was read (one read per
-    // stream, not two).
+  /**
+   * Joins the task's watch before the caller's read of the task, which is then its first state: a
+   * change written after the read reaches the feed, one before it is in what was read (one read
+   * per stream, not two). Outside the stream's generator, whose frame would otherwise keep the
+   * record read here for the stream's life: only whether it asked for previews is kept.
+   */
+  async function openFeed(caller: Caller, taskId: string, transport: StreamTransport | undefined) {
     const feed = deps.hub.open(taskId, { seeded: true });
-    let wantsPreviews: boolean;
-    let lease: ReturnType<WatchStreams["open"]>;
     try {
       const found = await deps.getTask(caller, taskId);
-      lease = deps.streams.open(caller, transport);
+      const lease = deps.streams.open(caller, transport);
       feed.seed(found);
-      // Only whether it asked for previews: the record is not kept for the stream's life.
-      wantsPreviews = (found.record.task?.params?.previewEverySteps ?? 0) > 0;
+      return { feed, lease, wantsPreviews: (found.record.task?.params?.previewEverySteps ?? 0) > 0 };
     } catch (err) {
       feed.close();
       throw err;
     }
+  }
+
+  return async function* watchTask(caller, taskId, signal, transport) {
+    const { feed, lease, wantsPreviews } = await openFeed(caller, taskId, transport);
     lease.follow(feed);
     const stop = AbortSignal.any([signal, lease.signal]);
     const previews = wantsPreviews ? previewBox((on) => deps.previews.subscribe(taskId, on)) : undefined;

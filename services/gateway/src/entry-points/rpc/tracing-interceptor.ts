@@ -1,6 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { type Context, context, propagation, ROOT_CONTEXT, type Span, SpanKind, trace } from "@opentelemetry/api";
 import { recordFailure, tracer } from "@t2v/common/telemetry";
+import { wrapStream } from "./wrapped-stream.js";
 
 /**
  * A server span per RPC (Connect's HTTP/2 server is not covered by the http
@@ -36,18 +37,14 @@ export const tracingInterceptor: Interceptor = (next) => async (req) => {
   }
 };
 
-async function* traced<T>(messages: AsyncIterable<T>, span: Span, ctx: Context): AsyncIterable<T> {
-  const it = messages[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const r = await context.with(ctx, () => it.next());
-      if (r.done) return;
-      yield r.value;
-    }
-  } catch (err) {
-    recordFailure(span, err);
-    throw err;
-  } finally {
-    span.end();
-  }
+/** The stream's pulls inside the span's context; the span ends with the stream, however it ends. */
+function traced<T>(messages: AsyncIterable<T>, span: Span, ctx: Context): AsyncIterable<T> {
+  return wrapStream(messages, {
+    around: (pull) => context.with(ctx, pull),
+    failed(err) {
+      recordFailure(span, err);
+      return err;
+    },
+    ended: () => span.end(),
+  });
 }

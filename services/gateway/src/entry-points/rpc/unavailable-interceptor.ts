@@ -1,6 +1,7 @@
 import type { Interceptor, StreamResponse } from "@connectrpc/connect";
 import type { Logger } from "@t2v/common/logger";
 import { asServiceError } from "../dependency-failure.js";
+import { wrapStream } from "./wrapped-stream.js";
 
 /** A dependency's failure, in a unary call or mid-stream, answers UNAVAILABLE (see `asServiceError`). */
 export function unavailableInterceptor(log: Logger): Interceptor {
@@ -12,14 +13,7 @@ export function unavailableInterceptor(log: Logger): Interceptor {
       throw asServiceError(err, log, { procedure: req.url });
     }
     if (!res.stream) return res;
-    const inner = res.message;
-    async function* guarded(): AsyncIterable<unknown> {
-      try {
-        yield* inner;
-      } catch (err) {
-        throw asServiceError(err, log, { procedure: req.url });
-      }
-    }
-    return { ...res, message: guarded() } as StreamResponse;
+    const failed = (err: unknown) => asServiceError(err, log, { procedure: req.url });
+    return { ...res, message: wrapStream(res.message, { failed }) } as StreamResponse;
   };
 }

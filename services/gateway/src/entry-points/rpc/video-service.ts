@@ -16,6 +16,7 @@ import type { RerunTask } from "../../use-cases/rerun-task.js";
 import type { WatchTask } from "../../use-cases/watch-task.js";
 import { callerOf } from "./caller-context.js";
 import { streamTransportKey } from "./stream-transport.js";
+import { wrapStream } from "./wrapped-stream.js";
 
 export interface VideoServiceDeps {
   createTask: CreateTask;
@@ -100,15 +101,14 @@ export function createVideoService(deps: VideoServiceDeps): ServiceImpl<typeof V
       return { tasks: await viewWithEstimates(page.items), nextPageToken: page.next };
     },
 
-    async *watchTask(req, ctx) {
+    watchTask(req, ctx) {
+      // Unlinked at the latest when the call ends: connect aborts ctx.signal then.
       const linked = linkSignals([ctx.signal, deps.stopping]);
-      try {
-        const events = deps.watchTask(callerOf(ctx), req.taskId, linked.signal, ctx.values.get(streamTransportKey));
-        for await (const ev of events)
-          yield create(TaskEventSchema, { task: ev.task, eventTime: timestampNow(), preview: ev.preview });
-      } finally {
-        linked.dispose();
-      }
+      const events = deps.watchTask(callerOf(ctx), req.taskId, linked.signal, ctx.values.get(streamTransportKey));
+      return wrapStream(events, {
+        map: (ev) => create(TaskEventSchema, { task: ev.task, eventTime: timestampNow(), preview: ev.preview }),
+        ended: () => linked.dispose(),
+      });
     },
 
     async rerunTask(req, ctx) {
