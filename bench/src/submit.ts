@@ -11,6 +11,7 @@ export const UNLIMITED_ENV = {
   MAX_QUEUED_PER_TENANT_STANDARD: "1000000",
   WATCH_STREAMS_PER_KEY: "1000000",
   WATCH_STREAMS_PER_TENANT: "1000000",
+  WATCH_STREAMS_MAX: "1000000",
   // The bench's one address stands in for many clients: over 10,000 streams it holds 112+ connections.
   MAX_CONNECTIONS_PER_ADDRESS: "100000",
 };

@@ -249,7 +249,11 @@ export async function buildGateway(
     { once: true },
   );
   const streams = createWatchStreams({
-    limits: { perKey: config.watchStreamsPerKey, perTenant: config.watchStreamsPerTenant },
+    limits: {
+      perKey: config.watchStreamsPerKey,
+      perTenant: config.watchStreamsPerTenant,
+      perGateway: config.watchStreamsMax,
+    },
     retryAfterMs: config.watchStreamRetryMs,
     stallMs: config.watchStreamStallMs,
     maxBufferedBytes: config.watchStreamMaxBufferBytes,

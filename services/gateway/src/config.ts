@@ -196,6 +196,13 @@ export const gatewayConfig = {
     1,
     1_000_000,
   ),
+  watchStreamsMax: int(
+    "WATCH_STREAMS_MAX",
+    "open WatchTask and /v1/t2v/events streams this gateway holds in all, every tenant together; size it to the memory (bench/README.md)",
+    10_000,
+    1,
+    1_000_000,
+  ),
   watchStreamRetryMs: int(
     "WATCH_STREAM_RETRY_MS",
     "the RetryInfo (Retry-After) of a stream refused by its cap or dropped as a slow reader",

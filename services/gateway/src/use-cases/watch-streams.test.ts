@@ -30,7 +30,7 @@ describe("createWatchStreams", async () => {
   const other = await keys.create({ tenantId: "acme", tier: "standard" });
   const caller = (prefix: string): Caller => ({ tenantId: "acme", tier: "standard", keyPrefix: prefix });
   const options = {
-    limits: { perKey: 2, perTenant: 3 },
+    limits: { perKey: 2, perTenant: 3, perGateway: 100 },
     retryAfterMs: 4_000,
     stallMs: 200,
     maxBufferedBytes: 1000,
@@ -60,6 +60,27 @@ describe("createWatchStreams", async () => {
     for (const l of [a, b, c]) l.close();
     assert.equal(streams.count(), 0);
     streams.open(caller(made.record.prefix)).close();
+  });
+
+  it("refuses a stream over the gateway's cap, whoever asks, and takes one again once a place frees", () => {
+    const streams = createWatchStreams({ ...options, limits: { perKey: 10, perTenant: 10, perGateway: 2 } });
+    const tenant = (t: string): Caller => ({ tenantId: t, tier: "standard", keyPrefix: `${t}-key` });
+    const a = streams.open(tenant("a"));
+    const b = streams.open(tenant("b"));
+    let refused: ConnectError | undefined;
+    try {
+      streams.open(tenant("c"));
+    } catch (err) {
+      refused = ConnectError.from(err);
+    }
+    assert.equal(refused?.code, Code.ResourceExhausted);
+    assert.match(refused?.message ?? "", /this gateway holds 2 open task streams/);
+    assert.equal(Number(refused?.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds), 4);
+    assert.equal(refused?.findDetails(ErrorInfoSchema)[0]?.reason, "STREAM_LIMIT");
+    a.close();
+    const c = streams.open(tenant("c"));
+    assert.equal(streams.count(), 2);
+    for (const l of [b, c]) l.close();
   });
 
   it("ends every open stream of a key when it is revoked, with UNAUTHENTICATED, and leaves other keys' alone", async () => {

@@ -115,6 +115,15 @@ export function createWatchStreams(o: WatchStreamsOptions): WatchStreams {
   return {
     open(caller, transport) {
       const verdict = caps.tryOpen(caller.keyPrefix, caller.tenantId);
+      if (verdict === "gateway") {
+        // Not the caller's doing: another replica behind the same address may have room.
+        throw retryLater(
+          `this gateway holds ${o.limits.perGateway} open task streams, as many as it serves; retry later`,
+          o.retryAfterMs,
+          Code.ResourceExhausted,
+          GatewayErrorCode.streamLimit,
+        );
+      }
       if (verdict !== "ok") {
         const limit = verdict === "key" ? o.limits.perKey : o.limits.perTenant;
         const who = verdict === "key" ? "this API key" : "this tenant";

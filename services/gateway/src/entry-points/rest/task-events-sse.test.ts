@@ -87,7 +87,7 @@ before(async () => {
     },
     hub: createTaskWatchHub({ tasks: fake.store, view: async (r) => r.task ?? assert.fail("no task"), log }),
     streams: createWatchStreams({
-      limits: { perKey: 2, perTenant: 10 },
+      limits: { perKey: 2, perTenant: 10, perGateway: 100 },
       retryAfterMs: 3_000,
       stallMs: 60_000,
       maxBufferedBytes: 1 << 20,
