@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
@@ -60,6 +61,26 @@ async function until(pred: () => boolean, what: string): Promise<void> {
 }
 
 describe("createTaskWatchHub", () => {
+  it("a feed keeps one abort listener on its reader's signal however many waits, and none once closed", async () => {
+    const ch = channels(createMemoryBus());
+    const taskId = newTaskId();
+    await ch.tasks.create(record(taskId, TaskStatus.QUEUED));
+    const hub = createTaskWatchHub({ tasks: ch.tasks, view: async (r) => r.task ?? assert.fail(), log });
+    // A long-lived signal (the SSE path's stop): listeners left on it would pile up with every stream.
+    const stop = new AbortController();
+    const feed = hub.open(taskId);
+    let stored = await ch.tasks.get(taskId);
+    for (let i = 1; i <= 5; i++) {
+      const next = feed.next(stop.signal);
+      if (i > 1 && stored) stored = await ch.tasks.replace(record(taskId, TaskStatus.PROCESSING, i), stored.revision);
+      assert.ok(await next, `state ${i} arrives`);
+      assert.equal(getEventListeners(stop.signal, "abort").length, 1, `after wait ${i}`);
+    }
+    feed.close();
+    assert.equal(getEventListeners(stop.signal, "abort").length, 0);
+    assert.equal(hub.feeds(), 0);
+  });
+
   it("serves 500 streams of one task from one store watch: each sees a state first and the terminal state last", async () => {
     const ch = channels(createMemoryBus());
     const taskId = newTaskId();
