@@ -3,7 +3,7 @@ import type { Logger } from "@t2v/common/logger";
 import type { Caller } from "../domain/caller.js";
 import { GatewayErrorCode } from "../domain/error-codes.js";
 import { errorInfo, retryLater } from "../domain/rpc-errors.js";
-import { createStreamCaps, type StreamCapLimits } from "../domain/stream-caps.js";
+import { type CapVerdict, createStreamCaps, type StreamCapLimits } from "../domain/stream-caps.js";
 
 /** What a stream's entry point knows about its connection: bytes queued for the client, and how to cut it. */
 export interface StreamTransport {
@@ -115,25 +115,13 @@ export function createWatchStreams(o: WatchStreamsOptions): WatchStreams {
   return {
     open(caller, transport) {
       const verdict = caps.tryOpen(caller.keyPrefix, caller.tenantId);
-      if (verdict === "gateway") {
-        // Not the caller's doing: another replica behind the same address may have room.
+      if (verdict !== "ok")
         throw retryLater(
-          `this gateway holds ${o.limits.perGateway} open task streams, as many as it serves; retry later`,
+          refusal(verdict, o.limits),
           o.retryAfterMs,
           Code.ResourceExhausted,
           GatewayErrorCode.streamLimit,
         );
-      }
-      if (verdict !== "ok") {
-        const limit = verdict === "key" ? o.limits.perKey : o.limits.perTenant;
-        const who = verdict === "key" ? "this API key" : "this tenant";
-        throw retryLater(
-          `${who} has ${limit} open task streams, the most allowed; close one or retry later`,
-          o.retryAfterMs,
-          Code.ResourceExhausted,
-          GatewayErrorCode.streamLimit,
-        );
-      }
       const ctl = new AbortController();
       const s: Open = { caller, ctl, transport, feed: undefined };
       opens.add(s);
@@ -174,4 +162,13 @@ export function createWatchStreams(o: WatchStreamsOptions): WatchStreams {
     },
     count: () => opens.size,
   };
+}
+
+/** Why a stream was refused, by the cap that was full. */
+function refusal(verdict: Exclude<CapVerdict, "ok">, limits: StreamCapLimits): string {
+  // The gateway's cap is not the caller's doing: another replica behind the same address may have room.
+  if (verdict === "gateway")
+    return `this gateway holds ${limits.perGateway} open task streams, as many as it serves; retry later`;
+  const [who, limit] = verdict === "key" ? ["this API key", limits.perKey] : ["this tenant", limits.perTenant];
+  return `${who} has ${limit} open task streams, the most allowed; close one or retry later`;
 }
