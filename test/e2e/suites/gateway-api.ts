@@ -16,6 +16,7 @@ import { bearer } from "../../support/auth.js";
 import { codeOf, connectClient, grpcClient, grpcWebClient } from "../../support/gateway-clients.js";
 import { grpcVideoClient } from "../../support/grpc-video-client.js";
 import { REPO_ROOT, type TestKey, type TestMesh } from "../../support/mesh.js";
+import { waitUntil } from "../../support/wait.js";
 import { useWebhookReceiver } from "../../support/webhook-receiver.js";
 
 /**
@@ -220,7 +221,12 @@ export function gatewayApiTests(mesh: TestMesh): void {
         assert.equal(rest.status, 429);
         assert.ok(Number(rest.headers.get("retry-after")) >= 1);
         await put(1);
-        const ok = await client.createTask({ prompt: "fits", resolution: "480p", duration: 3 });
+        // The gateway hears the new stats through its watch of the bucket, milliseconds later.
+        const ok = await waitUntil(
+          () => client.createTask({ prompt: "fits", resolution: "480p", duration: 3 }),
+          () => true,
+          { timeoutMs: 5_000, everyMs: 20, what: "admission once the tenant's queue drops below the limit" },
+        );
         assert.equal(ok.tier, "batch");
         await client.cancelTask({ taskId: ok.taskId });
       });
