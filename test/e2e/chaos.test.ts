@@ -16,7 +16,7 @@ import { after, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createNodeClient, type NodeProtocol, type T2vClient } from "@t2v/client/node";
-import { openMediaStores } from "@t2v/common/channels";
+import { CHECKPOINTS_STORE, LATENTS_STORE, openMediaStores } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import { type Task, TaskStatus } from "@t2v/common/gen/t2v/v1/video_service_pb";
 import { isTerminal } from "@t2v/common/task";
@@ -25,7 +25,7 @@ import { FAULT_TIMINGS } from "../support/fault-timings.js";
 import { probeVideo } from "../support/ffprobe.js";
 import { ALL_SERVICES } from "../support/mesh.js";
 import type { TestNatsCluster } from "../support/nats-cluster.js";
-import { objectNames } from "../support/object-names.js";
+import { listObjects } from "../support/object-names.js";
 import { useMesh } from "../support/use-mesh.js";
 import { waitUntil } from "../support/wait.js";
 
@@ -515,22 +515,21 @@ describe("chaos: kills, a NATS outage and a node kill with 40 tasks of three ten
     );
   });
 
-  it("no orphaned objects: no latents or checkpoints of ended tasks, videos only of completed tasks", async () => {
+  it("no orphaned objects: no latents or checkpoints of ended tasks, videos only of completed tasks", async (t) => {
     const taskOf = (name: string): string => name.slice(0, name.indexOf("."));
     // An ended task's latents go when the scheduler settles it (the sweep repairs a failed delete);
     // a superseded attempt's may be written later, and go when its DecodeJob is skipped.
-    const leftover = await waitUntil(
-      async () => [
-        ...(await objectNames(mesh.channels.bus, "t2v_latents")),
-        ...(await objectNames(mesh.channels.bus, "t2v_checkpoints")),
-      ],
-      (names) => names.length === 0,
+    const stores = [LATENTS_STORE, CHECKPOINTS_STORE];
+    const listings = await waitUntil(
+      () => Promise.all(stores.map((spec) => listObjects(mesh.channels.bus, spec.name))),
+      (all) => all.every((l) => l.names.length === 0),
       {
         timeoutMs: 90_000,
         everyMs: 1_000,
         what: "no latents or checkpoints left",
-        show: (names) =>
-          names
+        show: (all) =>
+          all
+            .flatMap((l) => l.names)
             .map((n) => {
               const t = finals.get(taskOf(n))?.task;
               return `${n} (its task ${t ? `${TaskStatus[t.status]} at attempt ${t.attempt}` : "not ours"})`;
@@ -538,8 +537,22 @@ describe("chaos: kills, a NATS outage and a node kill with 40 tasks of three ten
             .join(", "),
       },
     );
-    assert.deepEqual(leftover, []);
-    const media = await objectNames(mesh.channels.bus, "t2v_videos");
+    assert.deepEqual(
+      listings.flatMap((l) => l.names),
+      [],
+    );
+    // An object whose metadata nats-server lists but cannot read is no orphan a service could
+    // serve or keep: the services' own reads must not find it either.
+    for (const [i, spec] of stores.entries()) {
+      const store = await mesh.channels.bus.blobs(spec);
+      for (const name of listings[i]?.unreadable ?? []) {
+        assert.equal(await store.info(name), null, `${spec.name} ${name}: unreadable metadata, yet served`);
+        t.diagnostic(`${spec.name} ${name}: metadata listed by nats-server but not readable (no message found)`);
+      }
+    }
+    const videos = await listObjects(mesh.channels.bus, "t2v_videos");
+    assert.deepEqual(videos.unreadable, [], "every video's metadata reads");
+    const media = videos.names;
     const strangers = media.filter((n) => finals.get(taskOf(n))?.task?.status !== TaskStatus.COMPLETED);
     assert.deepEqual(strangers, [], "every video and poster belongs to a completed task");
     for (const id of finals.keys()) assert.ok(media.includes(`${id}.mp4`), `${id}.mp4 kept`);
