@@ -33,6 +33,8 @@ export interface BenchMesh {
   /** A service's pid, or "nats" for nats-server's. */
   pid(name: string): number;
   metricsUrl(name: string): string;
+  /** nats-server's monitoring endpoint (/connz). */
+  natsMonitorUrl: string;
   start(name: string, service?: ServiceName, env?: Record<string, string>): Promise<void>;
   kill(name: string, signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -107,10 +109,16 @@ export async function rssBytes(pid: number): Promise<number> {
 
 export async function startMesh(services: ServiceName[], env: Record<string, string> = {}): Promise<BenchMesh> {
   const natsPort = await freePort();
+  const monitorPort = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), "t2v-bench-nats-"));
   // The project's configuration, as in production: each service as its own user, the bench as admin.
   const passwords = randomPasswords();
-  const conf = await writeLocalNatsConfig(join(storeDir, "conf"), { host: "127.0.0.1", port: natsPort, storeDir });
+  const conf = await writeLocalNatsConfig(join(storeDir, "conf"), {
+    host: "127.0.0.1",
+    port: natsPort,
+    storeDir,
+    monitorPort,
+  });
   const nats = track(
     spawn("nats-server", ["-c", conf], { stdio: "ignore", env: { ...process.env, ...passwordEnv(passwords) } }),
   );
@@ -195,6 +203,7 @@ export async function startMesh(services: ServiceName[], env: Record<string, str
       apiKey: created.key,
       pid: (name) => (name === "nats" ? (nats.pid ?? 0) : (children.get(name)?.pid ?? 0)),
       metricsUrl: (name) => `http://127.0.0.1:${metrics.get(name) ?? 0}`,
+      natsMonitorUrl: `http://127.0.0.1:${monitorPort}`,
       start,
       kill: (name, signal) => stopChild(children.get(name), signal),
       stop,
@@ -211,6 +220,28 @@ export async function cpuMs(pid: number): Promise<number> {
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(rest[11]) + Number(rest[12])) * 10;
+}
+
+/** Messages each NATS user's connections sent to nats-server and got from it, so far. */
+export interface NatsTraffic {
+  sent: Record<string, number>;
+  received: Record<string, number>;
+}
+
+/** Reads nats-server's /connz, by authenticated user. */
+export async function natsTraffic(monitorUrl: string): Promise<NatsTraffic> {
+  const connz: unknown = await (await fetch(`${monitorUrl}/connz?auth=true&limit=4096`)).json();
+  const sent: Record<string, number> = {};
+  const received: Record<string, number> = {};
+  const conns = (connz as { connections?: { authorized_user?: string; in_msgs: number; out_msgs: number }[] })
+    .connections;
+  for (const c of conns ?? []) {
+    const user = c.authorized_user ?? "";
+    // nats-server counts from its side: "in" is what the client sent.
+    sent[user] = (sent[user] ?? 0) + c.in_msgs;
+    received[user] = (received[user] ?? 0) + c.out_msgs;
+  }
+  return { sent, received };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { healthClient, videoClient } from "./clients.js";
-import { type BenchMesh, cpuMs, metricSum, startMesh } from "./mesh.js";
+import { type BenchMesh, cpuMs, metricSum, natsTraffic, startMesh } from "./mesh.js";
 import { type BenchResult, type Figure, figure, targeted } from "./result.js";
 import type { Sizes } from "./sizes.js";
 import { closedLoop, round2, type Summary, summarize, withLoad } from "./stats.js";
@@ -76,8 +76,10 @@ async function measure(mesh: BenchMesh, sizes: Sizes): Promise<Omit<BenchResult,
     const h = await closedLoop(clients, sizes.submitMs, check);
     const cpu1 = await cpu();
     const stages0 = await stageTotals();
+    const traffic0 = await natsTraffic(mesh.natsMonitorUrl);
     const c = await closedLoop(clients, sizes.submitMs, create);
     const cpu2 = await cpu();
+    const traffic1 = await natsTraffic(mesh.natsMonitorUrl);
     const stages1 = await stageTotals();
     /** Mean ms per CreateTask in each stage during the loop. */
     const stageMs = stages.map((_, i) => {
@@ -99,6 +101,28 @@ async function measure(mesh: BenchMesh, sizes: Sizes): Promise<Omit<BenchResult,
       }),
       { name: `scheduler + nats-server CPU per CreateTask, ${clients} clients`, unit: "ms", value: round2(cs_ + cn) },
     );
+    const calls = Math.max(1, c.latencies.length);
+    /** Messages per CreateTask a service's connections sent to nats-server (`sent`) or got from it. */
+    const per = (way: "sent" | "received", user: string) =>
+      round2(((traffic1[way][user] ?? 0) - (traffic0[way][user] ?? 0)) / calls);
+    const traffic = {
+      gatewaySent: per("sent", "gateway"),
+      gatewayReceived: per("received", "gateway"),
+      schedulerSent: per("sent", "scheduler"),
+      schedulerReceived: per("received", "scheduler"),
+    };
+    figures.push(
+      {
+        name: `gateway NATS messages sent per CreateTask, ${clients} clients`,
+        unit: "msgs",
+        value: traffic.gatewaySent,
+      },
+      {
+        name: `scheduler NATS messages sent per CreateTask, ${clients} clients`,
+        unit: "msgs",
+        value: traffic.schedulerSent,
+      },
+    );
     const hs = summarize(h.latencies);
     const cs = summarize(c.latencies);
     distributions[`health-${clients}`] = hs;
@@ -108,7 +132,7 @@ async function measure(mesh: BenchMesh, sizes: Sizes): Promise<Omit<BenchResult,
     const [admitMs = 0, persistMs = 0, publishMs = 0, estimateMs = 0] = stageMs;
     // Admission first, then the record, the submission and the estimate at once (create-task.ts).
     const waited = round2(admitMs + Math.max(persistMs, publishMs, estimateMs));
-    const why = `measured here: a submit waits on NATS for ${waited} ms of the ${cs.p50} ms p50: admission (${admitMs} ms), then, at once, the record's writes (${persistMs}: two round trips, a slot in the tenant's day list and then the entries beside the record), the submission's publish (${publishMs}) and the scheduler's queue estimate (${estimateMs}), against ${rtt.p50} ms for one KV get from an idle client (nats-server shares the 2 cores); and the gateway spends ${cg} ms of CPU per CreateTask against ${hg} per Health/Check (scheduler and nats-server ${round2(cs_ + cn)} ms more, bench client ${cc} ms)`;
+    const why = `measured here: a submit waits on NATS for ${waited} ms of the ${cs.p50} ms p50: admission (${admitMs} ms), then, at once, the record's writes (${persistMs}: two round trips, a slot in the tenant's day list and then the entries beside the record), the submission's publish (${publishMs}) and the scheduler's queue estimate (${estimateMs}), against ${rtt.p50} ms for one KV get from an idle client (nats-server shares the 2 cores); and the gateway spends ${cg} ms of CPU per CreateTask against ${hg} per Health/Check (scheduler and nats-server ${round2(cs_ + cn)} ms more, bench client ${cc} ms); each CreateTask sends nats-server ${traffic.gatewaySent} messages from the gateway (${traffic.gatewayReceived} back) and ${traffic.schedulerSent} from the scheduler (${traffic.schedulerReceived} back), fewer at more clients as the admission and quota writes of a tenant's concurrent submits go together`;
     figures.push(
       targeted(
         {
