@@ -9,7 +9,7 @@ import { ended, fill, firstStepAt, getRecord, submitDirect, waitRecord } from ".
 import { type BenchMesh, rssBytes, startMesh } from "./mesh.js";
 import { type BenchResult, type Figure, figure, targeted } from "./result.js";
 import type { Sizes } from "./sizes.js";
-import { closedLoop, round2, type Summary, summarize, withLoad } from "./stats.js";
+import { closedLoop, type LoopResult, loopErrors, round2, type Summary, summarize, withLoad } from "./stats.js";
 import { CREATE_REQUEST, UNLIMITED_ENV } from "./submit.js";
 import { cdfChart } from "./svg.js";
 
@@ -70,14 +70,17 @@ async function raw(mesh: BenchMesh, probes: number): Promise<number[]> {
   return out;
 }
 
-async function submitP99(mesh: BenchMesh, ms: number): Promise<{ p99: number; p50: number; perSecond: number }> {
+async function submitP99(
+  mesh: BenchMesh,
+  ms: number,
+): Promise<{ p99: number; p50: number; perSecond: number; loop: LoopResult }> {
   const clients = Array.from({ length: 4 }, () => videoClient(mesh.baseUrl, mesh.apiKey));
   let n = 0;
   const r = await closedLoop(16, ms, () =>
     (clients[n++ % clients.length] ?? videoClient(mesh.baseUrl, mesh.apiKey)).createTask(CREATE_REQUEST),
   );
   const s = summarize(r.latencies);
-  return { p99: s.p99, p50: s.p50, perSecond: r.perSecond };
+  return { p99: s.p99, p50: s.p50, perSecond: r.perSecond, loop: r };
 }
 
 /** Waits until the leading scheduler knows the last queued task (it has a queue position). */
@@ -254,6 +257,17 @@ export async function benchDispatch(sizes: Sizes): Promise<BenchResult[]> {
     ];
     const note =
       sizes.mode !== "full" ? [`${sizes.mode} mode: ${bq} queued (the issue's backlog target is 100,000).`] : [];
+    const backlogNotes = [...note];
+    for (const [what, r] of [
+      ["CreateTask, empty queue", v.emptySubmit.loop],
+      [`CreateTask, ${bq} queued`, v.queuedSubmit.loop],
+    ] as const) {
+      const failed = loopErrors(what, r);
+      if (failed) {
+        backlogFigures.push(failed.figure);
+        backlogNotes.push(failed.note);
+      }
+    }
     return [
       {
         name: "dispatch",
@@ -282,7 +296,7 @@ export async function benchDispatch(sizes: Sizes): Promise<BenchResult[]> {
         method: `CreateTask from 16 clients for ${sizes.submitMs / 1000} s on an empty queue and with ${bq} queued; scheduler RSS from /proc; then a standby scheduler joins and the leader is SIGKILLed.`,
         load: { start: round2(load0), end: load.end },
         figures: backlogFigures,
-        notes: note,
+        notes: backlogNotes,
         charts: [],
       },
     ];

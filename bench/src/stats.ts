@@ -1,4 +1,5 @@
 import { loadavg } from "node:os";
+import type { Figure } from "./result.js";
 
 export interface Summary {
   n: number;
@@ -40,13 +41,27 @@ export function round2(x: number): number {
 }
 
 /** Runs `fn` from `clients` concurrent loops for `ms`, returning every call's latency (ms) and calls per second. */
-export async function closedLoop(
-  clients: number,
-  ms: number,
-  fn: () => Promise<unknown>,
-): Promise<{ latencies: number[]; perSecond: number; errors: number }> {
+/** Latencies of the calls that succeeded, their rate, and the calls that failed (the first failure's message). */
+export interface LoopResult {
+  latencies: number[];
+  perSecond: number;
+  errors: number;
+  firstError?: string;
+}
+
+/** The figure and note a loop's failures make, or none: a latency of the calls that succeeded alone would mislead. */
+export function loopErrors(what: string, r: LoopResult): { figure: Figure; note: string } | undefined {
+  if (r.errors === 0) return undefined;
+  return {
+    figure: { name: `${what}: failed calls`, unit: "calls", value: r.errors },
+    note: `${what}: ${r.errors} calls failed (the first: ${r.firstError ?? "?"}); the latencies are those of the calls that succeeded`,
+  };
+}
+
+export async function closedLoop(clients: number, ms: number, fn: () => Promise<unknown>): Promise<LoopResult> {
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   const until = performance.now() + ms;
   const t0 = performance.now();
   await Promise.all(
@@ -56,11 +71,17 @@ export async function closedLoop(
         try {
           await fn();
           latencies.push(performance.now() - t);
-        } catch {
+        } catch (err) {
           errors++;
+          firstError ??= err instanceof Error ? err.message : String(err);
         }
       }
     }),
   );
-  return { latencies, perSecond: round2(latencies.length / ((performance.now() - t0) / 1000)), errors };
+  return {
+    latencies,
+    perSecond: round2(latencies.length / ((performance.now() - t0) / 1000)),
+    errors,
+    ...(firstError !== undefined ? { firstError } : {}),
+  };
 }
