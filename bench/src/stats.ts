@@ -40,7 +40,6 @@ export function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** Runs `fn` from `clients` concurrent loops for `ms`, returning every call's latency (ms) and calls per second. */
 /** Latencies of the calls that succeeded, their rate, and the calls that failed (the first failure's message). */
 export interface LoopResult {
   latencies: number[];
@@ -58,6 +57,7 @@ export function loopErrors(what: string, r: LoopResult): { figure: Figure; note:
   };
 }
 
+/** Runs `fn` from `clients` concurrent loops for `ms`, returning the latency (ms) of every call that succeeded, calls per second and the failures. */
 export async function closedLoop(clients: number, ms: number, fn: () => Promise<unknown>): Promise<LoopResult> {
   const latencies: number[] = [];
   let errors = 0;
