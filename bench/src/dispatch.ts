@@ -9,7 +9,7 @@ import { ended, fill, firstStepAt, getRecord, submitDirect, waitRecord } from ".
 import { type BenchMesh, rssBytes, startMesh } from "./mesh.js";
 import { type BenchResult, type Figure, figure, targeted } from "./result.js";
 import type { Sizes } from "./sizes.js";
-import { closedLoop, type LoopResult, loopErrors, round2, type Summary, summarize, withLoad } from "./stats.js";
+import { closedLoop, type LoopResult, loopFailures, round2, type Summary, summarize, withLoad } from "./stats.js";
 import { CREATE_REQUEST, UNLIMITED_ENV } from "./submit.js";
 import { cdfChart } from "./svg.js";
 
@@ -257,17 +257,11 @@ export async function benchDispatch(sizes: Sizes): Promise<BenchResult[]> {
     ];
     const note =
       sizes.mode !== "full" ? [`${sizes.mode} mode: ${bq} queued (the issue's backlog target is 100,000).`] : [];
-    const backlogNotes = [...note];
-    for (const [what, r] of [
+    const failed = loopFailures([
       ["CreateTask, empty queue", v.emptySubmit.loop],
       [`CreateTask, ${bq} queued`, v.queuedSubmit.loop],
-    ] as const) {
-      const failed = loopErrors(what, r);
-      if (failed) {
-        backlogFigures.push(failed.figure);
-        backlogNotes.push(failed.note);
-      }
-    }
+    ]);
+    backlogFigures.push(...failed.figures);
     return [
       {
         name: "dispatch",
@@ -296,7 +290,7 @@ export async function benchDispatch(sizes: Sizes): Promise<BenchResult[]> {
         method: `CreateTask from 16 clients for ${sizes.submitMs / 1000} s on an empty queue and with ${bq} queued; scheduler RSS from /proc; then a standby scheduler joins and the leader is SIGKILLed.`,
         load: { start: round2(load0), end: load.end },
         figures: backlogFigures,
-        notes: backlogNotes,
+        notes: [...note, ...failed.notes],
         charts: [],
       },
     ];

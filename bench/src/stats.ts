@@ -48,12 +48,21 @@ export interface LoopResult {
   firstError?: string;
 }
 
-/** The figure and note a loop's failures make, or none: a latency of the calls that succeeded alone would mislead. */
-export function loopErrors(what: string, r: LoopResult): { figure: Figure; note: string } | undefined {
-  if (r.errors === 0) return undefined;
+/**
+ * A figure and a note for each named loop that had failures: a latency of the calls that
+ * succeeded alone would mislead.
+ */
+export function loopFailures(loops: readonly (readonly [string, LoopResult])[]): {
+  figures: Figure[];
+  notes: string[];
+} {
+  const failed = loops.filter(([, r]) => r.errors > 0);
   return {
-    figure: { name: `${what}: failed calls`, unit: "calls", value: r.errors },
-    note: `${what}: ${r.errors} calls failed (the first: ${r.firstError ?? "?"}); the latencies are those of the calls that succeeded`,
+    figures: failed.map(([what, r]) => ({ name: `${what}: failed calls`, unit: "calls", value: r.errors })),
+    notes: failed.map(
+      ([what, r]) =>
+        `${what}: ${r.errors} calls failed (the first: ${r.firstError ?? "?"}); the latencies are those of the calls that succeeded`,
+    ),
   };
 }
 

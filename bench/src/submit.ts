@@ -2,7 +2,7 @@ import { healthClient, videoClient } from "./clients.js";
 import { type BenchMesh, cpuMs, metricSum, natsTraffic, startMesh } from "./mesh.js";
 import { type BenchResult, type Figure, figure, targeted } from "./result.js";
 import type { Sizes } from "./sizes.js";
-import { closedLoop, loopErrors, round2, type Summary, summarize, withLoad } from "./stats.js";
+import { closedLoop, loopFailures, round2, type Summary, summarize, withLoad } from "./stats.js";
 import { cdfChart } from "./svg.js";
 
 /** Limits lifted so the benchmark measures the path, not the admission policy. */
@@ -163,16 +163,12 @@ async function measure(mesh: BenchMesh, sizes: Sizes): Promise<Omit<BenchResult,
         why,
       ),
     );
-    for (const [what, r] of [
+    const failed = loopFailures([
       [`CreateTask, ${clients} clients`, c],
       [`Health/Check, ${clients} clients`, h],
-    ] as const) {
-      const failed = loopErrors(what, r);
-      if (failed) {
-        figures.push(failed.figure);
-        notes.push(failed.note);
-      }
-    }
+    ]);
+    figures.push(...failed.figures);
+    notes.push(...failed.notes);
   }
   const pick = (k: string) => ({ name: k, values: samples[k] ?? [] });
   const mid = sizes.submitClients[1] ?? sizes.submitClients[0] ?? 1;

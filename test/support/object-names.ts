@@ -11,7 +11,7 @@ interface StreamInfo {
 
 interface StoredMessage {
   message?: { data?: string };
-  error?: { code?: number; err_code?: number; description: string };
+  error?: { err_code?: number; description: string };
 }
 
 /** What a JetStream object store holds now, by the names its metadata gives. */
