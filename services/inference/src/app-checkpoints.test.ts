@@ -150,20 +150,25 @@ test("a checkpoint of another spec, or a damaged one, is deleted and the run sta
   }
 });
 
-test("checkpoints are written at the configured cadence and deleted after success; a failed write fails nothing", async () => {
+test("checkpoints are written at the configured cadence and deleted after success; a failed write fails nothing and is deleted too", async () => {
   const w = await startWorker({ CHECKPOINT_EVERY_STEPS: "2", CHECKPOINT_EVERY_SECONDS: "0" });
   const written: { name: string; step: number }[] = [];
   const deleted: string[] = [];
   const { put, delete: del } = w.checkpoints;
-  let failWrites = false;
+  let failWrites: "" | "before" | "after landing" = "";
+  let failDeletes = 0;
   w.checkpoints.put = async (name, data) => {
     assert.ok(data instanceof Uint8Array);
     written.push({ name, step: decodeCheckpoint(data).step });
-    if (failWrites) throw new Error("object store down");
-    return put(name, data);
+    if (failWrites === "before") throw new Error("object store down");
+    const info = await put(name, data);
+    // As a publish whose ack timed out in an outage: the server has it, the writer was told it failed.
+    if (failWrites === "after landing") throw new Error("TimeoutError: the ack did not come");
+    return info;
   };
   w.checkpoints.delete = async (name) => {
     deleted.push(name);
+    if (failDeletes-- > 0) throw new Error("object store down");
     return del(name);
   };
   try {
@@ -181,12 +186,30 @@ test("checkpoints are written at the configured cadence and deleted after succes
     assert.deepEqual(deleted, [object]);
     assert.equal(await w.checkpoints.info(object), null);
 
-    failWrites = true;
+    failWrites = "before";
     written.length = 0;
     const other = newTaskId();
     await submit(w.ch, other, spec);
     assert.equal((await eventsUntil(w.ch, ended)).at(-1)?.event.case, "denoised", "the task went on");
     assert.ok(written.length > 0, "writes were tried");
+    await untilAcked(w.bus);
+
+    // Every write lands yet reports a failure, and the first two deletes fail: the checkpoint still goes.
+    failWrites = "after landing";
+    failDeletes = 2;
+    written.length = 0;
+    deleted.length = 0;
+    const landed = newTaskId();
+    await submit(w.ch, landed, spec);
+    assert.equal((await eventsUntil(w.ch, ended)).at(-1)?.event.case, "denoised", "the task went on");
+    await untilAcked(w.bus);
+    const landedObject = objectFor(landed, spec);
+    assert.deepEqual(
+      written.map((x) => x.step),
+      [2, 4, 6],
+    );
+    assert.deepEqual(deleted, [landedObject, landedObject, landedObject], "the delete was retried");
+    assert.equal(await w.checkpoints.info(landedObject), null, "no checkpoint left behind");
   } finally {
     await w.app.stop();
   }

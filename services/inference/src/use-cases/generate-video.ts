@@ -150,6 +150,7 @@ export function createGenerateVideo(deps: GenerateVideoDeps) {
           model: generator.info,
           log,
           lookup: run.mayResume !== false,
+          retry: deps.retry,
         }));
       const resumed = checkpoints?.resumed;
       // Progress goes on from the checkpoint at once; only the remaining steps report.

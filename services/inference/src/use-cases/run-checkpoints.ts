@@ -1,6 +1,7 @@
 import { type Context, context } from "@opentelemetry/api";
 import { checkpointObjectName } from "@t2v/common/channels";
 import type { Logger } from "@t2v/common/logger";
+import { type RetryOptions, retryWithBackoff } from "@t2v/common/process";
 import { Attr, inSpan } from "@t2v/common/telemetry";
 import {
   type Checkpoint,
@@ -47,7 +48,11 @@ export interface RunCheckpoints {
   ): Promise<GenerateResult>;
   /** Writes the state a yielded run ended with (paused, preempted); resolves to its object name. */
   keep(checkpoint: Checkpoint): Promise<string>;
-  /** The latents are stored, or the task was cancelled: the checkpoint is not needed any more. */
+  /**
+   * The latents are stored, or the task was cancelled: the checkpoint is not needed any more.
+   * The delete waits out an outage (bounded by the retry's give-up time); one that never goes
+   * through is logged and left to the store's TTL, never thrown: the task's work is done.
+   */
   discard(): Promise<void>;
 }
 
@@ -66,6 +71,8 @@ export async function openRunCheckpoints(
     log: Logger;
     /** False: no earlier run can have left one, so none is read (the run starts at step 0). */
     lookup?: boolean;
+    /** Backoff of the delete (tests shorten it); see `retryWithBackoff`. */
+    retry?: Omit<RetryOptions, "log" | "what" | "signal">;
   },
 ): Promise<RunCheckpoints> {
   const { store } = deps;
@@ -87,7 +94,7 @@ export async function openRunCheckpoints(
       return found;
     });
   let resumeFrom = run.lookup === false ? null : await readCheckpoint();
-  // Set once a checkpoint exists in the store (read, or written by this run), so discard() knows.
+  // Set once a checkpoint may exist in the store (read, or a write tried by this run), so discard() knows.
   let stored = resumeFrom !== null;
   if (resumeFrom) {
     log.info(
@@ -111,9 +118,11 @@ export async function openRunCheckpoints(
           },
           onCheckpoint: (c: Checkpoint): Promise<void> =>
             context.with(ctx, async () => {
+              // Before the write: one that failed may still have landed (a publish whose ack timed
+              // out in an outage is stored once the server has it), and only a delete removes it.
+              stored = true;
               try {
                 const bytes = await store.save(taskId, key, c);
-                stored = true;
                 log.debug({ step: c.step, bytes }, "checkpoint written");
               } catch (err) {
                 deps.onWriteFailed?.();
@@ -123,10 +132,15 @@ export async function openRunCheckpoints(
         }
       : {};
 
+  // Deleting a checkpoint that is not there changes nothing, so a try that timed out is retried.
   const forget = async (): Promise<void> => {
     if (!stored) return;
-    stored = false;
-    await store.delete(taskId, key).catch((err: unknown) => log.warn({ err }, "checkpoint not deleted (its TTL will)"));
+    try {
+      await retryWithBackoff(() => store.delete(taskId, key), { ...run.retry, log, what: "delete the checkpoint" });
+      stored = false;
+    } catch (err) {
+      log.warn({ err }, "checkpoint not deleted (its TTL will)");
+    }
   };
 
   return {
@@ -153,8 +167,8 @@ export async function openRunCheckpoints(
       }
     },
     async keep(c) {
-      await store.save(taskId, key, c);
       stored = true;
+      await store.save(taskId, key, c);
       return checkpointObjectName(taskId, key);
     },
     discard: forget,
