@@ -38,8 +38,11 @@ const WATCH_PROTOCOLS: NodeProtocol[] = ["connect", "grpc", "grpc-web"];
  * few minutes on 2 shared cores, where the encoder is the bottleneck.
  */
 const SHORT: Partial<DirectSubmit> = { numFrames: 9, frameRate: 16 };
-/** Longer (720p, 17 frames: 10 steps of about a second each here), so a kill lands mid-step. */
-const LONG: Partial<DirectSubmit> = { width: 1280, height: 720, numFrames: 17, frameRate: 16 };
+/**
+ * Longer (720p, 17 frames, 30 steps: 0.15-0.3 s each here, checkpointed every 2), so a kill lands
+ * mid-step with a checkpoint stored.
+ */
+const LONG: Partial<DirectSubmit> = { width: 1280, height: 720, numFrames: 17, frameRate: 16, requestedSteps: 30 };
 /** What the gateway's tasks ask for: its shortest clip (3 s at 16 fps, 480p). */
 const VIA_GATEWAY = { resolution: "480p", duration: 3, frameRate: 16 } as const;
 const OUTAGE_MS = 20_000;
@@ -214,16 +217,33 @@ async function watchToEnd(client: T2vClient, taskId: string, protocol: NodeProto
 }
 
 /**
- * Waits for the task to be denoising past its first checkpoint (step 2) and at least two steps
- * from its last, so a kill then lands mid-step and its retry has a checkpoint to resume from.
+ * Waits for the task to be denoising with a checkpoint stored (a step past 2 is not enough: the
+ * write may still be under way) and at least two steps from its last, so a kill then lands
+ * mid-step and its retry has a checkpoint to resume from.
  */
 async function oneMidStep(taskId: string, what: string): Promise<TaskRecord> {
-  return waitUntil(
-    () => mesh.direct.get(taskId),
-    (r) =>
-      r.task?.status === TaskStatus.PROCESSING && r.task.currentStep >= 3 && r.task.currentStep < r.task.totalSteps - 1,
-    { timeoutMs: STEP_MS, everyMs: 50, what, show: (r) => `${statusOf(r)} step ${r.task?.currentStep}` },
+  const [record] = await waitUntil(
+    () =>
+      Promise.all([
+        mesh.direct.get(taskId),
+        listObjects(mesh.channels.bus, CHECKPOINTS_STORE.name).then((l) =>
+          l.names.some((n) => n.startsWith(`${taskId}.`)),
+        ),
+      ]),
+    ([r, checkpointed]) =>
+      checkpointed &&
+      r.task?.status === TaskStatus.PROCESSING &&
+      r.task.currentStep >= 3 &&
+      r.task.currentStep < r.task.totalSteps - 1,
+    {
+      timeoutMs: STEP_MS,
+      everyMs: 50,
+      what,
+      show: ([r, checkpointed]) =>
+        `${statusOf(r)} step ${r.task?.currentStep}, checkpoint ${checkpointed ? "" : "not "}stored`,
+    },
   );
+  return record;
 }
 
 /** Log lines of every run under `name` with this message, parsed. */
@@ -473,6 +493,19 @@ describe("chaos: kills, a NATS outage and a node kill with 40 tasks of three ten
     );
     const resumed = logLines("inference", "resuming from a checkpoint").length;
     t.diagnostic(`duplicate jobs dropped: ${dropped.length}; attempts resumed from a checkpoint: ${resumed}`);
+    // Each kill left a checkpoint (oneMidStep waited for one): the retry resumed from it, or says
+    // why it could not read it (an outage); starting over silently would be a lost checkpoint.
+    for (const r of killedMidStep) {
+      const id = r.task?.taskId ?? "";
+      const later = (l: Record<string, unknown>): boolean =>
+        l.task_id === id && Number(l.attempt) > (r.task?.attempt ?? 0);
+      const resumedIt = logLines("inference", "resuming from a checkpoint").filter(later);
+      const unreadable = logLines("inference", "checkpoint not readable: starting from step 0").filter(later);
+      t.diagnostic(
+        `${id}: killed at step ${r.task?.currentStep}; resumed from step ${resumedIt.map((l) => l.step).join(", ") || "none"}`,
+      );
+      assert.ok(resumedIt.length + unreadable.length > 0, `${id}'s retry resumed from its checkpoint or said why not`);
+    }
   });
 
   it("each completed task has exactly one usage record, and nothing else is billed", async () => {
