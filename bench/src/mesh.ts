@@ -37,6 +37,8 @@ export interface BenchMesh {
   natsMonitorUrl: string;
   start(name: string, service?: ServiceName, env?: Record<string, string>): Promise<void>;
   kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /** The last 20,000 characters a service printed (its JSON log lines). */
+  output(name: string): string;
   stop(): Promise<void>;
 }
 
@@ -206,6 +208,7 @@ export async function startMesh(services: ServiceName[], env: Record<string, str
       natsMonitorUrl: `http://127.0.0.1:${monitorPort}`,
       start,
       kill: (name, signal) => stopChild(children.get(name), signal),
+      output: (name) => output.get(name) ?? "",
       stop,
     };
   } catch (err) {

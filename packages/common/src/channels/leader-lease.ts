@@ -16,6 +16,12 @@ export interface LeaderLease {
   renew(now?: number): Promise<"renewed" | "lost" | "error">;
   release(): Promise<void>;
   /**
+   * When the lease that kept the last tryAcquire from succeeding runs out (by its holder's clock,
+   * as that compares expiry with the caller's), or null: a standby tries again then rather than a
+   * poll later.
+   */
+  heldUntil(): number | null;
+  /**
    * The term of the lease this replica holds: the lease entry's revision when it was taken.
    * Revisions only grow, so a later term is always a larger number.
    */
@@ -30,11 +36,13 @@ export function leaderLease(bus: Bus, holder: string, leaseMs: number): LeaderLe
   const kv = lazy(() => bus.kv(LEADER_LEASE_BUCKET));
   let revision = 0;
   let term = 0n;
+  let otherUntil: number | null = null;
   const value = (now: number) =>
     toBinary(LeaderLeaseSchema, create(LeaderLeaseSchema, { holder, expireTime: timestampFromMs(now + leaseMs) }));
 
   return {
     async tryAcquire(now = Date.now()) {
+      otherUntil = null;
       try {
         const bucket = await kv();
         const e = await bucket.get(KEY);
@@ -47,7 +55,10 @@ export function leaderLease(bus: Bus, holder: string, leaseMs: number): LeaderLe
         }
         const lease = fromBinary(LeaderLeaseSchema, e.value);
         const expired = !lease.expireTime || timestampMs(lease.expireTime) < now;
-        if (lease.holder !== holder && !expired) return false;
+        if (lease.holder !== holder && !expired) {
+          otherUntil = lease.expireTime ? timestampMs(lease.expireTime) : null;
+          return false;
+        }
         const updated = await bucket.update(KEY, value(now), e.revision);
         if (updated === null) return false;
         // Re-taking a lease this replica still held keeps its term.
@@ -73,5 +84,6 @@ export function leaderLease(bus: Bus, holder: string, leaseMs: number): LeaderLe
       term = 0n;
     },
     term: () => term,
+    heldUntil: () => otherUntil,
   };
 }

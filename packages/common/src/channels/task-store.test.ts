@@ -6,7 +6,7 @@ import type { Bus } from "./bus/bus.js";
 import { createMemoryBus } from "./bus/memory-bus.js";
 import { record } from "./channels-contract-support.js";
 import { TASK_LISTS_BUCKET } from "./task-lists.js";
-import { ACTIVE_TASKS_BUCKET, type TaskStore, taskStore } from "./task-store.js";
+import { ACTIVE_TASKS_BUCKET, TASKS_BUCKET, type TaskStore, taskStore } from "./task-store.js";
 
 const listed = async (tasks: TaskStore, tenantId: string): Promise<string[]> =>
   (await tasks.page({ tenantId, status: TaskStatus.UNSPECIFIED, from: null, limit: 100, maxSlots: 400 })).tasks.map(
@@ -78,5 +78,68 @@ describe("taskStore.create (lists, active index and record written at once)", ()
     await assert.rejects(creating, /index unavailable/);
     assert.equal(await scheduler.get(id), null, "no record left for a task its caller was told failed");
     await bus.close();
+  });
+});
+
+describe("taskStore.readMany", () => {
+  /** A memory bus whose task records count their gets (most at once, in all) and passes. */
+  function countingBus() {
+    const bus = createMemoryBus();
+    const seen = { running: 0, most: 0, gets: 0, passes: 0 };
+    const counting: Bus = {
+      ...bus,
+      async kv(spec) {
+        const kv = await bus.kv(spec);
+        if (spec.name !== TASKS_BUCKET.name) return kv;
+        return {
+          ...kv,
+          async get(key) {
+            seen.gets++;
+            seen.most = Math.max(seen.most, ++seen.running);
+            try {
+              return await kv.get(key);
+            } finally {
+              seen.running--;
+            }
+          },
+          entries() {
+            seen.passes++;
+            return kv.entries();
+          },
+        };
+      },
+    };
+    return { bus: counting, seen };
+  }
+  const fill = async (tasks: TaskStore, n: number): Promise<string[]> => {
+    const ids = Array.from({ length: n }, () => newTaskId());
+    for (const id of ids) await tasks.create(record(id));
+    return ids;
+  };
+  const count = async (it: AsyncIterable<unknown>): Promise<number> => {
+    let n = 0;
+    for await (const _ of it) n++;
+    return n;
+  };
+
+  it("gets a few of many records, many at once (more than one read-ahead batch)", async () => {
+    const { bus, seen } = countingBus();
+    const tasks = taskStore(bus);
+    const ids = await fill(tasks, 5_000);
+    seen.gets = 0;
+    assert.equal(await count(tasks.readMany(ids.slice(0, 600))), 600);
+    assert.equal(seen.passes, 0);
+    assert.equal(seen.gets, 600);
+    assert.ok(seen.most > 1, `read concurrently (at most ${seen.most} at once)`);
+  });
+
+  it("reads most of the records in one pass, with no get", async () => {
+    const { bus, seen } = countingBus();
+    const tasks = taskStore(bus);
+    const ids = await fill(tasks, 600);
+    seen.gets = 0;
+    assert.equal(await count(tasks.readMany(ids.filter((_, i) => i % 10 !== 0))), 540);
+    assert.equal(seen.passes, 1);
+    assert.equal(seen.gets, 0);
   });
 });

@@ -21,6 +21,7 @@ function fakeLease(renewals: ("renewed" | "lost" | "error")[]): LeaderLease & { 
     },
     async release() {},
     term: () => 7n,
+    heldUntil: () => null,
   };
 }
 
@@ -54,6 +55,44 @@ async function run(lease: LeaderLease & { acquired: number }, terms: number): Pr
 }
 
 describe("runLeadership", () => {
+  it("a standby tries again when the holder's lease runs out, not a poll (a third of a lease) later", async () => {
+    const leaseMs = 3_000;
+    const expiresAt = Date.now() + 150;
+    const tries: number[] = [];
+    const lease: LeaderLease = {
+      async tryAcquire(now = Date.now()) {
+        tries.push(now);
+        return now > expiresAt;
+      },
+      renew: async () => "renewed",
+      release: async () => {},
+      term: () => 7n,
+      heldUntil: () => expiresAt,
+    };
+    const stop = new AbortController();
+    const done = runLeadership(
+      {
+        lease,
+        leaseMs,
+        log,
+        now: Date.now,
+        runTerm: (signal) => new Promise((r) => signal.addEventListener("abort", () => r(), { once: true })),
+      },
+      stop.signal,
+    );
+    await waitUntil(
+      async () => tries.length,
+      (n) => n >= 2,
+      "a second try",
+      5_000,
+    );
+    stop.abort();
+    await done;
+    const second = tries[1] ?? 0;
+    assert.ok(second > expiresAt, "not before the expiry");
+    assert.ok(second - (tries[0] ?? 0) < leaseMs / 3, `tried ${second - (tries[0] ?? 0)} ms after the first try`);
+  });
+
   it("ends the term at once when another replica took the lease, and tries for it again", async () => {
     const lengths = await run(fakeLease(["lost"]), 2);
     assert.ok((lengths[0] ?? Infinity) < LEASE_MS, "ended at the first renewal");
@@ -145,6 +184,7 @@ describe("runLeadership", () => {
         }),
       release: async () => {},
       term: () => 7n,
+      heldUntil: () => null,
     };
     const stop = new AbortController();
     let fence: TermFence | undefined;

@@ -37,6 +37,8 @@ export class NotLeaderError extends Error {
 
 /** After a term failed, the next attempt waits this long. */
 const TERM_RETRY_DELAY_MS = 1_000;
+/** A standby tries for the lease this long after the holder's expiry (which must have passed). */
+const EXPIRY_MARGIN_MS = 2;
 /** A lease not renewed for this share of its length is given up before it could expire under us. */
 const RENEWAL_GRACE_SHARE = 0.8;
 
@@ -45,7 +47,8 @@ const RENEWAL_GRACE_SHARE = 0.8;
  * times per lease length; a replica that loses it (another took over, or NATS
  * was unreachable for most of the lease) ends its term and stands by again,
  * so two replicas never dispatch at once. Standbys try for the lease three
- * times per lease length. Returns once `signal` aborts and the term has ended.
+ * times per lease length, and as soon as the holder's lease runs out. Returns once `signal` aborts
+ * and the term has ended.
  */
 export async function runLeadership(deps: LeadershipDeps, signal: AbortSignal): Promise<void> {
   const { lease, leaseMs, log } = deps;
@@ -55,7 +58,11 @@ export async function runLeadership(deps: LeadershipDeps, signal: AbortSignal): 
     // may already have taken over as fresh, and dispatch for most of a lease length after waking.
     const askedAt = deps.now();
     if (!(await lease.tryAcquire(askedAt))) {
-      await pause(leaseMs / 3, signal);
+      // At the holder's expiry if that comes first: a dead leader's standby takes over then, not up
+      // to a third of a lease later.
+      const until = lease.heldUntil();
+      const untilExpiry = until === null ? Infinity : Math.max(0, until - deps.now()) + EXPIRY_MARGIN_MS;
+      await pause(Math.min(leaseMs / 3, untilExpiry), signal);
       continue;
     }
     log.info("leader: this replica dispatches");

@@ -1,4 +1,4 @@
-import type { BlobStore, StoredTask, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
+import type { BlobStore, TaskStore, UsageLedger, VideoBytes } from "@t2v/common/channels";
 import type { TaskRecord } from "@t2v/common/gen/t2v/internal/v1/task_record_pb";
 import type { Logger } from "@t2v/common/logger";
 import { isTerminal } from "@t2v/common/task";
@@ -36,14 +36,11 @@ export async function rebuildState(deps: RebuildDeps): Promise<void> {
   const ids = seeding ? await deps.tasks.ids() : await deps.tasks.activeIds();
   let active = 0;
   let settled = 0;
-  for await (const stored of readInOrder(deps.tasks, ids)) {
-    const r = stored?.record;
-    const t = r?.task;
-    if (!r || !t) {
-      // An index entry whose record is gone (deleted, expired) or not written yet (a create
-      // that failed half-way leaves no record): the sweep settles it if it stays so.
-      continue;
-    }
+  // An index entry whose record is gone (deleted, expired) or not written yet (a create that
+  // failed half-way leaves no record) is not read: the sweep settles it if it stays so.
+  for await (const { record: r } of deps.tasks.readMany(ids)) {
+    const t = r.task;
+    if (!t) continue;
     if (isTerminal(t.status)) {
       if (!seeding && (await settleEnded(deps, r))) settled++;
       continue;
@@ -59,26 +56,4 @@ export async function rebuildState(deps: RebuildDeps): Promise<void> {
     { active, settled, read: ids.length, seeded: seeding, ms: deps.now() - started },
     "state rebuilt from task records",
   );
-}
-
-/**
- * Records read this many at once: a new leader's 10,000 queued tasks took 4 s or more read one
- * after another (each get a round trip), and the standby dispatches nothing until they are in.
- */
-const READ_AHEAD = 256;
-
-/** The records of `ids` in their order (null where one is gone), the next batch read while one is handled. */
-async function* readInOrder(tasks: Pick<TaskStore, "get">, ids: readonly string[]): AsyncGenerator<StoredTask | null> {
-  const batch = (from: number) => {
-    const read = Promise.all(ids.slice(from, from + READ_AHEAD).map((id) => tasks.get(id)));
-    // Awaited later, or never when the caller stops early: its failure is not unhandled meanwhile.
-    read.catch(() => undefined);
-    return read;
-  };
-  let next = ids.length > 0 ? batch(0) : undefined;
-  for (let from = 0; next; from += READ_AHEAD) {
-    const records = await next;
-    next = from + READ_AHEAD < ids.length ? batch(from + READ_AHEAD) : undefined;
-    yield* records;
-  }
 }

@@ -117,6 +117,15 @@ export interface KvBucket {
   delete(key: string, revision?: number): Promise<void>;
   /** Keys matching a subject-style filter (`tenant.>`, `a.*.c`); every key without one. */
   keys(filter?: string): Promise<string[]>;
+  /**
+   * Every current entry once, in one pass over the bucket (a consumer of its own), then the end: for
+   * loading most of a bucket at once, where one get per key is a round trip each (100,000 entries of
+   * 350 bytes: 0.8 s against 6.6 s of gets 256 at a time, on a 2-core VM with nats-server beside).
+   * Entries written during the pass may or may not be in it.
+   */
+  entries(): AsyncIterable<{ readonly key: string; readonly entry: KvEntry }>;
+  /** How many keys the bucket has, deleted ones whose marker is kept included (one request). */
+  size(): Promise<number>;
   /** The current entry (null when there is none), then every later change (null for a delete), until `signal` aborts. */
   watch(key: string, signal: AbortSignal): AsyncIterable<KvEntry | null>;
   /**

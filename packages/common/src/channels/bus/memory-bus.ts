@@ -349,6 +349,15 @@ function memoryKv(spec: BucketSpec, clock: () => number): MemoryKv {
     async keys(filter) {
       return [...entries.keys()].filter((k) => live(k) && (filter === undefined || subjectMatches(filter, k)));
     },
+    async *entries() {
+      for (const key of [...entries.keys()]) {
+        const e = live(key);
+        if (e) yield { key, entry: { value: e.value, revision: e.revision } };
+      }
+    },
+    async size() {
+      return [...entries.keys()].filter((k) => live(k)).length;
+    },
     watch(key, signal) {
       return watchKey(key, signal, () => live(key), watchers);
     },

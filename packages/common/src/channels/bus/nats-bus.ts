@@ -1,5 +1,6 @@
 import {
   AckPolicy,
+  DeliverPolicy,
   DiscardPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
@@ -146,7 +147,7 @@ export async function createNatsBus(nc: NatsConnection, opts: NatsBusOptions = {
       };
       const kv = await openOrCreate(() => kvm.create(spec.name, options));
       if (spec.applyTtl) await applyKvTtl(jsm, spec.name, spec.ttlMs);
-      return natsKv(kv, kvReads);
+      return natsKv(kv, kvReads, js, spec.name);
     },
 
     async blobs(spec) {
@@ -264,7 +265,7 @@ function natsDelivery(msg: JsMsg, spec: ConsumerSpec, jsm: JetStreamManager): Ra
   };
 }
 
-function natsKv(kv: KV, reads: InFlightLimit): KvBucket {
+function natsKv(kv: KV, reads: InFlightLimit, js: JetStreamClient, bucket: string): KvBucket {
   const conflictOrThrow = (err: unknown): null => {
     if (isConflict(err)) return null;
     throw err;
@@ -296,6 +297,12 @@ function natsKv(kv: KV, reads: InFlightLimit): KvBucket {
         }
         return out;
       }),
+    entries: () => readEntries(js, bucket),
+    async size() {
+      const status = await whileClusterSettles(() => kv.status());
+      // Keys (the last entry of each, a delete's marker included), not every revision kept.
+      return status.streamInfo.state.num_subjects ?? status.values;
+    },
     async *watch(key, signal) {
       const it = await whileClusterSettles(() => kv.watch({ key, include: KvWatchInclude.LastValue }));
       const stop = (): void => it.stop();
@@ -331,6 +338,47 @@ function natsKv(kv: KV, reads: InFlightLimit): KvBucket {
     },
   };
 }
+
+/** A pass over a bucket fails when no entry came for this long (a node gone mid-pass; the caller tries again). */
+const ENTRIES_IDLE_MS = 10_000;
+
+/** The last value of every key of KV bucket `bucket`, through an ordered consumer of its own. */
+async function* readEntries(js: JetStreamClient, bucket: string): AsyncGenerator<{ key: string; entry: KvEntry }> {
+  const prefix = `$KV.${bucket}.`;
+  const { consumer, pending } = await whileClusterSettles(async () => {
+    const c = await js.consumers.get(`KV_${bucket}`, {
+      filter_subjects: `${prefix}>`,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+    });
+    return { consumer: c, pending: (await c.info()).num_pending };
+  });
+  if (pending === 0) return;
+  const messages = await consumer.consume({ max_messages: 1_000 });
+  // Time the caller spends on an entry is not the bucket's silence.
+  let handling = false;
+  const idle: NodeJS.Timeout = setTimeout(() => {
+    if (handling) idle.refresh();
+    else messages.stop(new Error(`no entry of ${bucket} came for ${ENTRIES_IDLE_MS} ms`));
+  }, ENTRIES_IDLE_MS);
+  try {
+    for await (const m of messages) {
+      const op = m.headers?.get(KV_OPERATION_HEADER);
+      if (op !== "DEL" && op !== "PURGE") {
+        handling = true;
+        yield { key: m.subject.slice(prefix.length), entry: { value: m.data, revision: m.seq } };
+        handling = false;
+      }
+      if (m.info.pending === 0) break;
+      idle.refresh();
+    }
+  } finally {
+    clearTimeout(idle);
+    messages.stop();
+  }
+}
+
+/** Where a KV delete or purge marker says what it is (nats.js does not export its name). */
+const KV_OPERATION_HEADER = "KV-Operation";
 
 function natsBlobs(store: Awaited<ReturnType<Objm["create"]>>, js: JetStreamClient, bucket: string): BlobStore {
   return {

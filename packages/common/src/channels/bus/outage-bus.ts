@@ -33,6 +33,11 @@ export function createOutageBus(inner: Bus): OutageBus {
         update: cut(kv.update),
         delete: cut(kv.delete),
         keys: cut(kv.keys),
+        size: cut(kv.size),
+        async *entries() {
+          if (down) await refuse();
+          yield* kv.entries();
+        },
       };
     },
     async blobs(spec) {
