@@ -94,6 +94,8 @@ export async function openRunCheckpoints(
       return found;
     });
   let resumeFrom = run.lookup === false ? null : await readCheckpoint();
+  // A retry (or a redelivery) that finds none redoes every step: worth a line to the operator.
+  if (run.lookup !== false && !resumeFrom) log.info("no checkpoint stored: starting from step 0");
   // Set once a checkpoint may exist in the store (read, or a write tried by this run), so discard() knows.
   let stored = resumeFrom !== null;
   if (resumeFrom) {
