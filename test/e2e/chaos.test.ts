@@ -246,21 +246,17 @@ async function oneMidStep(taskId: string, what: string): Promise<TaskRecord> {
   return record;
 }
 
-/** Log lines of every run under `name` with this message, parsed. */
-const logLines = (name: string, msg: string): Record<string, unknown>[] =>
+/** Log lines of every run under `name` that hold `text` (a JSON field as it is written), parsed. */
+const linesWith = (name: string, text: string): Record<string, unknown>[] =>
   mesh
     .logs(name)
     .split("\n")
-    .filter((l) => l.includes(`"msg":"${msg}"`))
+    .filter((l) => l.includes(text))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-/** Every log line of every run under `name` about this task, parsed. */
-const taskLines = (name: string, taskId: string): Record<string, unknown>[] =>
-  mesh
-    .logs(name)
-    .split("\n")
-    .filter((l) => l.includes(`"task_id":"${taskId}"`))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+/** Log lines of every run under `name` with this message. */
+const logLines = (name: string, msg: string) => linesWith(name, `"msg":"${msg}"`);
+/** Every log line of every run under `name` about this task. */
+const taskLines = (name: string, taskId: string) => linesWith(name, `"task_id":"${taskId}"`);
 
 /** How many lines of `msg` each task attempt has ("<task>#<attempt>" -> count). */
 function perAttempt(lines: Record<string, unknown>[]): Map<string, number> {
